@@ -1,0 +1,136 @@
+// Configuration: read once from the environment by loadConfig, validated in one pass so that every
+// bad variable is named at once. Nothing else in the service reads process.env.
+import path from 'node:path';
+
+export interface JwtConfig {
+  /** HS256 shared secret. */
+  secret?: string;
+  /** JWKS endpoint for RS256/ES256 keys. */
+  jwksUri?: string;
+  issuer?: string;
+  audience?: string;
+  /** True when the secret was generated under DATA_DIR for development. */
+  development: boolean;
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  /** PostgreSQL URL; undefined means the embedded PGlite database under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  jwt: Omit<JwtConfig, 'development' | 'secret'> & { secret?: string };
+  kmsKeyName?: string;
+  kmsApiEndpoint?: string;
+  aws: { region: string; stsEndpoint?: string };
+  google: {
+    oauthTokenUrl: string;
+    iamCredentialsEndpoint?: string;
+    vertexApiEndpoint?: string;
+    applicationCredentials?: string;
+  };
+  outboundAllowPrivate: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_GOOGLE_OAUTH_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+type Env = Record<string, string | undefined>;
+
+/** A variable set to the empty string counts as unset. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function isUrl(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const production = read(env, 'NODE_ENV') === 'production';
+
+  const portText = read(env, 'PORT') ?? '4000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`PORT must be a port number (0-65535), got "${portText}"`);
+
+  const databaseUrl = read(env, 'DATABASE_URL');
+  if (databaseUrl && !isUrl(databaseUrl, ['postgres:', 'postgresql:'])) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+
+  const jwtSecret = read(env, 'JWT_SECRET');
+  const jwksUri = read(env, 'JWT_JWKS_URI');
+  if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  if (jwksUri && !isUrl(jwksUri, ['https:', 'http:'])) problems.push('JWT_JWKS_URI must be an http(s) URL');
+  if (jwksUri && production && !isUrl(jwksUri, ['https:'])) problems.push('JWT_JWKS_URI must use https in production');
+  if (production && !jwtSecret && !jwksUri) {
+    problems.push('JWT_SECRET or JWT_JWKS_URI is required when NODE_ENV=production');
+  }
+
+  const kmsKeyName = read(env, 'KMS_KEY_NAME');
+  if (kmsKeyName && !/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.test(kmsKeyName)) {
+    problems.push('KMS_KEY_NAME must be projects/P/locations/L/keyRings/R/cryptoKeys/K');
+  }
+  if (production && !kmsKeyName) {
+    problems.push('KMS_KEY_NAME is required when NODE_ENV=production (the local key ring is for development only)');
+  }
+  const kmsApiEndpoint = read(env, 'KMS_API_ENDPOINT');
+  if (kmsApiEndpoint) {
+    const plaintext = kmsApiEndpoint.startsWith('http://');
+    const hostPort = plaintext ? kmsApiEndpoint.slice('http://'.length) : kmsApiEndpoint;
+    if (!/^[A-Za-z0-9.\-\[\]:]+:\d+$/.test(hostPort)) problems.push('KMS_API_ENDPOINT must be host:port or http://host:port');
+    if (plaintext && production) problems.push('KMS_API_ENDPOINT with http:// (no TLS, no auth) is refused when NODE_ENV=production');
+  }
+
+  const stsEndpoint = read(env, 'AWS_STS_ENDPOINT');
+  if (stsEndpoint && !isUrl(stsEndpoint, ['https:', 'http:'])) problems.push('AWS_STS_ENDPOINT must be an http(s) URL');
+  const oauthTokenUrl = read(env, 'GOOGLE_OAUTH_TOKEN_URL') ?? DEFAULT_GOOGLE_OAUTH_TOKEN_URL;
+  if (!isUrl(oauthTokenUrl, ['https:', 'http:'])) problems.push('GOOGLE_OAUTH_TOKEN_URL must be an http(s) URL');
+  const iamCredentialsEndpoint = read(env, 'GOOGLE_IAM_CREDENTIALS_ENDPOINT');
+  if (iamCredentialsEndpoint && !isUrl(iamCredentialsEndpoint, ['https:', 'http:'])) {
+    problems.push('GOOGLE_IAM_CREDENTIALS_ENDPOINT must be an http(s) URL');
+  }
+  const vertexApiEndpoint = read(env, 'VERTEX_API_ENDPOINT');
+  if (vertexApiEndpoint && !isUrl(vertexApiEndpoint, ['https:', 'http:'])) problems.push('VERTEX_API_ENDPOINT must be an http(s) URL');
+
+  const allowPrivateText = (read(env, 'OUTBOUND_ALLOW_PRIVATE') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(allowPrivateText)) problems.push('OUTBOUND_ALLOW_PRIVATE must be true or false');
+  const outboundAllowPrivate = allowPrivateText === 'true' || allowPrivateText === '1';
+  if (outboundAllowPrivate && production) problems.push('OUTBOUND_ALLOW_PRIVATE=true is refused when NODE_ENV=production');
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    production,
+    port,
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    databaseUrl,
+    dataDir: path.resolve(cwd, read(env, 'DATA_DIR') ?? '.data'),
+    jwt: { secret: jwtSecret, jwksUri, issuer: read(env, 'JWT_ISSUER'), audience: read(env, 'JWT_AUDIENCE') },
+    kmsKeyName,
+    kmsApiEndpoint,
+    aws: { region: read(env, 'AWS_REGION') ?? 'us-east-1', stsEndpoint },
+    google: {
+      oauthTokenUrl,
+      iamCredentialsEndpoint,
+      vertexApiEndpoint,
+      applicationCredentials: read(env, 'GOOGLE_APPLICATION_CREDENTIALS'),
+    },
+    outboundAllowPrivate,
+    logLevel: read(env, 'LOG_LEVEL') ?? 'info',
+  };
+}

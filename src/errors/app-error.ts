@@ -1,0 +1,74 @@
+// The service's error vocabulary. Every error a client can see is one of these classes with a
+// literal code from the contract; anything else is masked by formatError.
+import { GraphQLError } from 'graphql';
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'KMS_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export abstract class AppError extends GraphQLError {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, extensions: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
+    // The cause is kept for logs on the server side only; it is never part of extensions.
+    super(message, { extensions });
+    if (options.cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false });
+    }
+  }
+
+  /** Extensions sent to the client: the code plus whatever the subclass declared public. */
+  toExtensions(): Record<string, unknown> {
+    return { ...this.extensions, code: this.code };
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly code = 'UNAUTHENTICATED' as const;
+  constructor(message = 'A valid bearer token is required.') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN' as const;
+  constructor(message = 'Your role does not allow this operation.') {
+    super(message);
+  }
+}
+
+/** Invalid input. `field` is the input path, e.g. `input.auth.awsRole.iamRoleArn`. */
+export class BadUserInputError extends AppError {
+  readonly code = 'BAD_USER_INPUT' as const;
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message, { field });
+    this.field = field;
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(entity: string, id: string) {
+    super(`${entity} ${id} was not found.`);
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly code = 'CONFLICT' as const;
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(message, extensions);
+  }
+}
+
+export class KmsUnavailableError extends AppError {
+  readonly code = 'KMS_UNAVAILABLE' as const;
+  constructor(message = 'The key service is unavailable; nothing was written.', options: { cause?: unknown } = {}) {
+    super(message, {}, options);
+  }
+}
