@@ -1,0 +1,89 @@
+// The composition root: builds every part from a validated Config and starts the HTTP server.
+// main.ts calls it with the process environment; end-to-end tests call it with their own config.
+import { DEFAULT_DEVELOPMENT_ORG_ID } from './cli/mint-token';
+import type { Config } from './config/config';
+import { loadOrCreateDevelopmentSecret } from './auth/development-secret';
+import { TokenVerifier } from './auth/token-verifier';
+import { CredentialRepository } from './credentials/credential.repository';
+import { CredentialService } from './credentials/credential.service';
+import { type DatabaseHandle, openDatabase } from './db/database';
+import { createLogger, type Logger } from './logging/logger';
+import { createSchema } from './schema';
+import { EnvelopeCipher } from './secrets/envelope';
+import type { KeyService } from './secrets/key-service';
+import { LocalKeyring } from './secrets/local-keyring';
+import { SecretStore } from './secrets/secret-store';
+import { createServer, type RunningServer } from './server';
+import type { DestinationStream } from 'pino';
+
+export interface Application extends RunningServer {
+  database: DatabaseHandle;
+  keyService: KeyService;
+  logger: Logger;
+}
+
+export interface ApplicationOptions {
+  /** Where log lines go; standard output by default. */
+  logDestination?: DestinationStream;
+}
+
+export async function startApplication(config: Config, options: ApplicationOptions = {}): Promise<Application> {
+  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
+  const keyService = await openKeyService(config);
+  const verifier = TokenVerifier.create({
+    secret: config.jwt.secret ?? (config.jwt.jwksUri ? undefined : loadOrCreateDevelopmentSecret(config.dataDir)),
+    jwksUri: config.jwt.jwksUri,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+  });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const secrets = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
+    const credentials = new CredentialService(new CredentialRepository(database.prisma), secrets, logger.child({ component: 'audit' }), {
+      googleTokenUrl: config.google.oauthTokenUrl,
+    });
+    const server = await createServer({
+      schema: await createSchema(),
+      services: { credentials },
+      verifier,
+      logger,
+      production: config.production,
+      readiness: [
+        { name: 'database', check: async () => void (await database.prisma.$queryRaw`SELECT 1`) },
+        { name: 'keyService', check: () => keyService.checkReady() },
+      ],
+    });
+    const running = await server.listen(config.port, config.host);
+    logger.info({ event: 'started', url: running.url, database: database.kind, keyService: keyService.name }, 'credential vault listening');
+    return {
+      ...running,
+      database,
+      keyService,
+      logger,
+      async close() {
+        await running.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+async function openKeyService(config: Config): Promise<KeyService> {
+  if (config.kmsKeyName) {
+    throw new Error('KMS_KEY_NAME is set, but this build has no Google Cloud KMS key service yet; unset it to use the local key ring in development.');
+  }
+  return LocalKeyring.open(config.dataDir, { production: config.production });
+}
+
+/** What to tell a developer who just started the service on embedded defaults. */
+export function developmentHints(config: Config, url: string): string[] {
+  if (config.production || config.jwt.jwksUri) return [];
+  return [
+    `GraphQL endpoint and Apollo Sandbox: ${url}`,
+    `Get an admin token:  npm run -s token -- --org ${DEFAULT_DEVELOPMENT_ORG_ID} --role admin`,
+    'Send it as the header  Authorization: Bearer <token>',
+  ];
+}

@@ -1,0 +1,43 @@
+// The authenticated caller (Principal) and the role checks every resolver uses to decide whether
+// it may read or write. Authentication (who) lives in token-verifier.ts; this file is only about
+// what a verified caller is allowed to do.
+import { ForbiddenError } from '../errors/app-error';
+
+export interface Principal {
+  /** The token's `sub`: the acting user, recorded in audit fields. */
+  userId: string;
+  /** The token's `org_id`, lower-cased: every query and write is scoped to it. */
+  orgId: string;
+  /** Every role string from the token, unknown ones included; only `Role` values grant anything. */
+  roles: string[];
+}
+
+export type Role = 'admin' | 'viewer';
+
+export const ROLES: readonly Role[] = ['admin', 'viewer'];
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/** admin and viewer may read. */
+export function canRead(principal: Principal): boolean {
+  return principal.roles.includes('admin') || principal.roles.includes('viewer');
+}
+
+/** Only admin may write. */
+export function canWrite(principal: Principal): boolean {
+  return principal.roles.includes('admin');
+}
+
+export function requireReader(principal: Principal): void {
+  if (!canRead(principal)) {
+    throw new ForbiddenError('Reading requires the viewer or admin role.');
+  }
+}
+
+export function requireWriter(principal: Principal): void {
+  if (!canWrite(principal)) {
+    throw new ForbiddenError('This operation changes data and requires the admin role.');
+  }
+}

@@ -1,0 +1,41 @@
+// The per-request context: the caller (authenticated lazily, so introspection needs no token),
+// the services, and this request's DataLoaders.
+import DataLoader from 'dataloader';
+import type { Principal } from './auth/principal';
+import type { Credential } from './credentials/credential.model';
+import type { CredentialService } from './credentials/credential.service';
+
+export interface Services {
+  credentials: CredentialService;
+}
+
+export interface Loaders {
+  credentialById: DataLoader<string, Credential | null>;
+}
+
+export interface Context {
+  /** The verified caller; throws UNAUTHENTICATED when the request carried no valid token. */
+  principal(): Promise<Principal>;
+  /** The caller if authentication already succeeded in this request, for logging. */
+  knownPrincipal(): Principal | undefined;
+  services: Services;
+  loaders: Loaders;
+}
+
+export function createContext(authenticate: () => Promise<Principal>, services: Services): Context {
+  let principal: Promise<Principal> | undefined;
+  let known: Principal | undefined;
+  const context: Context = {
+    principal: () =>
+      (principal ??= authenticate().then((verified) => {
+        known = verified;
+        return verified;
+      })),
+    knownPrincipal: () => known,
+    services,
+    loaders: {
+      credentialById: new DataLoader(async (ids) => services.credentials.getMany(await context.principal(), ids)),
+    },
+  };
+  return context;
+}

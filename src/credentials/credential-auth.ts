@@ -1,0 +1,288 @@
+// Turns a CredentialAuthInput into what the vault stores: the auth type, the secret payload to
+// seal, non-secret auth parameters and the API key's last four characters. Every check names
+// the offending input path and never repeats the value it rejected.
+import { createPrivateKey } from 'node:crypto';
+import type { AuthType } from '../catalog/provider-catalog';
+import { BadUserInputError } from '../errors/app-error';
+
+export interface ApiKeyAuth {
+  apiKey: string;
+}
+export interface AwsRoleAuth {
+  iamRoleArn: string;
+  externalId: string;
+}
+export interface AwsKeysAuth {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | null;
+}
+export interface GoogleAdcAuth {
+  quotaProjectId?: string | null;
+}
+export interface GoogleServiceAccountAuth {
+  clientEmail: string;
+  privateKey: string;
+  privateKeyId: string;
+  projectId: string;
+  clientId?: string | null;
+  tokenUri?: string | null;
+}
+export interface GoogleImpersonationAuth {
+  targetPrincipal: string;
+  delegates?: string[] | null;
+  scopes?: string[] | null;
+}
+
+/** The oneOf auth input, as the service receives it. */
+export interface AuthInput {
+  apiKey?: ApiKeyAuth | null;
+  awsRole?: AwsRoleAuth | null;
+  awsKeys?: AwsKeysAuth | null;
+  bedrockApiKey?: ApiKeyAuth | null;
+  googleAdc?: GoogleAdcAuth | null;
+  googleServiceAccount?: GoogleServiceAccountAuth | null;
+  googleImpersonation?: GoogleImpersonationAuth | null;
+  oauthPassthrough?: boolean | null;
+}
+
+export const AUTH_MEMBER_TYPES = {
+  apiKey: 'API_KEY',
+  awsRole: 'AWS_ROLE',
+  awsKeys: 'AWS_KEYS',
+  bedrockApiKey: 'BEDROCK_API_KEY',
+  googleAdc: 'GOOGLE_ADC',
+  googleServiceAccount: 'GOOGLE_SERVICE_ACCOUNT',
+  googleImpersonation: 'GOOGLE_IMPERSONATION',
+  oauthPassthrough: 'OAUTH_PASSTHROUGH',
+} as const satisfies Record<keyof AuthInput, AuthType>;
+
+export type AuthMember = keyof AuthInput;
+
+/** What a validated auth input becomes. */
+export interface ResolvedAuth {
+  authType: AuthType;
+  /** Sealed as a whole; null when the auth type stores no key material (GOOGLE_ADC). */
+  secretPayload: Record<string, unknown> | null;
+  /** Non-secret parameters kept in clear (GOOGLE_ADC's quota project). */
+  authParameters: Record<string, unknown>;
+  keyLast4: string | null;
+}
+
+export const LIMITS = {
+  apiKeyMaxBytes: 4096,
+  apiKeyMinLength: 8,
+  privateKeyMaxBytes: 16 * 1024,
+  externalIdMin: 2,
+  externalIdMax: 1224,
+  sessionTokenMaxBytes: 8192,
+} as const;
+
+export const OAUTH_PASSTHROUGH_MESSAGE =
+  'OAUTH_PASSTHROUGH is not a credential: Anthropic OAuth passthrough is configured on a provider (createProvider with oauthPassthrough: true).';
+
+const ROLE_ARN = /^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]+$/;
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+const GOOGLE_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,}$/;
+const SERVICE_ACCOUNT_EMAIL = /^[a-z0-9-]{1,64}@[a-z0-9.-]{1,255}\.gserviceaccount\.com$/;
+const CLIENT_ID = /^\d{1,64}$/;
+const PRIVATE_KEY_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const SCOPE = /^https:\/\/www\.googleapis\.com\/auth\/[a-z0-9._-]+$/;
+// Anything a header value cannot carry, or that hints at copy-paste damage.
+const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+
+function byteLength(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+function requireText(field: string, value: unknown, label: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new BadUserInputError(field, `${label} is required.`);
+  }
+  return value;
+}
+
+/** The single member chosen, enforcing oneOf even when a caller bypasses graphql-js. */
+export function chosenMember(auth: AuthInput, path: string): AuthMember {
+  const present = (Object.keys(AUTH_MEMBER_TYPES) as AuthMember[]).filter(
+    (member) => auth[member] !== undefined && auth[member] !== null,
+  );
+  if (present.length !== 1) {
+    throw new BadUserInputError(path, `Exactly one auth member must be given; got ${present.length}.`);
+  }
+  return present[0];
+}
+
+export function resolveAuth(auth: AuthInput, path: string, options: { googleTokenUrl: string }): ResolvedAuth {
+  const member = chosenMember(auth, path);
+  const field = `${path}.${member}`;
+  switch (member) {
+    case 'apiKey':
+    case 'bedrockApiKey': {
+      const apiKey = checkApiKey(`${field}.apiKey`, auth[member]?.apiKey);
+      return { authType: AUTH_MEMBER_TYPES[member], secretPayload: { apiKey }, authParameters: {}, keyLast4: apiKey.slice(-4) };
+    }
+    case 'awsRole':
+      return { authType: 'AWS_ROLE', secretPayload: checkAwsRole(field, auth.awsRole), authParameters: {}, keyLast4: null };
+    case 'awsKeys':
+      return { authType: 'AWS_KEYS', secretPayload: checkAwsKeys(field, auth.awsKeys), authParameters: {}, keyLast4: null };
+    case 'googleAdc': {
+      const quotaProjectId = auth.googleAdc?.quotaProjectId ?? null;
+      if (quotaProjectId !== null && !GOOGLE_PROJECT_ID.test(quotaProjectId)) {
+        throw new BadUserInputError(`${field}.quotaProjectId`, 'quotaProjectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).');
+      }
+      return { authType: 'GOOGLE_ADC', secretPayload: null, authParameters: quotaProjectId ? { quotaProjectId } : {}, keyLast4: null };
+    }
+    case 'googleServiceAccount':
+      return {
+        authType: 'GOOGLE_SERVICE_ACCOUNT',
+        secretPayload: checkServiceAccount(field, auth.googleServiceAccount, options.googleTokenUrl),
+        authParameters: {},
+        keyLast4: null,
+      };
+    case 'googleImpersonation':
+      return {
+        authType: 'GOOGLE_IMPERSONATION',
+        secretPayload: checkImpersonation(field, auth.googleImpersonation),
+        authParameters: {},
+        keyLast4: null,
+      };
+    case 'oauthPassthrough':
+      throw new BadUserInputError(field, OAUTH_PASSTHROUGH_MESSAGE);
+  }
+}
+
+function checkApiKey(field: string, value: unknown): string {
+  const apiKey = requireText(field, value, 'The API key');
+  if (byteLength(apiKey) > LIMITS.apiKeyMaxBytes) {
+    throw new BadUserInputError(field, `The API key must be at most ${LIMITS.apiKeyMaxBytes} bytes.`);
+  }
+  if (CONTROL_OR_SPACE.test(apiKey)) {
+    throw new BadUserInputError(field, 'The API key must not contain spaces, line breaks or control characters.');
+  }
+  // keyLast4 is shown to every reader; on a very short key it would give most of it away.
+  if (apiKey.length < LIMITS.apiKeyMinLength) {
+    throw new BadUserInputError(field, `The API key must be at least ${LIMITS.apiKeyMinLength} characters.`);
+  }
+  return apiKey;
+}
+
+function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined): Record<string, unknown> {
+  const iamRoleArn = requireText(`${field}.iamRoleArn`, role?.iamRoleArn, 'iamRoleArn');
+  if (!ROLE_ARN.test(iamRoleArn)) {
+    throw new BadUserInputError(`${field}.iamRoleArn`, 'iamRoleArn must look like arn:aws:iam::123456789012:role/name.');
+  }
+  const externalId = requireText(`${field}.externalId`, role?.externalId, 'externalId');
+  if (externalId.length < LIMITS.externalIdMin || externalId.length > LIMITS.externalIdMax) {
+    throw new BadUserInputError(`${field}.externalId`, `externalId must be ${LIMITS.externalIdMin} to ${LIMITS.externalIdMax} characters.`);
+  }
+  if (!EXTERNAL_ID.test(externalId)) {
+    throw new BadUserInputError(`${field}.externalId`, 'externalId may contain only letters, digits and + = , . @ : / - _.');
+  }
+  return { iamRoleArn, externalId };
+}
+
+function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): Record<string, unknown> {
+  const accessKeyId = requireText(`${field}.accessKeyId`, keys?.accessKeyId, 'accessKeyId');
+  if (!ACCESS_KEY_ID.test(accessKeyId)) {
+    throw new BadUserInputError(`${field}.accessKeyId`, 'accessKeyId must be 16 to 128 upper-case letters and digits.');
+  }
+  const secretAccessKey = requireText(`${field}.secretAccessKey`, keys?.secretAccessKey, 'secretAccessKey');
+  if (byteLength(secretAccessKey) > 1024 || CONTROL_OR_SPACE.test(secretAccessKey)) {
+    throw new BadUserInputError(`${field}.secretAccessKey`, 'secretAccessKey must be at most 1024 characters without spaces or control characters.');
+  }
+  const payload: Record<string, unknown> = { accessKeyId, secretAccessKey };
+  const sessionToken = keys?.sessionToken;
+  if (sessionToken !== undefined && sessionToken !== null) {
+    if (sessionToken === '' || byteLength(sessionToken) > LIMITS.sessionTokenMaxBytes || CONTROL_OR_SPACE.test(sessionToken)) {
+      throw new BadUserInputError(`${field}.sessionToken`, `sessionToken must be 1 to ${LIMITS.sessionTokenMaxBytes} bytes without spaces or control characters.`);
+    }
+    payload.sessionToken = sessionToken;
+  }
+  return payload;
+}
+
+function checkServiceAccount(
+  field: string,
+  account: GoogleServiceAccountAuth | null | undefined,
+  googleTokenUrl: string,
+): Record<string, unknown> {
+  const clientEmail = requireText(`${field}.clientEmail`, account?.clientEmail, 'clientEmail');
+  if (!EMAIL.test(clientEmail)) {
+    throw new BadUserInputError(`${field}.clientEmail`, 'clientEmail must be the service account email address.');
+  }
+  const privateKey = requireText(`${field}.privateKey`, account?.privateKey, 'privateKey');
+  checkPrivateKey(`${field}.privateKey`, privateKey);
+  const privateKeyId = requireText(`${field}.privateKeyId`, account?.privateKeyId, 'privateKeyId');
+  if (!PRIVATE_KEY_ID.test(privateKeyId)) {
+    throw new BadUserInputError(`${field}.privateKeyId`, 'privateKeyId must be the key id from the service account file (letters, digits, - and _).');
+  }
+  const projectId = requireText(`${field}.projectId`, account?.projectId, 'projectId');
+  if (!GOOGLE_PROJECT_ID.test(projectId)) {
+    throw new BadUserInputError(`${field}.projectId`, 'projectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).');
+  }
+  const payload: Record<string, unknown> = { clientEmail, privateKey, privateKeyId, projectId };
+  if (account?.clientId !== undefined && account.clientId !== null) {
+    if (!CLIENT_ID.test(account.clientId)) {
+      throw new BadUserInputError(`${field}.clientId`, 'clientId must be the numeric client id from the service account file.');
+    }
+    payload.clientId = account.clientId;
+  }
+  if (account?.tokenUri !== undefined && account.tokenUri !== null) {
+    if (account.tokenUri !== googleTokenUrl) {
+      throw new BadUserInputError(`${field}.tokenUri`, `tokenUri must be the configured token URL (${googleTokenUrl}) or omitted.`);
+    }
+    payload.tokenUri = account.tokenUri;
+  }
+  return payload;
+}
+
+function checkPrivateKey(field: string, privateKey: string): void {
+  if (byteLength(privateKey) > LIMITS.privateKeyMaxBytes) {
+    throw new BadUserInputError(field, `privateKey must be at most ${LIMITS.privateKeyMaxBytes} bytes.`);
+  }
+  if (!/^-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----\s*$/.test(privateKey.trim() + '\n')) {
+    throw new BadUserInputError(field, 'privateKey must be a PEM private key (-----BEGIN PRIVATE KEY----- ...).');
+  }
+  try {
+    const key = createPrivateKey({ key: privateKey, format: 'pem' });
+    if (key.asymmetricKeyType !== 'rsa') {
+      throw new BadUserInputError(field, 'privateKey must be an RSA key, as Google service accounts use.');
+    }
+  } catch (error) {
+    if (error instanceof BadUserInputError) throw error;
+    // The parser's own message is not repeated: it can quote parts of the key.
+    throw new BadUserInputError(field, 'privateKey is not a readable PEM private key.');
+  }
+}
+
+function checkImpersonation(field: string, impersonation: GoogleImpersonationAuth | null | undefined): Record<string, unknown> {
+  const targetPrincipal = requireText(`${field}.targetPrincipal`, impersonation?.targetPrincipal, 'targetPrincipal');
+  if (!SERVICE_ACCOUNT_EMAIL.test(targetPrincipal)) {
+    throw new BadUserInputError(`${field}.targetPrincipal`, 'targetPrincipal must be a service account email (name@project.iam.gserviceaccount.com).');
+  }
+  const payload: Record<string, unknown> = { targetPrincipal };
+  const delegates = impersonation?.delegates;
+  if (delegates !== undefined && delegates !== null) {
+    if (delegates.length > 10) throw new BadUserInputError(`${field}.delegates`, 'At most 10 delegates are allowed.');
+    delegates.forEach((delegate, index) => {
+      if (!SERVICE_ACCOUNT_EMAIL.test(delegate)) {
+        throw new BadUserInputError(`${field}.delegates.${index}`, 'Each delegate must be a service account email.');
+      }
+    });
+    payload.delegates = delegates;
+  }
+  const scopes = impersonation?.scopes;
+  if (scopes !== undefined && scopes !== null) {
+    if (scopes.length === 0 || scopes.length > 20) throw new BadUserInputError(`${field}.scopes`, 'Give 1 to 20 scopes, or omit them for cloud-platform.');
+    scopes.forEach((scope, index) => {
+      if (!SCOPE.test(scope)) {
+        throw new BadUserInputError(`${field}.scopes.${index}`, 'Each scope must be a Google OAuth scope URL (https://www.googleapis.com/auth/...).');
+      }
+    });
+    payload.scopes = scopes;
+  }
+  return payload;
+}

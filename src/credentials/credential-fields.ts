@@ -1,0 +1,73 @@
+// Checks for a credential's non-secret fields: name, base URL and settings.
+import { defaultBaseUrl, type ModelProvider } from '../catalog/provider-catalog';
+import { BadUserInputError } from '../errors/app-error';
+
+export const NAME_MAX_LENGTH = 200;
+export const SETTINGS_MAX_BYTES = 16 * 1024;
+export const BASE_URL_MAX_LENGTH = 2048;
+
+/**
+ * Setting keys that name a secret. Settings are stored and returned in clear, so a secret put
+ * there by mistake is refused rather than kept.
+ */
+const SECRET_LIKE_KEY = /^(api[_-]?key|secret|secret[_-]?access[_-]?key|password|passwd|private[_-]?key|token|access[_-]?token|refresh[_-]?token|session[_-]?token|external[_-]?id|client[_-]?secret|authorization)$/i;
+
+export function checkName(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw new BadUserInputError(field, 'name is required.');
+  const name = value.trim();
+  if (name.length === 0) throw new BadUserInputError(field, 'name must not be blank.');
+  if (name.length > NAME_MAX_LENGTH) {
+    throw new BadUserInputError(field, `name must be at most ${NAME_MAX_LENGTH} characters.`);
+  }
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BadUserInputError(field, 'name must not contain control characters.');
+  return name;
+}
+
+export function checkBaseUrl(field: string, value: string): string {
+  if (value.length > BASE_URL_MAX_LENGTH) {
+    throw new BadUserInputError(field, `baseUrl must be at most ${BASE_URL_MAX_LENGTH} characters.`);
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BadUserInputError(field, 'baseUrl must be an absolute http(s) URL.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new BadUserInputError(field, 'baseUrl must be an absolute http(s) URL.');
+  }
+  // Userinfo in a URL is a secret in the wrong place: it would be shown to every reader.
+  if (url.username !== '' || url.password !== '') {
+    throw new BadUserInputError(field, 'baseUrl must not contain a user name or password; put credentials in auth.');
+  }
+  if (url.hash !== '') throw new BadUserInputError(field, 'baseUrl must not contain a fragment.');
+  return value;
+}
+
+export function checkSettings(field: string, value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new BadUserInputError(field, 'settings must be a JSON object.');
+  }
+  const settings = value as Record<string, unknown>;
+  if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > SETTINGS_MAX_BYTES) {
+    throw new BadUserInputError(field, `settings must be at most ${SETTINGS_MAX_BYTES} bytes of JSON.`);
+  }
+  for (const key of Object.keys(settings)) {
+    if (SECRET_LIKE_KEY.test(key)) {
+      throw new BadUserInputError(`${field}.${key}`, `settings hold non-secret values only; put "${key}" in auth, where it is encrypted.`);
+    }
+  }
+  return settings;
+}
+
+/** The provider's default base URL for these settings, or a BAD_USER_INPUT naming what is missing. */
+export function resolveDefaultBaseUrl(provider: ModelProvider, settings: Record<string, unknown>, paths: { baseUrl: string; settings: string }): string {
+  const result = defaultBaseUrl(provider, settings);
+  if ('problem' in result) {
+    throw new BadUserInputError(`${paths.settings}.${result.problem.setting}`, result.problem.message);
+  }
+  if (result.url === null) {
+    throw new BadUserInputError(paths.baseUrl, `baseUrl is required for ${provider}: it has no public default endpoint.`);
+  }
+  return result.url;
+}

@@ -1,0 +1,203 @@
+// SQL for credentials, through Prisma. Reads never select the sealed columns (the client omits
+// them); writes store the sealed secret the service hands over. Prisma errors become AppErrors.
+import { type AuthType, providerFromSlug, slugOf, type ModelProvider } from '../catalog/provider-catalog';
+import type { PageCursor } from '../pagination/page-cursor';
+import type { Database } from '../db/database';
+import { ConflictError } from '../errors/app-error';
+import { Prisma } from '../generated/prisma/client';
+import type { SealedSecret } from '../secrets/envelope';
+import type { Credential } from './credential.model';
+
+type CredentialRow = Awaited<ReturnType<Database['credential']['findFirstOrThrow']>>;
+
+export interface NewCredential {
+  id: string;
+  organizationId: string;
+  name: string;
+  modelProvider: ModelProvider;
+  authType: AuthType;
+  baseUrl: string;
+  settings: Record<string, unknown>;
+  authParameters: Record<string, unknown>;
+  keyLast4: string | null;
+  sealed: SealedSecret | null;
+  actor: string;
+}
+
+export interface CredentialChanges {
+  name?: string;
+  baseUrl?: string;
+  settings?: Record<string, unknown>;
+  /** A rotation: the new auth and its sealed secret, stored as `secretVersion`. */
+  rotation?: {
+    authType: AuthType;
+    authParameters: Record<string, unknown>;
+    keyLast4: string | null;
+    sealed: SealedSecret | null;
+    secretVersion: number;
+    rotatedAt: Date;
+  };
+  actor: string;
+}
+
+export interface CredentialPage {
+  credentials: Credential[];
+  hasNextPage: boolean;
+}
+
+function sealedData(sealed: SealedSecret | null) {
+  return {
+    secretAlgorithm: sealed?.algorithm ?? null,
+    secretCiphertext: sealed ? new Uint8Array(sealed.ciphertext) : null,
+    secretNonce: sealed ? new Uint8Array(sealed.nonce) : null,
+    secretWrappedKey: sealed ? new Uint8Array(sealed.wrappedKey) : null,
+    secretKeyId: sealed?.keyId ?? null,
+  };
+}
+
+function toCredential(row: CredentialRow): Credential {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    name: row.name,
+    modelProvider: providerFromSlug(row.modelProvider),
+    authType: row.authType,
+    baseUrl: row.baseUrl,
+    settings: row.settings as Record<string, unknown>,
+    authParameters: row.authParameters as Record<string, unknown>,
+    keyLast4: row.keyLast4,
+    storesKeyMaterial: row.storesKeyMaterial,
+    secretVersion: row.secretVersion,
+    secretRotatedAt: row.secretRotatedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    createdBy: row.createdBy,
+    updatedBy: row.updatedBy,
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+function isRecordNotFound(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
+}
+
+function duplicateName(name: string): ConflictError {
+  return new ConflictError(`A credential named "${name}" already exists in this organization.`, { field: 'input.name' });
+}
+
+export class CredentialRepository {
+  constructor(private readonly prisma: Database) {}
+
+  async insert(credential: NewCredential): Promise<Credential> {
+    try {
+      const row = await this.prisma.credential.create({
+        data: {
+          id: credential.id,
+          organizationId: credential.organizationId,
+          name: credential.name,
+          modelProvider: slugOf(credential.modelProvider),
+          authType: credential.authType,
+          baseUrl: credential.baseUrl,
+          settings: credential.settings as Prisma.InputJsonObject,
+          authParameters: credential.authParameters as Prisma.InputJsonObject,
+          keyLast4: credential.keyLast4,
+          storesKeyMaterial: credential.sealed !== null,
+          secretVersion: 1,
+          createdBy: credential.actor,
+          updatedBy: credential.actor,
+          ...sealedData(credential.sealed),
+        },
+      });
+      return toCredential(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateName(credential.name);
+      throw error;
+    }
+  }
+
+  async findById(organizationId: string, id: string): Promise<Credential | null> {
+    const row = await this.prisma.credential.findFirst({ where: { id, organizationId } });
+    return row ? toCredential(row) : null;
+  }
+
+  /** For DataLoaders: the organization's credentials among `ids`, in no particular order. */
+  async findByIds(organizationId: string, ids: readonly string[]): Promise<Credential[]> {
+    const rows = await this.prisma.credential.findMany({ where: { organizationId, id: { in: [...ids] } } });
+    return rows.map(toCredential);
+  }
+
+  /** A page ordered by (createdAt, id), which is stable under inserts. */
+  async page(
+    organizationId: string,
+    options: { first: number; after?: PageCursor; modelProvider?: ModelProvider },
+  ): Promise<CredentialPage> {
+    const where: Prisma.CredentialWhereInput = {
+      organizationId,
+      ...(options.modelProvider ? { modelProvider: slugOf(options.modelProvider) } : {}),
+      ...(options.after
+        ? {
+            OR: [
+              { createdAt: { gt: options.after.createdAt } },
+              { createdAt: options.after.createdAt, id: { gt: options.after.id } },
+            ],
+          }
+        : {}),
+    };
+    const rows = await this.prisma.credential.findMany({
+      where,
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: options.first + 1,
+    });
+    return { credentials: rows.slice(0, options.first).map(toCredential), hasNextPage: rows.length > options.first };
+  }
+
+  async count(organizationId: string, modelProvider?: ModelProvider): Promise<number> {
+    return this.prisma.credential.count({
+      where: { organizationId, ...(modelProvider ? { modelProvider: slugOf(modelProvider) } : {}) },
+    });
+  }
+
+  /**
+   * Applies changes only if the row still has `expectedSecretVersion` (compare-and-set).
+   * Returns null when the row is gone or its version moved on.
+   */
+  async update(organizationId: string, id: string, expectedSecretVersion: number, changes: CredentialChanges): Promise<Credential | null> {
+    const rotation = changes.rotation;
+    try {
+      const row = await this.prisma.credential.update({
+        where: { id, organizationId, secretVersion: expectedSecretVersion },
+        data: {
+          ...(changes.name !== undefined ? { name: changes.name } : {}),
+          ...(changes.baseUrl !== undefined ? { baseUrl: changes.baseUrl } : {}),
+          ...(changes.settings !== undefined ? { settings: changes.settings as Prisma.InputJsonObject } : {}),
+          ...(rotation
+            ? {
+                authType: rotation.authType,
+                authParameters: rotation.authParameters as Prisma.InputJsonObject,
+                keyLast4: rotation.keyLast4,
+                storesKeyMaterial: rotation.sealed !== null,
+                secretVersion: rotation.secretVersion,
+                secretRotatedAt: rotation.rotatedAt,
+                ...sealedData(rotation.sealed),
+              }
+            : {}),
+          updatedAt: new Date(),
+          updatedBy: changes.actor,
+        },
+      });
+      return toCredential(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateName(changes.name ?? '');
+      if (isRecordNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async delete(organizationId: string, id: string): Promise<boolean> {
+    const { count } = await this.prisma.credential.deleteMany({ where: { id, organizationId } });
+    return count === 1;
+  }
+}

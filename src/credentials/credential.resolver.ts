@@ -1,0 +1,45 @@
+// Thin GraphQL resolvers for credentials: unwrap arguments, call the service.
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { ModelProviderEnum } from '../catalog/catalog.enums';
+import type { ModelProvider } from '../catalog/provider-catalog';
+import type { Context } from '../context';
+import { CreateCredentialInput, UpdateCredentialInput } from './credential.inputs';
+import type { Credential } from './credential.model';
+import { CredentialConnection, CredentialType } from './credential.type';
+
+@Resolver(() => CredentialType)
+export class CredentialResolver {
+  @Query(() => CredentialType, { nullable: true, description: "One of your organization's credentials; NOT_FOUND otherwise." })
+  async credential(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Credential> {
+    return ctx.services.credentials.get(await ctx.principal(), id);
+  }
+
+  @Query(() => CredentialConnection, { description: 'Ordered by creation time; first is capped at 100.' })
+  async credentials(
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('modelProvider', () => ModelProviderEnum, { nullable: true }) modelProvider: ModelProvider | null,
+    @Ctx() ctx: Context,
+  ): Promise<CredentialConnection> {
+    return ctx.services.credentials.list(await ctx.principal(), { first, after, modelProvider });
+  }
+
+  @Mutation(() => CredentialType)
+  async createCredential(@Arg('input', () => CreateCredentialInput) input: CreateCredentialInput, @Ctx() ctx: Context): Promise<Credential> {
+    return ctx.services.credentials.create(await ctx.principal(), input);
+  }
+
+  @Mutation(() => CredentialType, { description: 'A field given replaces the stored value; auth present rotates the secret.' })
+  async updateCredential(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateCredentialInput) input: UpdateCredentialInput,
+    @Ctx() ctx: Context,
+  ): Promise<Credential> {
+    return ctx.services.credentials.update(await ctx.principal(), id, input);
+  }
+
+  @Mutation(() => ID)
+  async deleteCredential(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<string> {
+    return ctx.services.credentials.delete(await ctx.principal(), id);
+  }
+}

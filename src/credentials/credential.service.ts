@@ -1,0 +1,264 @@
+// Credential use cases. Owns authorization (every query is scoped to the caller's organization),
+// input checks, sealing of secrets and the audit trail. Knows nothing of GraphQL or SQL.
+import { randomUUID } from 'node:crypto';
+import { acceptsAuthType, catalogEntry, defaultAuthType, defaultBaseUrl, type ModelProvider } from '../catalog/provider-catalog';
+import { isUuid } from '../auth/is-uuid';
+import { type Principal, requireReader, requireWriter } from '../auth/principal';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors/app-error';
+import type { Logger } from '../logging/logger';
+import { decodeCursor, encodeCursor, pageSize } from '../pagination/page-cursor';
+import type { SealedSecret } from '../secrets/envelope';
+import type { SecretStore } from '../secrets/secret-store';
+import { AUTH_MEMBER_TYPES, type AuthInput, chosenMember, OAUTH_PASSTHROUGH_MESSAGE, resolveAuth, type ResolvedAuth } from './credential-auth';
+import { checkBaseUrl, checkName, checkSettings, resolveDefaultBaseUrl } from './credential-fields';
+import type { Credential } from './credential.model';
+import type { CredentialChanges, CredentialRepository } from './credential.repository';
+
+export interface CreateCredentialInput {
+  name: string;
+  modelProvider: ModelProvider;
+  auth?: AuthInput | null;
+  baseUrl?: string | null;
+  settings?: Record<string, unknown> | null;
+}
+
+export interface UpdateCredentialInput {
+  name?: string | null;
+  baseUrl?: string | null;
+  settings?: Record<string, unknown> | null;
+  auth?: AuthInput | null;
+  expectedSecretVersion?: number | null;
+}
+
+export interface CredentialListArgs {
+  first?: number | null;
+  after?: string | null;
+  modelProvider?: ModelProvider | null;
+}
+
+export interface CredentialConnectionResult {
+  edges: { cursor: string; node: Credential }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+export interface CredentialServiceOptions {
+  /** The token URL a service account's tokenUri must equal. */
+  googleTokenUrl: string;
+}
+
+/** How often a rotation without expectedSecretVersion retries when a concurrent one wins. */
+const ROTATION_ATTEMPTS = 3;
+
+export class CredentialService {
+  constructor(
+    private readonly repository: CredentialRepository,
+    private readonly secrets: SecretStore,
+    private readonly audit: Logger,
+    private readonly options: CredentialServiceOptions,
+  ) {}
+
+  async get(principal: Principal, id: string): Promise<Credential> {
+    requireReader(principal);
+    checkId('id', id);
+    const credential = await this.repository.findById(principal.orgId, id);
+    if (!credential) throw new NotFoundError('Credential', id);
+    return credential;
+  }
+
+  /** For DataLoaders: the caller's credentials in key order, null for misses and foreign ids. */
+  async getMany(principal: Principal, ids: readonly string[]): Promise<(Credential | null)[]> {
+    requireReader(principal);
+    const valid = ids.filter(isUuid).map((id) => id.toLowerCase());
+    const found = valid.length > 0 ? await this.repository.findByIds(principal.orgId, valid) : [];
+    const byId = new Map(found.map((credential) => [credential.id, credential]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  async list(principal: Principal, args: CredentialListArgs): Promise<CredentialConnectionResult> {
+    requireReader(principal);
+    const first = pageSize('first', args.first);
+    const after = args.after ? decodeCursor('after', args.after) : undefined;
+    const modelProvider = args.modelProvider ?? undefined;
+    const [page, totalCount] = await Promise.all([
+      first === 0 ? Promise.resolve({ credentials: [], hasNextPage: false }) : this.repository.page(principal.orgId, { first, after, modelProvider }),
+      this.repository.count(principal.orgId, modelProvider),
+    ]);
+    const edges = page.credentials.map((node) => ({ cursor: encodeCursor(node), node }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount,
+    };
+  }
+
+  async create(principal: Principal, input: CreateCredentialInput): Promise<Credential> {
+    requireWriter(principal);
+    const name = checkName('input.name', input.name);
+    const provider = input.modelProvider;
+    const settings = input.settings === undefined || input.settings === null ? {} : checkSettings('input.settings', input.settings);
+    checkUrlParameter(provider, settings, 'input.settings');
+    const baseUrl =
+      input.baseUrl === undefined || input.baseUrl === null
+        ? resolveDefaultBaseUrl(provider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' })
+        : checkBaseUrl('input.baseUrl', input.baseUrl);
+    const auth = this.resolveAuthFor(provider, input.auth, 'input.auth');
+
+    const id = randomUUID();
+    const sealed = await this.seal(auth, { organizationId: principal.orgId, credentialId: id, secretVersion: 1 });
+    const credential = await this.repository.insert({
+      id,
+      organizationId: principal.orgId,
+      name,
+      modelProvider: provider,
+      authType: auth.authType,
+      baseUrl,
+      settings,
+      authParameters: auth.authParameters,
+      keyLast4: auth.keyLast4,
+      sealed,
+      actor: principal.userId,
+    });
+    this.record('credential.created', principal, credential);
+    return credential;
+  }
+
+  async update(principal: Principal, id: string, input: UpdateCredentialInput): Promise<Credential> {
+    requireWriter(principal);
+    checkId('id', id);
+    for (const field of ['name', 'settings', 'auth'] as const) {
+      if (input[field] === null) {
+        throw new BadUserInputError(`input.${field}`, `${field} cannot be null; omit it to keep the stored value.`);
+      }
+    }
+    const expected = input.expectedSecretVersion;
+    if (expected !== undefined && expected !== null && (!Number.isInteger(expected) || expected < 1)) {
+      throw new BadUserInputError('input.expectedSecretVersion', 'expectedSecretVersion must be a positive integer.');
+    }
+
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await this.repository.findById(principal.orgId, id);
+      if (!current) throw new NotFoundError('Credential', id);
+      if (expected !== undefined && expected !== null && expected !== current.secretVersion) {
+        throw staleVersion(expected, current.secretVersion);
+      }
+      const changes = await this.changesFor(principal, current, input);
+      const updated = await this.repository.update(principal.orgId, id, current.secretVersion, changes);
+      if (updated) {
+        this.record(changes.rotation ? 'credential.rotated' : 'credential.updated', principal, updated);
+        return updated;
+      }
+      // The row was deleted or rotated between our read and write.
+      if (expected !== undefined && expected !== null) {
+        const now = await this.repository.findById(principal.orgId, id);
+        if (!now) throw new NotFoundError('Credential', id);
+        throw staleVersion(expected, now.secretVersion);
+      }
+      if (attempt >= ROTATION_ATTEMPTS) {
+        throw new ConflictError('The credential changed concurrently; retry the update.', { field: 'input.expectedSecretVersion' });
+      }
+    }
+  }
+
+  async delete(principal: Principal, id: string): Promise<string> {
+    requireWriter(principal);
+    checkId('id', id);
+    const deleted = await this.repository.delete(principal.orgId, id);
+    if (!deleted) throw new NotFoundError('Credential', id);
+    this.audit.info({ event: 'credential.deleted', orgId: principal.orgId, actor: principal.userId, credentialId: id }, 'credential deleted');
+    return id;
+  }
+
+  private async changesFor(principal: Principal, current: Credential, input: UpdateCredentialInput): Promise<CredentialChanges> {
+    const changes: CredentialChanges = { actor: principal.userId };
+    if (input.name !== undefined && input.name !== null) changes.name = checkName('input.name', input.name);
+    const settings = input.settings !== undefined && input.settings !== null ? checkSettings('input.settings', input.settings) : current.settings;
+    if (input.settings !== undefined && input.settings !== null) {
+      checkUrlParameter(current.modelProvider, settings, 'input.settings');
+      changes.settings = settings;
+    }
+    if (input.baseUrl !== undefined && input.baseUrl !== null) {
+      changes.baseUrl = checkBaseUrl('input.baseUrl', input.baseUrl);
+    } else if (input.baseUrl === null || (changes.settings && isDefaultBaseUrl(current))) {
+      // null resets to the provider's default; a default URL follows a new region or location.
+      changes.baseUrl = resolveDefaultBaseUrl(current.modelProvider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' });
+    }
+    if (input.auth) {
+      const auth = this.resolveAuthFor(current.modelProvider, input.auth, 'input.auth');
+      const secretVersion = current.secretVersion + 1;
+      const sealed = await this.seal(auth, { organizationId: principal.orgId, credentialId: current.id, secretVersion });
+      changes.rotation = {
+        authType: auth.authType,
+        authParameters: auth.authParameters,
+        keyLast4: auth.keyLast4,
+        sealed,
+        secretVersion,
+        rotatedAt: new Date(),
+      };
+    }
+    return changes;
+  }
+
+  private resolveAuthFor(provider: ModelProvider, auth: AuthInput | null | undefined, path: string): ResolvedAuth {
+    if (auth === undefined || auth === null) {
+      const authType = defaultAuthType(provider);
+      if (authType !== 'GOOGLE_ADC') {
+        throw new BadUserInputError(path, `auth is required for ${provider}: its default auth type ${authType} needs key material.`);
+      }
+      return { authType, secretPayload: null, authParameters: {}, keyLast4: null };
+    }
+    const member = chosenMember(auth, path);
+    const authType = AUTH_MEMBER_TYPES[member];
+    if (authType === 'OAUTH_PASSTHROUGH') throw new BadUserInputError(`${path}.${member}`, OAUTH_PASSTHROUGH_MESSAGE);
+    if (!acceptsAuthType(provider, authType)) {
+      const allowed = catalogEntry(provider).authTypes.join(', ');
+      throw new BadUserInputError(`${path}.${member}`, `${provider} does not take ${authType}; it takes ${allowed}.`);
+    }
+    return resolveAuth(auth, path, { googleTokenUrl: this.options.googleTokenUrl });
+  }
+
+  private async seal(
+    auth: ResolvedAuth,
+    binding: { organizationId: string; credentialId: string; secretVersion: number },
+  ): Promise<SealedSecret | null> {
+    if (auth.secretPayload === null) return null;
+    return this.secrets.seal(auth.secretPayload, { ...binding, authType: auth.authType });
+  }
+
+  private record(event: string, principal: Principal, credential: Credential): void {
+    this.audit.info(
+      {
+        event,
+        orgId: principal.orgId,
+        actor: principal.userId,
+        credentialId: credential.id,
+        modelProvider: credential.modelProvider,
+        authType: credential.authType,
+        secretVersion: credential.secretVersion,
+      },
+      event.replace('.', ' '),
+    );
+  }
+}
+
+function checkId(field: string, id: string): void {
+  if (!isUuid(id)) throw new BadUserInputError(field, `${field} must be a UUID.`);
+}
+
+function staleVersion(expected: number, actual: number): ConflictError {
+  return new ConflictError(`expectedSecretVersion ${expected} is stale; the credential is at version ${actual}.`, {
+    field: 'input.expectedSecretVersion',
+    currentSecretVersion: actual,
+  });
+}
+
+/** A region or location given in settings must be well-formed even when baseUrl is explicit. */
+function checkUrlParameter(provider: ModelProvider, settings: Record<string, unknown>, path: string): void {
+  const result = defaultBaseUrl(provider, settings);
+  if ('problem' in result) throw new BadUserInputError(`${path}.${result.problem.setting}`, result.problem.message);
+}
+
+function isDefaultBaseUrl(credential: Credential): boolean {
+  const result = defaultBaseUrl(credential.modelProvider, credential.settings);
+  return 'url' in result && result.url === credential.baseUrl;
+}

@@ -1,0 +1,69 @@
+// The Credential GraphQL type and its connection. Only metadata: no field can carry a secret.
+import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { AuthTypeEnum, ModelProviderEnum } from '../catalog/catalog.enums';
+import type { AuthType, ModelProvider } from '../catalog/provider-catalog';
+import { PageInfo } from '../pagination/page-info.type';
+
+@ObjectType('Credential', { description: 'An upstream credential. Its secret is write-only: no field returns it.' })
+export class CredentialType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => ModelProviderEnum)
+  modelProvider!: ModelProvider;
+
+  @Field(() => AuthTypeEnum)
+  authType!: AuthType;
+
+  @Field(() => String)
+  baseUrl!: string;
+
+  @Field(() => GraphQLJSONObject, { description: 'Non-secret settings (region, project_id, api_version, ...).' })
+  settings!: Record<string, unknown>;
+
+  @Field(() => String, { nullable: true, description: 'Last 4 characters of an API key (API_KEY, BEDROCK_API_KEY); null otherwise.' })
+  keyLast4!: string | null;
+
+  @Field(() => Boolean, { description: 'False for GOOGLE_ADC (ambient identity); true when a secret is stored.' })
+  storesKeyMaterial!: boolean;
+
+  @Field(() => Int, { description: '1 on create, +1 on every rotation.' })
+  secretVersion!: number;
+
+  @Field(() => GraphQLDateTime)
+  secretRotatedAt!: Date;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+
+  @Field(() => GraphQLDateTime)
+  updatedAt!: Date;
+}
+
+@ObjectType()
+export class CredentialEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => CredentialType)
+  node!: CredentialType;
+}
+
+@ObjectType()
+export class CredentialConnection {
+  @Field(() => [CredentialEdge])
+  edges!: CredentialEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'All credentials matching the filter, across pages.' })
+  totalCount!: number;
+}

@@ -1,0 +1,84 @@
+// Opens the vault's database: PostgreSQL through @prisma/adapter-pg when a URL is configured,
+// otherwise an embedded PostgreSQL (PGlite) persisted under DATA_DIR. Both run the same
+// migrations before the Prisma client is handed out.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Client } from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client';
+import { migrate, readMigrations } from './migrate';
+import { migrationsDirectory } from './project-paths';
+import { pgliteSession, pgSession } from './sql-session';
+
+/**
+ * The sealed secret columns. Every ordinary read omits them, so no resolver or repository can
+ * select them by accident; only src/secrets/sealed-secret.repository.ts asks for them explicitly.
+ */
+export const SEALED_SECRET_COLUMNS = {
+  secretAlgorithm: true,
+  secretCiphertext: true,
+  secretNonce: true,
+  secretWrappedKey: true,
+  secretKeyId: true,
+} as const;
+
+const OMIT = { credential: SEALED_SECRET_COLUMNS } as const;
+
+export type Database = PrismaClient<'query', typeof OMIT>;
+
+export interface DatabaseHandle {
+  prisma: Database;
+  /** `postgresql` or `embedded` (PGlite). */
+  kind: 'postgresql' | 'embedded';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const migrations = await readMigrations(migrationsDirectory());
+  if (options.databaseUrl) {
+    const schema = new URL(options.databaseUrl).searchParams.get('schema') ?? undefined;
+    const migrationClient = new Client({ connectionString: options.databaseUrl });
+    await migrationClient.connect();
+    try {
+      if (schema) await migrationClient.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
+      await migrate(pgSession(migrationClient), migrations);
+    } finally {
+      await migrationClient.end();
+    }
+    // adapter-pg ignores ?schema= in the URL (prisma#28961), so it is passed explicitly.
+    const adapter = new PrismaPg({ connectionString: options.databaseUrl }, schema ? { schema } : undefined);
+    const prisma = createClient(adapter);
+    return { prisma, kind: 'postgresql', close: () => prisma.$disconnect() };
+  }
+
+  const directory = path.join(options.dataDir, 'pgdata');
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const pglite = new PGlite(directory);
+  await pglite.waitReady;
+  await migrate(pgliteSession(pglite), migrations);
+  const prisma = createClient(new PrismaPGlite(pglite));
+  return {
+    prisma,
+    kind: 'embedded',
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+function createClient(adapter: PrismaPg | PrismaPGlite): Database {
+  return new PrismaClient({
+    adapter,
+    omit: OMIT,
+    // Query events feed the statement-count tests; nothing logs them by default.
+    log: [{ emit: 'event', level: 'query' }] as const,
+  });
+}

@@ -1,0 +1,103 @@
+// graphql-js quotes the offending value in its coercion and validation messages
+// ("Variable "$input" got invalid value "sk-live-..." at ..."). Those values may be secrets, so
+// every such message is rewritten without them, and the input path it concerns becomes
+// `extensions.field` (named after the argument, e.g. `input.settings`, whatever the variable).
+import { type ASTNode, type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+
+export interface ShapedInputError {
+  message: string;
+  /** The argument path, e.g. `input.auth.awsRole`; absent when the error names no input. */
+  field?: string;
+}
+
+const VARIABLE_INVALID = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
+const VARIABLE_MISSING = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" (of required type "[^"]*" was not provided|of non-null type "[^"]*" must not be null)\.$/;
+
+/** Drops the quoted value from the messages graphql-js and scalars produce. */
+export function withoutValues(message: string): string {
+  const expected = /^(Expected value of type "[^"]+"), found [\s\S]*$/.exec(message);
+  if (expected) return `${expected[1]}.`;
+  const represent = /^([\s\S]*? cannot represent [^:]*?): [\s\S]*$/.exec(message);
+  if (represent) return `${represent[1]}.`;
+  return message;
+}
+
+export function shapeInputError(error: GraphQLError, document: DocumentNode | undefined): ShapedInputError | null {
+  const invalid = VARIABLE_INVALID.exec(error.message);
+  if (invalid) return shapeInvalidVariable(error, invalid[1], document);
+
+  const missing = VARIABLE_MISSING.exec(error.message);
+  if (missing) return { message: error.message, field: argumentPathOfVariable(document, missing[1]) };
+
+  const node = error.nodes?.[0];
+  const sanitized = withoutValues(error.message);
+  if (sanitized !== error.message || /^OneOf Input Object/.test(error.message)) {
+    const field = node && document ? pathOfNode(document, node) : undefined;
+    return field ? { message: sanitized, field } : { message: sanitized };
+  }
+  return null;
+}
+
+function shapeInvalidVariable(error: GraphQLError, variable: string, document: DocumentNode | undefined): ShapedInputError {
+  const inner = error.originalError?.message;
+  const argument = argumentPathOfVariable(document, variable);
+  if (!inner || !error.message.endsWith(`; ${inner}`)) {
+    return { message: `Variable "$${variable}" got an invalid value.`, field: argument };
+  }
+  const head = error.message.slice(0, -(inner.length + 2));
+  // The path graphql-js appends is `<variable><.field|[index]...>`; the value printed before it
+  // cannot end in this shape because its strings are quoted with escapes.
+  const at = / at "([^"]*)"$/.exec(head);
+  const suffix = at && at[1].startsWith(variable) ? at[1].slice(variable.length) : '';
+  const field = `${argument}${suffix.replace(/\[(\d+)\]/g, '.$1')}`;
+  return { message: `Variable "$${variable}" got invalid value at "${field}"; ${withoutValues(inner)}`, field };
+}
+
+/** Where `$variable` is used: the argument (and input fields) it is passed as, e.g. `input`. */
+function argumentPathOfVariable(document: DocumentNode | undefined, variable: string): string {
+  if (!document) return variable;
+  let found: string | undefined;
+  walkInputs(document, (node, path) => {
+    if (found === undefined && node.kind === Kind.VARIABLE && node.name.value === variable) found = path.join('.');
+  });
+  return found ?? variable;
+}
+
+function pathOfNode(document: DocumentNode, target: ASTNode): string | undefined {
+  let found: string | undefined;
+  walkInputs(document, (node, path) => {
+    if (found === undefined && node === target) found = path.join('.');
+  });
+  return found;
+}
+
+/** Visits argument values with their input path (argument name, then object fields and list indexes). */
+function walkInputs(document: DocumentNode, onValue: (node: ASTNode, path: string[]) => void): void {
+  const path: string[] = [];
+  visit(document, {
+    VariableDefinition: () => false,
+    Argument: {
+      enter: (node) => {
+        path.push(node.name.value);
+        onValue(node.value, path);
+      },
+      leave: () => {
+        path.pop();
+      },
+    },
+    ObjectField: {
+      enter: (node) => {
+        path.push(node.name.value);
+        onValue(node.value, path);
+      },
+      leave: () => {
+        path.pop();
+      },
+    },
+    ListValue: {
+      enter: (node) => {
+        node.values.forEach((value, index) => onValue(value, [...path, String(index)]));
+      },
+    },
+  });
+}

@@ -1,0 +1,35 @@
+// One log line per GraphQL request: operation name, duration, outcome and error codes, plus who
+// asked. Never the query text or variables: those can hold secrets.
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Context } from '../context';
+import type { Logger } from './logger';
+
+export function requestLoggingPlugin(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ request }) {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ response, operationName, operation, contextValue }) {
+          const body = response.body;
+          const errors = body.kind === 'single' ? (body.singleResult.errors ?? []) : [];
+          const codes = [...new Set(errors.map((error) => String(error.extensions?.code ?? 'UNKNOWN')))];
+          const principal = contextValue.knownPrincipal();
+          logger.info(
+            {
+              event: 'graphql_request',
+              operationName: operationName ?? request.operationName ?? null,
+              operationType: operation?.operation ?? null,
+              durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
+              outcome: errors.length === 0 ? 'ok' : 'error',
+              errorCodes: codes,
+              httpStatus: response.http.status ?? 200,
+              orgId: principal?.orgId ?? null,
+              userId: principal?.userId ?? null,
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}

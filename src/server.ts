@@ -1,0 +1,150 @@
+// The HTTP surface: POST/GET /graphql (Apollo Server 5 on Express), /healthz and /readyz.
+// createServer takes its dependencies ready-made so that main.ts and the tests wire it alike.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { TokenVerifier } from './auth/token-verifier';
+import { type Context, createContext, type Services } from './context';
+import { createErrorFormatting } from './errors/format-error';
+import type { Logger } from './logging/logger';
+import { requestLoggingPlugin } from './logging/request-logging.plugin';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface ServerDependencies {
+  schema: GraphQLSchema;
+  services: Services;
+  verifier: TokenVerifier;
+  logger: Logger;
+  production: boolean;
+  readiness: ReadinessCheck[];
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Limits how long /readyz waits on one dependency. */
+const READINESS_TIMEOUT_MS = 2000;
+const BODY_LIMIT = '256kb';
+
+export async function createServer(deps: ServerDependencies) {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const errors = createErrorFormatting(deps.logger);
+
+  const apollo = new ApolloServer<Context>({
+    schema: deps.schema,
+    introspection: !deps.production,
+    hideSchemaDetailsFromClientErrors: deps.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: errors.formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      deps.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      errors.plugin,
+      requestLoggingPlugin(deps.logger),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(deps.readiness.map(async (dependency) => ({ name: dependency.name, ok: await answers(dependency) })));
+    const failed = results.filter((result) => !result.ok).map((result) => result.name);
+    if (failed.length === 0) {
+      res.json({ status: 'ready', checks: Object.fromEntries(results.map((result) => [result.name, 'ok'])) });
+      return;
+    }
+    deps.logger.warn({ event: 'not_ready', failed }, 'readiness check failed');
+    res.status(503).json({
+      status: 'unavailable',
+      failed,
+      checks: Object.fromEntries(results.map((result) => [result.name, result.ok ? 'ok' : 'failed'])),
+    });
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(() => deps.verifier.authenticate(req.headers.authorization), deps.services),
+    }),
+  );
+
+  app.use(bodyErrorHandler(deps.logger));
+
+  async function answers(dependency: ReadinessCheck): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        dependency.check(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timed out')), READINESS_TIMEOUT_MS);
+        }),
+      ]);
+      return true;
+    } catch (error) {
+      deps.logger.warn({ event: 'readiness_failure', dependency: dependency.name, error: error instanceof Error ? error.message : 'unknown' }, 'dependency not ready');
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function listen(port: number, host: string): Promise<RunningServer> {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+    const address = httpServer.address() as AddressInfo;
+    const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return {
+      url: `http://${hostForUrl}:${address.port}/graphql`,
+      port: address.port,
+      close: () => apollo.stop(),
+    };
+  }
+
+  return { app, apollo, listen };
+}
+
+/**
+ * Body parser failures (malformed JSON, too large). Node's JSON.parse quotes the text it choked
+ * on, which may be a secret, so the client gets a fixed message and the log only the kind.
+ */
+function bodyErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const { status, type } = (error ?? {}) as { status?: number; type?: string };
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const message = type === 'entity.too.large' ? `The request body is larger than ${BODY_LIMIT}.` : 'The request body is not valid JSON.';
+      logger.info({ event: 'bad_request', reason: type ?? 'unknown', status }, 'rejected request body');
+      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    logger.error({ event: 'http_error', error: error instanceof Error ? error.name : 'unknown' }, 'unhandled HTTP error');
+    res.status(500).json({ errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  };
+}

@@ -1,0 +1,128 @@
+// The mint-token CLI's main(): which secret it signs with, what it prints where, and its refusals.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decode } from 'jsonwebtoken';
+import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-secret';
+import { TokenVerifier } from '../../../src/auth/token-verifier';
+import { DEFAULT_DEVELOPMENT_ORG_ID, main } from '../../../src/cli/mint-token';
+
+const SECRET = 'unit-test-secret-0123456789-abcdefghij';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(argv: string[], env: Record<string, string | undefined>): Run {
+  let stdout = '';
+  let stderr = '';
+  const code = main(argv, env, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
+  return { code, stdout, stderr };
+}
+
+let scratch: string;
+
+beforeAll(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-mint-token-'));
+});
+
+afterAll(() => {
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+function freshDataDir(): string {
+  return fs.mkdtempSync(path.join(scratch, 'data-'));
+}
+
+describe('mint-token main', () => {
+  test('without JWT settings it mints with the development secret, and the verifier accepts the token', async () => {
+    const dataDir = freshDataDir();
+    const { code, stdout } = run([], { DATA_DIR: dataDir });
+    expect(code).toBe(0);
+    const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir) });
+    await expect(verifier.verify(stdout.trim())).resolves.toEqual({ userId: 'dev-user', orgId: DEFAULT_DEVELOPMENT_ORG_ID, roles: ['admin'] });
+  });
+
+  test('stdout holds the token alone and stderr says which org and role were used', () => {
+    const { stdout, stderr } = run([], { DATA_DIR: freshDataDir() });
+    expect(stdout).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/);
+    expect(stderr).toContain(`org ${DEFAULT_DEVELOPMENT_ORG_ID}`);
+    expect(stderr).toContain('role admin');
+    expect(stderr).not.toContain(stdout.trim());
+  });
+
+  test('--org, repeated --role, --sub and --ttl end up in the token', async () => {
+    const dataDir = freshDataDir();
+    const argv = ['--org', 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', '--role', 'viewer', '--role', 'admin', '--sub', 'carol', '--ttl', '60'];
+    const { code, stdout } = run(argv, { DATA_DIR: dataDir });
+    expect(code).toBe(0);
+    const token = stdout.trim();
+    const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir) });
+    await expect(verifier.verify(token)).resolves.toEqual({
+      userId: 'carol',
+      orgId: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+      roles: ['viewer', 'admin'],
+    });
+    const claims = decode(token, { json: true });
+    expect((claims?.exp ?? 0) - (claims?.iat ?? 0)).toBe(60);
+  });
+
+  test('JWT_SECRET is used when set, with JWT_ISSUER and JWT_AUDIENCE', async () => {
+    const dataDir = freshDataDir();
+    const env = { DATA_DIR: dataDir, JWT_SECRET: SECRET, JWT_ISSUER: 'https://issuer.example', JWT_AUDIENCE: 'credential-vault' };
+    const { code, stdout, stderr } = run(['--role', 'viewer'], env);
+    expect(code).toBe(0);
+    expect(stderr).toContain('JWT_SECRET');
+    const verifier = TokenVerifier.create({ secret: SECRET, issuer: 'https://issuer.example', audience: 'credential-vault' });
+    await expect(verifier.verify(stdout.trim())).resolves.toMatchObject({ roles: ['viewer'] });
+    // No development secret is created when a real one is configured.
+    expect(fs.existsSync(path.join(dataDir, 'jwt-secret'))).toBe(false);
+  });
+
+  test('with only JWT_JWKS_URI set it explains that it cannot mint and exits 2', () => {
+    const { code, stdout, stderr } = run([], { DATA_DIR: freshDataDir(), JWT_JWKS_URI: 'https://idp.example/.well-known/jwks.json' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/JWT_JWKS_URI is set.*cannot mint/);
+  });
+
+  test('an --org that is not a UUID exits 2', () => {
+    const { code, stdout, stderr } = run(['--org', 'acme'], { DATA_DIR: freshDataDir() });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('--org must be a UUID');
+  });
+
+  test('a --role other than admin or viewer exits 2', () => {
+    const { code, stderr } = run(['--role', 'owner'], { DATA_DIR: freshDataDir() });
+    expect(code).toBe(2);
+    expect(stderr).toContain('--role must be one of admin, viewer');
+  });
+
+  test('a --ttl that is not a positive number of seconds exits 2', () => {
+    const { code, stderr } = run(['--ttl', '1h'], { DATA_DIR: freshDataDir() });
+    expect(code).toBe(2);
+    expect(stderr).toContain('--ttl must be a whole number of seconds');
+  });
+
+  test('an unknown option exits 2', () => {
+    const { code, stderr } = run(['--organisation', DEFAULT_DEVELOPMENT_ORG_ID], { DATA_DIR: freshDataDir() });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Unknown option '--organisation'/);
+  });
+
+  test('an invalid configuration exits 2 and names the problem', () => {
+    const { code, stderr } = run([], { DATA_DIR: freshDataDir(), JWT_SECRET: 'too-short' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('JWT_SECRET must be at least 32 characters');
+  });
+
+  test('--help prints the usage and exits 0', () => {
+    const { code, stdout, stderr } = run(['--help'], {});
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Usage: mint-token');
+  });
+});

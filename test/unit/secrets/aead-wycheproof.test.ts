@@ -1,0 +1,117 @@
+// Wycheproof AES-GCM vectors run through our decrypt wrapper. The data lives outside the repo, in
+// ../shared/testdata/wycheproof; without it the suite is skipped with a warning, never faked.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DecryptionError, openAead, openAeadDetached } from '../../../src/secrets/aead';
+
+// test/unit/secrets -> repo root is three levels up; the shared folder is its sibling.
+const VECTORS = path.resolve(__dirname, '../../../../shared/testdata/wycheproof/aes_gcm_test.json');
+
+interface Vector {
+  tcId: number;
+  key: string;
+  iv: string;
+  aad: string;
+  msg: string;
+  ct: string;
+  tag: string;
+  result: string;
+}
+
+interface VectorGroup {
+  keySize: number;
+  ivSize: number;
+  tagSize: number;
+  tests: Vector[];
+}
+
+interface VectorFile {
+  numberOfTests: number;
+  testGroups: VectorGroup[];
+}
+
+type Outcome = { ok: true; plaintext: Buffer } | { ok: false; error: unknown };
+
+function attempt(run: () => Buffer): Outcome {
+  try {
+    return { ok: true, plaintext: run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Runs one vector through both entry points: detached tag, and ciphertext||tag as stored. */
+function decrypt(vector: Vector): Outcome[] {
+  const hex = (value: string): Buffer => Buffer.from(value, 'hex');
+  const [key, iv, ct, tag, aad] = [hex(vector.key), hex(vector.iv), hex(vector.ct), hex(vector.tag), hex(vector.aad)];
+  return [
+    attempt(() => openAeadDetached(key, iv, ct, tag, aad)),
+    attempt(() => openAead(key, iv, Buffer.concat([ct, tag]), aad)),
+  ];
+}
+
+const present = fs.existsSync(VECTORS);
+if (!present) console.warn(`Wycheproof vectors not found at ${VECTORS}; skipping the AES-GCM vector tests`);
+const maybeDescribe = present ? describe : describe.skip;
+
+maybeDescribe('aead against Wycheproof AES-GCM vectors', () => {
+  let file: VectorFile;
+  const supported: Vector[] = [];
+  const invalid: Vector[] = [];
+  const unsupportedValid: Vector[] = [];
+
+  beforeAll(() => {
+    file = JSON.parse(fs.readFileSync(VECTORS, 'utf8')) as VectorFile;
+    for (const group of file.testGroups) {
+      const ours = group.keySize === 256 && group.ivSize === 96 && group.tagSize === 128;
+      for (const vector of group.tests) {
+        if (vector.result === 'invalid') invalid.push(vector);
+        else if (vector.result === 'valid' && ours) supported.push(vector);
+        else if (vector.result === 'valid') unsupportedValid.push(vector);
+        // 'acceptable' or anything new must be looked at, not silently dropped.
+        else throw new Error(`tcId ${vector.tcId}: unexpected result "${vector.result}"`);
+      }
+    }
+  });
+
+  it('classifies every vector in the file', () => {
+    expect(supported.length + invalid.length + unsupportedValid.length).toBe(file.numberOfTests);
+    expect(file.numberOfTests).toBeGreaterThan(0);
+  });
+
+  it('decrypts every valid 256-bit-key, 96-bit-IV, 128-bit-tag vector to the expected message', () => {
+    expect(supported.length).toBeGreaterThan(0);
+    for (const vector of supported) {
+      for (const outcome of decrypt(vector)) {
+        expect({ tcId: vector.tcId, plaintext: outcome.ok ? outcome.plaintext.toString('hex') : 'rejected' }).toEqual({
+          tcId: vector.tcId,
+          plaintext: vector.msg,
+        });
+      }
+    }
+  });
+
+  it('rejects every invalid vector with DecryptionError', () => {
+    expect(invalid.length).toBeGreaterThan(0);
+    for (const vector of invalid) {
+      for (const outcome of decrypt(vector)) {
+        expect({ tcId: vector.tcId, rejected: !outcome.ok && outcome.error instanceof DecryptionError }).toEqual({
+          tcId: vector.tcId,
+          rejected: true,
+        });
+      }
+    }
+  });
+
+  it('rejects valid vectors whose key, IV or tag size the wrapper does not support', () => {
+    expect(unsupportedValid.length).toBeGreaterThan(0);
+    for (const vector of unsupportedValid) {
+      for (const outcome of decrypt(vector)) {
+        expect({ tcId: vector.tcId, rejected: !outcome.ok && outcome.error instanceof DecryptionError }).toEqual({
+          tcId: vector.tcId,
+          rejected: true,
+        });
+      }
+    }
+  });
+});
