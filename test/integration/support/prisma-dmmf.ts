@@ -1,0 +1,118 @@
+// Prisma's own reading of schema.prisma (the DMMF), from the schema wasm the pinned `prisma`
+// package ships. The generated client's runtime data model omits nullability, native types,
+// defaults, indexes and enum values, so the drift check asks the same parser `prisma generate`
+// uses. This is a minimal wasm-bindgen loader for the one function needed, get_dmmf.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface DmmfField {
+  name: string;
+  dbName: string | null;
+  kind: 'scalar' | 'enum' | 'object' | 'unsupported';
+  type: string;
+  isRequired: boolean;
+  isList: boolean;
+  isId: boolean;
+  hasDefaultValue: boolean;
+  default?: unknown;
+  nativeType?: [string, string[]] | null;
+  isUpdatedAt?: boolean;
+}
+
+export interface DmmfModel {
+  name: string;
+  dbName: string | null;
+  schema: string | null;
+  fields: DmmfField[];
+  primaryKey: { name: string | null; fields: string[] } | null;
+  uniqueIndexes: { name: string | null; fields: string[] }[];
+}
+
+export interface DmmfEnum {
+  name: string;
+  dbName?: string | null;
+  values: { name: string; dbName: string | null }[];
+}
+
+export interface DmmfIndex {
+  model: string;
+  type: 'id' | 'unique' | 'normal' | 'fulltext';
+  isDefinedOnField: boolean;
+  dbName?: string | null;
+  name?: string | null;
+  fields: { name: string; sortOrder?: 'asc' | 'desc' }[];
+  algorithm?: string;
+}
+
+export interface Datamodel {
+  models: DmmfModel[];
+  enums: DmmfEnum[];
+  indexes: DmmfIndex[];
+}
+
+type WasmExports = {
+  memory: WebAssembly.Memory;
+  __wbindgen_externrefs: WebAssembly.Table;
+  __wbindgen_malloc(size: number, align: number): number;
+  __wbindgen_free(pointer: number, size: number, align: number): void;
+  __externref_table_dealloc(index: number): void;
+  __wbindgen_start(): void;
+  get_dmmf(pointer: number, length: number): [number, number, number, number];
+};
+
+function loadSchemaWasm(): WasmExports {
+  const file = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'prisma_schema_build_bg.wasm');
+  const module = new WebAssembly.Module(readFileSync(file));
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let exports: WasmExports | undefined;
+  const text = (pointer: number, length: number) =>
+    decoder.decode(new Uint8Array(exports!.memory.buffer).subarray(pointer >>> 0, (pointer >>> 0) + length));
+  // Import names carry a build hash (`__wbg_Error_e839...`), so they are matched by prefix.
+  const byPrefix: [string, (...args: number[]) => unknown][] = [
+    ['__wbg_set_message_', () => undefined],
+    ['__wbg_Error_', (pointer, length) => new Error(text(pointer, length))],
+    ['__wbg___wbindgen_throw_', (pointer, length) => {
+      throw new Error(text(pointer, length));
+    }],
+    ['__wbindgen_init_externref_table', () => {
+      const table = exports!.__wbindgen_externrefs;
+      const offset = table.grow(4);
+      table.set(0, undefined);
+      table.set(offset + 0, undefined);
+      table.set(offset + 1, null);
+      table.set(offset + 2, true);
+      table.set(offset + 3, false);
+    }],
+  ];
+  const imports: Record<string, Record<string, (...args: number[]) => unknown>> = {};
+  for (const wanted of WebAssembly.Module.imports(module)) {
+    const implementation = byPrefix.find(([prefix]) => wanted.name.startsWith(prefix))?.[1];
+    if (!implementation) throw new Error(`prisma schema wasm wants an unknown import ${wanted.module}.${wanted.name}`);
+    (imports[wanted.module] ??= {})[wanted.name] = implementation;
+  }
+  exports = new WebAssembly.Instance(module, imports).exports as unknown as WasmExports;
+  exports.__wbindgen_start();
+  return exports;
+}
+
+let wasm: WasmExports | undefined;
+
+/** The DMMF datamodel of a Prisma schema, as `prisma generate` sees it. */
+export function readDatamodel(prismaSchema: string): Datamodel {
+  wasm ??= loadSchemaWasm();
+  const input = Buffer.from(JSON.stringify({ prismaSchema, noColor: true }), 'utf8');
+  const pointer = wasm.__wbindgen_malloc(input.length, 1) >>> 0;
+  new Uint8Array(wasm.memory.buffer).set(input, pointer);
+  const [resultPointer, resultLength, errorIndex, failed] = wasm.get_dmmf(pointer, input.length);
+  if (failed) {
+    const error = wasm.__wbindgen_externrefs.get(errorIndex) as Error;
+    wasm.__externref_table_dealloc(errorIndex);
+    throw error;
+  }
+  try {
+    const json = Buffer.from(new Uint8Array(wasm.memory.buffer).subarray(resultPointer, resultPointer + resultLength)).toString('utf8');
+    return (JSON.parse(json) as { datamodel: Datamodel }).datamodel;
+  } finally {
+    wasm.__wbindgen_free(resultPointer, resultLength, 1);
+  }
+}
