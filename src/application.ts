@@ -7,6 +7,8 @@ import { TokenVerifier } from './auth/token-verifier';
 import { CredentialRepository } from './credentials/credential.repository';
 import { CredentialService } from './credentials/credential.service';
 import { type DatabaseHandle, openDatabase } from './db/database';
+import { ProviderRepository } from './providers/provider.repository';
+import { ProviderService } from './providers/provider.service';
 import { createLogger, type Logger } from './logging/logger';
 import { createSchema } from './schema';
 import { EnvelopeCipher } from './secrets/envelope';
@@ -39,12 +41,13 @@ export async function startApplication(config: Config, options: ApplicationOptio
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     const secrets = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
-    const credentials = new CredentialService(new CredentialRepository(database.prisma), secrets, logger.child({ component: 'audit' }), {
-      googleTokenUrl: config.google.oauthTokenUrl,
-    });
+    const audit = logger.child({ component: 'audit' });
+    const credentialRepository = new CredentialRepository(database.prisma);
+    const credentials = new CredentialService(credentialRepository, secrets, audit, { googleTokenUrl: config.google.oauthTokenUrl });
+    const providers = new ProviderService(new ProviderRepository(database.prisma), credentialRepository, audit);
     const server = await createServer({
       schema: await createSchema(),
-      services: { credentials },
+      services: { credentials, providers },
       verifier,
       logger,
       production: config.production,

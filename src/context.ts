@@ -4,13 +4,18 @@ import DataLoader from 'dataloader';
 import type { Principal } from './auth/principal';
 import type { Credential } from './credentials/credential.model';
 import type { CredentialService } from './credentials/credential.service';
+import type { Provider } from './providers/provider.model';
+import type { ProviderService } from './providers/provider.service';
 
 export interface Services {
   credentials: CredentialService;
+  providers: ProviderService;
 }
 
 export interface Loaders {
   credentialById: DataLoader<string, Credential | null>;
+  providerById: DataLoader<string, Provider | null>;
+  providersByCredentialId: DataLoader<string, Provider[]>;
 }
 
 export interface Context {
@@ -35,6 +40,8 @@ export function createContext(authenticate: () => Promise<Principal>, services: 
     services,
     loaders: {
       credentialById: new DataLoader(async (ids) => services.credentials.getMany(await context.principal(), ids)),
+      providerById: new DataLoader(async (ids) => services.providers.getMany(await context.principal(), ids)),
+      providersByCredentialId: new DataLoader(async (ids) => services.providers.usingCredentials(await context.principal(), ids)),
     },
   };
   return context;

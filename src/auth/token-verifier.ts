@@ -5,7 +5,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError, verify, type JwtPayload } from 'jsonwebtoken';
 import type { JwksClient } from 'jwks-rsa';
 import { UnauthenticatedError } from '../errors/app-error';
-import { isUuid } from './is-uuid';
+import { isUuid } from '../ids/uuid';
 import type { Principal } from './principal';
 
 export interface TokenVerifierOptions {

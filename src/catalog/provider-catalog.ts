@@ -50,6 +50,10 @@ export interface ProviderEntry {
   /** Default base URL; `{parameter}` is replaced from settings. Undefined: baseUrl is required. */
   defaultBaseUrl?: string;
   urlParameter?: UrlParameter;
+  /** Speaks the OpenAI chat-completions API, so a CUSTOM credential may back its routes. */
+  openAiCompatible?: boolean;
+  /** Routes may pass the caller's own OAuth token through instead of using a credential. */
+  oauthPassthrough?: boolean;
 }
 
 const AWS_REGION: UrlParameter = {
@@ -66,16 +70,17 @@ const VERTEX_LOCATION: UrlParameter = {
   description: 'a Google Cloud location such as us-central1',
 };
 
-const apiKeyProvider = (slug: string, displayName: string, defaultBaseUrl?: string): ProviderEntry => ({
+const apiKeyProvider = (slug: string, displayName: string, defaultBaseUrl?: string, openAiCompatible = false): ProviderEntry => ({
   slug,
   displayName,
   authTypes: ['API_KEY'],
   defaultBaseUrl,
+  openAiCompatible,
 });
 
 export const PROVIDER_CATALOG: Readonly<Record<ModelProvider, ProviderEntry>> = {
-  OPENAI: apiKeyProvider('openai', 'OpenAI', 'https://api.openai.com/v1'),
-  ANTHROPIC: apiKeyProvider('anthropic', 'Anthropic', 'https://api.anthropic.com'),
+  OPENAI: apiKeyProvider('openai', 'OpenAI', 'https://api.openai.com/v1', true),
+  ANTHROPIC: { ...apiKeyProvider('anthropic', 'Anthropic', 'https://api.anthropic.com'), oauthPassthrough: true },
   AZURE_OPENAI: apiKeyProvider('azure_openai', 'Azure OpenAI'),
   GOOGLE_AI: apiKeyProvider('google_ai', 'Google AI Studio', 'https://generativelanguage.googleapis.com'),
   BEDROCK: {
@@ -92,16 +97,16 @@ export const PROVIDER_CATALOG: Readonly<Record<ModelProvider, ProviderEntry>> = 
     defaultBaseUrl: 'https://{location}-aiplatform.googleapis.com',
     urlParameter: VERTEX_LOCATION,
   },
-  GROQ: apiKeyProvider('groq', 'Groq', 'https://api.groq.com/openai/v1'),
-  TOGETHER: apiKeyProvider('together', 'Together AI', 'https://api.together.xyz/v1'),
-  MISTRAL: apiKeyProvider('mistral', 'Mistral AI', 'https://api.mistral.ai/v1'),
+  GROQ: apiKeyProvider('groq', 'Groq', 'https://api.groq.com/openai/v1', true),
+  TOGETHER: apiKeyProvider('together', 'Together AI', 'https://api.together.xyz/v1', true),
+  MISTRAL: apiKeyProvider('mistral', 'Mistral AI', 'https://api.mistral.ai/v1', true),
   COHERE: apiKeyProvider('cohere', 'Cohere', 'https://api.cohere.com'),
-  XAI: apiKeyProvider('xai', 'xAI', 'https://api.x.ai/v1'),
-  FIREWORKS: apiKeyProvider('fireworks', 'Fireworks AI', 'https://api.fireworks.ai/inference/v1'),
-  PERPLEXITY: apiKeyProvider('perplexity', 'Perplexity', 'https://api.perplexity.ai'),
-  OPENROUTER: apiKeyProvider('openrouter', 'OpenRouter', 'https://openrouter.ai/api/v1'),
-  DEEPSEEK: apiKeyProvider('deepseek', 'DeepSeek', 'https://api.deepseek.com'),
-  CUSTOM: apiKeyProvider('custom', 'Custom (OpenAI-compatible)'),
+  XAI: apiKeyProvider('xai', 'xAI', 'https://api.x.ai/v1', true),
+  FIREWORKS: apiKeyProvider('fireworks', 'Fireworks AI', 'https://api.fireworks.ai/inference/v1', true),
+  PERPLEXITY: apiKeyProvider('perplexity', 'Perplexity', 'https://api.perplexity.ai', true),
+  OPENROUTER: apiKeyProvider('openrouter', 'OpenRouter', 'https://openrouter.ai/api/v1', true),
+  DEEPSEEK: apiKeyProvider('deepseek', 'DeepSeek', 'https://api.deepseek.com', true),
+  CUSTOM: apiKeyProvider('custom', 'Custom (OpenAI-compatible)', undefined, true),
 };
 
 export function catalogEntry(provider: ModelProvider): ProviderEntry {
@@ -147,4 +152,18 @@ export function defaultBaseUrl(
     return { problem: { setting: parameter.setting, message: `settings.${parameter.setting} must be ${parameter.description}` } };
   }
   return { url: entry.defaultBaseUrl.replace(`{${parameter.setting}}`, value) };
+}
+
+/**
+ * Whether a credential of `credentialProvider` may back a route of `routeProvider`: the same
+ * provider, or a CUSTOM (OpenAI-compatible) credential behind any OpenAI-compatible route.
+ */
+export function credentialCanBack(credentialProvider: ModelProvider, routeProvider: ModelProvider): boolean {
+  if (credentialProvider === routeProvider) return true;
+  return credentialProvider === 'CUSTOM' && PROVIDER_CATALOG[routeProvider].openAiCompatible === true;
+}
+
+/** Only Anthropic routes can pass the caller's own OAuth token through. */
+export function acceptsOauthPassthrough(provider: ModelProvider): boolean {
+  return PROVIDER_CATALOG[provider].oauthPassthrough === true;
 }

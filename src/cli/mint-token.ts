@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
-import { isUuid } from '../auth/is-uuid';
+import { isUuid } from '../ids/uuid';
 import { isRole, ROLES, type Role } from '../auth/principal';
 import { DEFAULT_DEVELOPMENT_SUBJECT, DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS, mintDevelopmentToken } from '../auth/token-minter';
 import { isValidSubject, MAX_SUBJECT_LENGTH } from '../auth/token-verifier';

@@ -1,7 +1,7 @@
 // GraphQL inputs for creating and updating credentials. CredentialAuthInput is a real @oneOf
 // input: src/schema.ts marks the built type so graphql-js enforces exactly one member.
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, InputType, Int } from 'type-graphql';
+import { Directive, Field, InputType, Int } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
 import type { ModelProvider } from '../catalog/provider-catalog';
 
@@ -71,6 +71,7 @@ export class GoogleImpersonationInput {
   scopes?: string[] | null;
 }
 
+@Directive('@oneOf')
 @InputType({ description: 'Exactly one member; the member chosen is the auth type.' })
 export class CredentialAuthInput {
   @Field(() => ApiKeyInput, { nullable: true })

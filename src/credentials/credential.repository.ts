@@ -1,6 +1,7 @@
 // SQL for credentials, through Prisma. Reads never select the sealed columns (the client omits
 // them); writes store the sealed secret the service hands over. Prisma errors become AppErrors.
 import { type AuthType, providerFromSlug, slugOf, type ModelProvider } from '../catalog/provider-catalog';
+import { keysetAfter, type Page, pageOf } from '../pagination/connection';
 import type { PageCursor } from '../pagination/page-cursor';
 import type { Database } from '../db/database';
 import { ConflictError } from '../errors/app-error';
@@ -24,6 +25,12 @@ export interface NewCredential {
   actor: string;
 }
 
+export interface DeleteOutcome {
+  deleted: boolean;
+  /** Providers that still use the credential; non-zero means it was kept. */
+  providersInUse: number;
+}
+
 export interface CredentialChanges {
   name?: string;
   baseUrl?: string;
@@ -38,11 +45,6 @@ export interface CredentialChanges {
     rotatedAt: Date;
   };
   actor: string;
-}
-
-export interface CredentialPage {
-  credentials: Credential[];
-  hasNextPage: boolean;
 }
 
 function sealedData(sealed: SealedSecret | null) {
@@ -133,25 +135,18 @@ export class CredentialRepository {
   async page(
     organizationId: string,
     options: { first: number; after?: PageCursor; modelProvider?: ModelProvider },
-  ): Promise<CredentialPage> {
+  ): Promise<Page<Credential>> {
     const where: Prisma.CredentialWhereInput = {
       organizationId,
       ...(options.modelProvider ? { modelProvider: slugOf(options.modelProvider) } : {}),
-      ...(options.after
-        ? {
-            OR: [
-              { createdAt: { gt: options.after.createdAt } },
-              { createdAt: options.after.createdAt, id: { gt: options.after.id } },
-            ],
-          }
-        : {}),
+      ...keysetAfter(options.after),
     };
     const rows = await this.prisma.credential.findMany({
       where,
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: options.first + 1,
     });
-    return { credentials: rows.slice(0, options.first).map(toCredential), hasNextPage: rows.length > options.first };
+    return pageOf(rows.map(toCredential), options.first);
   }
 
   async count(organizationId: string, modelProvider?: ModelProvider): Promise<number> {
@@ -196,8 +191,27 @@ export class CredentialRepository {
     }
   }
 
-  async delete(organizationId: string, id: string): Promise<boolean> {
-    const { count } = await this.prisma.credential.deleteMany({ where: { id, organizationId } });
-    return count === 1;
+  /**
+   * Deletes a credential no provider uses. The row is locked first, so a provider created
+   * concurrently either commits before the count (and is counted) or fails its foreign key.
+   */
+  async delete(organizationId: string, id: string): Promise<DeleteOutcome> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM credentials WHERE id = ${id}::uuid AND organization_id = ${organizationId}::uuid FOR UPDATE`;
+        if (locked.length === 0) return { deleted: false, providersInUse: 0 };
+        const providersInUse = await tx.provider.count({ where: { organizationId, credentialId: id } });
+        if (providersInUse > 0) return { deleted: false, providersInUse };
+        await tx.credential.delete({ where: { id } });
+        return { deleted: true, providersInUse: 0 };
+      });
+    } catch (error) {
+      // The foreign key is the last word should anything slip past the count.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+        return { deleted: false, providersInUse: await this.prisma.provider.count({ where: { organizationId, credentialId: id } }) };
+      }
+      throw error;
+    }
   }
 }

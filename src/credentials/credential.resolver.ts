@@ -1,8 +1,10 @@
 // Thin GraphQL resolvers for credentials: unwrap arguments, call the service.
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
 import type { ModelProvider } from '../catalog/provider-catalog';
 import type { Context } from '../context';
+import type { Provider } from '../providers/provider.model';
+import { ProviderType } from '../providers/provider.type';
 import { CreateCredentialInput, UpdateCredentialInput } from './credential.inputs';
 import type { Credential } from './credential.model';
 import { CredentialConnection, CredentialType } from './credential.type';
@@ -21,7 +23,10 @@ export class CredentialResolver {
     @Arg('modelProvider', () => ModelProviderEnum, { nullable: true }) modelProvider: ModelProvider | null,
     @Ctx() ctx: Context,
   ): Promise<CredentialConnection> {
-    return ctx.services.credentials.list(await ctx.principal(), { first, after, modelProvider });
+    const connection = await ctx.services.credentials.list(await ctx.principal(), { first, after, modelProvider });
+    // Nested fields (Provider.credential) then find these in the loader instead of asking again.
+    for (const { node } of connection.edges) ctx.loaders.credentialById.prime(node.id, node);
+    return connection;
   }
 
   @Mutation(() => CredentialType)
@@ -41,5 +46,10 @@ export class CredentialResolver {
   @Mutation(() => ID)
   async deleteCredential(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<string> {
     return ctx.services.credentials.delete(await ctx.principal(), id);
+  }
+
+  @FieldResolver(() => [ProviderType], { description: 'The routes this credential backs.' })
+  async providers(@Root() credential: Credential, @Ctx() ctx: Context): Promise<Provider[]> {
+    return ctx.loaders.providersByCredentialId.load(credential.id);
   }
 }

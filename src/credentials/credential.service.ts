@@ -2,11 +2,12 @@
 // input checks, sealing of secrets and the audit trail. Knows nothing of GraphQL or SQL.
 import { randomUUID } from 'node:crypto';
 import { acceptsAuthType, catalogEntry, defaultAuthType, defaultBaseUrl, type ModelProvider } from '../catalog/provider-catalog';
-import { isUuid } from '../auth/is-uuid';
+import { isUuid, requireUuid } from '../ids/uuid';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
-import { decodeCursor, encodeCursor, pageSize } from '../pagination/page-cursor';
+import { type Connection, toConnection } from '../pagination/connection';
+import { decodeCursor, pageSize } from '../pagination/page-cursor';
 import type { SealedSecret } from '../secrets/envelope';
 import type { SecretStore } from '../secrets/secret-store';
 import { AUTH_MEMBER_TYPES, type AuthInput, chosenMember, OAUTH_PASSTHROUGH_MESSAGE, resolveAuth, type ResolvedAuth } from './credential-auth';
@@ -36,12 +37,6 @@ export interface CredentialListArgs {
   modelProvider?: ModelProvider | null;
 }
 
-export interface CredentialConnectionResult {
-  edges: { cursor: string; node: Credential }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
-}
-
 export interface CredentialServiceOptions {
   /** The token URL a service account's tokenUri must equal. */
   googleTokenUrl: string;
@@ -60,7 +55,7 @@ export class CredentialService {
 
   async get(principal: Principal, id: string): Promise<Credential> {
     requireReader(principal);
-    checkId('id', id);
+    requireUuid('id', id);
     const credential = await this.repository.findById(principal.orgId, id);
     if (!credential) throw new NotFoundError('Credential', id);
     return credential;
@@ -75,21 +70,16 @@ export class CredentialService {
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }
 
-  async list(principal: Principal, args: CredentialListArgs): Promise<CredentialConnectionResult> {
+  async list(principal: Principal, args: CredentialListArgs): Promise<Connection<Credential>> {
     requireReader(principal);
     const first = pageSize('first', args.first);
     const after = args.after ? decodeCursor('after', args.after) : undefined;
     const modelProvider = args.modelProvider ?? undefined;
     const [page, totalCount] = await Promise.all([
-      first === 0 ? Promise.resolve({ credentials: [], hasNextPage: false }) : this.repository.page(principal.orgId, { first, after, modelProvider }),
+      first === 0 ? Promise.resolve({ nodes: [], hasNextPage: false }) : this.repository.page(principal.orgId, { first, after, modelProvider }),
       this.repository.count(principal.orgId, modelProvider),
     ]);
-    const edges = page.credentials.map((node) => ({ cursor: encodeCursor(node), node }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount,
-    };
+    return toConnection(page, totalCount);
   }
 
   async create(principal: Principal, input: CreateCredentialInput): Promise<Credential> {
@@ -125,7 +115,7 @@ export class CredentialService {
 
   async update(principal: Principal, id: string, input: UpdateCredentialInput): Promise<Credential> {
     requireWriter(principal);
-    checkId('id', id);
+    requireUuid('id', id);
     for (const field of ['name', 'settings', 'auth'] as const) {
       if (input[field] === null) {
         throw new BadUserInputError(`input.${field}`, `${field} cannot be null; omit it to keep the stored value.`);
@@ -162,9 +152,15 @@ export class CredentialService {
 
   async delete(principal: Principal, id: string): Promise<string> {
     requireWriter(principal);
-    checkId('id', id);
-    const deleted = await this.repository.delete(principal.orgId, id);
-    if (!deleted) throw new NotFoundError('Credential', id);
+    requireUuid('id', id);
+    const outcome = await this.repository.delete(principal.orgId, id);
+    if (outcome.providersInUse > 0) {
+      const routes = outcome.providersInUse === 1 ? '1 provider uses' : `${outcome.providersInUse} providers use`;
+      throw new ConflictError(`The credential cannot be deleted: ${routes} it. Delete or repoint those providers first.`, {
+        providersInUse: outcome.providersInUse,
+      });
+    }
+    if (!outcome.deleted) throw new NotFoundError('Credential', id);
     this.audit.info({ event: 'credential.deleted', orgId: principal.orgId, actor: principal.userId, credentialId: id }, 'credential deleted');
     return id;
   }
@@ -239,10 +235,6 @@ export class CredentialService {
       event.replace('.', ' '),
     );
   }
-}
-
-function checkId(field: string, id: string): void {
-  if (!isUuid(id)) throw new BadUserInputError(field, `${field} must be a UUID.`);
 }
 
 function staleVersion(expected: number, actual: number): ConflictError {

@@ -1,10 +1,11 @@
 // The Credential GraphQL type and its connection. Only metadata: no field can carry a secret.
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { AuthTypeEnum, ModelProviderEnum } from '../catalog/catalog.enums';
 import type { AuthType, ModelProvider } from '../catalog/provider-catalog';
 import { PageInfo } from '../pagination/page-info.type';
 
+@Directive('@key(fields: "id")')
 @ObjectType('Credential', { description: 'An upstream credential. Its secret is write-only: no field returns it.' })
 export class CredentialType {
   @Field(() => ID)

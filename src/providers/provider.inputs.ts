@@ -1,0 +1,26 @@
+// GraphQL input for creating a provider (route).
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, InputType } from 'type-graphql';
+import { ModelProviderEnum } from '../catalog/catalog.enums';
+import type { ModelProvider } from '../catalog/provider-catalog';
+
+@InputType({ description: 'Exactly one of credentialId or oauthPassthrough: true (ANTHROPIC only).' })
+export class CreateProviderInput {
+  @Field(() => String, { description: '1 to 200 characters after trimming; unique in the organization.' })
+  name!: string;
+
+  @Field(() => ModelProviderEnum)
+  modelProvider!: ModelProvider;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'A credential of your organization, of the same model provider (a CUSTOM credential may back any OpenAI-compatible provider).',
+  })
+  credentialId?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: "ANTHROPIC only: pass the caller's OAuth token through instead of a credential." })
+  oauthPassthrough?: boolean | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true })
+  settings?: Record<string, unknown> | null;
+}

@@ -1,0 +1,15 @@
+// A provider (a gateway route) as the service sees it.
+import type { ModelProvider } from '../catalog/provider-catalog';
+
+export interface Provider {
+  id: string;
+  organizationId: string;
+  name: string;
+  modelProvider: ModelProvider;
+  /** The credential it uses; null for OAuth passthrough. */
+  credentialId: string | null;
+  oauthPassthrough: boolean;
+  settings: Record<string, unknown>;
+  createdAt: Date;
+  createdBy: string;
+}

@@ -1,0 +1,103 @@
+// SQL for providers (routes), through Prisma. Prisma errors become AppErrors.
+import { providerFromSlug, slugOf, type ModelProvider } from '../catalog/provider-catalog';
+import type { Database } from '../db/database';
+import { ConflictError, NotFoundError } from '../errors/app-error';
+import { Prisma } from '../generated/prisma/client';
+import { keysetAfter, type Page, pageOf } from '../pagination/connection';
+import type { PageCursor } from '../pagination/page-cursor';
+import type { Provider } from './provider.model';
+
+type ProviderRow = Awaited<ReturnType<Database['provider']['findFirstOrThrow']>>;
+
+export interface NewProvider {
+  id: string;
+  organizationId: string;
+  name: string;
+  modelProvider: ModelProvider;
+  credentialId: string | null;
+  oauthPassthrough: boolean;
+  settings: Record<string, unknown>;
+  actor: string;
+}
+
+function toProvider(row: ProviderRow): Provider {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    name: row.name,
+    modelProvider: providerFromSlug(row.modelProvider),
+    credentialId: row.credentialId,
+    oauthPassthrough: row.oauthPassthrough,
+    settings: row.settings as Record<string, unknown>,
+    createdAt: row.createdAt,
+    createdBy: row.createdBy,
+  };
+}
+
+export class ProviderRepository {
+  constructor(private readonly prisma: Database) {}
+
+  async insert(provider: NewProvider): Promise<Provider> {
+    try {
+      const row = await this.prisma.provider.create({
+        data: {
+          id: provider.id,
+          organizationId: provider.organizationId,
+          name: provider.name,
+          modelProvider: slugOf(provider.modelProvider),
+          credentialId: provider.credentialId,
+          oauthPassthrough: provider.oauthPassthrough,
+          settings: provider.settings as Prisma.InputJsonObject,
+          createdBy: provider.actor,
+        },
+      });
+      return toProvider(row);
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError) {
+        if (error.code === 'P2002') {
+          throw new ConflictError(`A provider named "${provider.name}" already exists in this organization.`, { field: 'input.name' });
+        }
+        // The credential was deleted between our check and this insert.
+        if (error.code === 'P2003' && provider.credentialId) throw new NotFoundError('Credential', provider.credentialId);
+      }
+      throw error;
+    }
+  }
+
+  async findById(organizationId: string, id: string): Promise<Provider | null> {
+    const row = await this.prisma.provider.findFirst({ where: { id, organizationId } });
+    return row ? toProvider(row) : null;
+  }
+
+  async findByIds(organizationId: string, ids: readonly string[]): Promise<Provider[]> {
+    const rows = await this.prisma.provider.findMany({ where: { organizationId, id: { in: [...ids] } } });
+    return rows.map(toProvider);
+  }
+
+  /** Every provider using any of these credentials, in (createdAt, id) order. */
+  async findByCredentialIds(organizationId: string, credentialIds: readonly string[]): Promise<Provider[]> {
+    const rows = await this.prisma.provider.findMany({
+      where: { organizationId, credentialId: { in: [...credentialIds] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(toProvider);
+  }
+
+  async page(organizationId: string, options: { first: number; after?: PageCursor }): Promise<Page<Provider>> {
+    const rows = await this.prisma.provider.findMany({
+      where: { organizationId, ...keysetAfter(options.after) },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: options.first + 1,
+    });
+    return pageOf(rows.map(toProvider), options.first);
+  }
+
+  async count(organizationId: string): Promise<number> {
+    return this.prisma.provider.count({ where: { organizationId } });
+  }
+
+  async delete(organizationId: string, id: string): Promise<boolean> {
+    const { count } = await this.prisma.provider.deleteMany({ where: { id, organizationId } });
+    return count === 1;
+  }
+}

@@ -1,0 +1,122 @@
+// Provider (route) use cases: a route uses one credential of the caller's organization, or,
+// for Anthropic only, passes the caller's OAuth token through. Owns authorization and audit.
+import { randomUUID } from 'node:crypto';
+import { acceptsOauthPassthrough, credentialCanBack, type ModelProvider } from '../catalog/provider-catalog';
+import { type Principal, requireReader, requireWriter } from '../auth/principal';
+import type { CredentialRepository } from '../credentials/credential.repository';
+import { checkName, checkSettings } from '../credentials/credential-fields';
+import { BadUserInputError, NotFoundError } from '../errors/app-error';
+import { isUuid, requireUuid } from '../ids/uuid';
+import type { Logger } from '../logging/logger';
+import { type Connection, toConnection } from '../pagination/connection';
+import { decodeCursor, pageSize } from '../pagination/page-cursor';
+import type { Provider } from './provider.model';
+import type { ProviderRepository } from './provider.repository';
+
+export interface CreateProviderInput {
+  name: string;
+  modelProvider: ModelProvider;
+  credentialId?: string | null;
+  oauthPassthrough?: boolean | null;
+  settings?: Record<string, unknown> | null;
+}
+
+export class ProviderService {
+  constructor(
+    private readonly providers: ProviderRepository,
+    private readonly credentials: CredentialRepository,
+    private readonly audit: Logger,
+  ) {}
+
+  async get(principal: Principal, id: string): Promise<Provider> {
+    requireReader(principal);
+    requireUuid('id', id);
+    const provider = await this.providers.findById(principal.orgId, id);
+    if (!provider) throw new NotFoundError('Provider', id);
+    return provider;
+  }
+
+  /** For DataLoaders: the caller's providers in key order, null for misses and foreign ids. */
+  async getMany(principal: Principal, ids: readonly string[]): Promise<(Provider | null)[]> {
+    requireReader(principal);
+    const valid = ids.filter(isUuid).map((id) => id.toLowerCase());
+    const found = valid.length > 0 ? await this.providers.findByIds(principal.orgId, valid) : [];
+    const byId = new Map(found.map((provider) => [provider.id, provider]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  /** For DataLoaders: the providers using each credential, in key order. */
+  async usingCredentials(principal: Principal, credentialIds: readonly string[]): Promise<Provider[][]> {
+    requireReader(principal);
+    const valid = credentialIds.filter(isUuid).map((id) => id.toLowerCase());
+    const found = valid.length > 0 ? await this.providers.findByCredentialIds(principal.orgId, valid) : [];
+    const byCredential = new Map<string, Provider[]>();
+    for (const provider of found) {
+      const key = provider.credentialId as string;
+      byCredential.set(key, [...(byCredential.get(key) ?? []), provider]);
+    }
+    return credentialIds.map((id) => byCredential.get(id.toLowerCase()) ?? []);
+  }
+
+  async list(principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Connection<Provider>> {
+    requireReader(principal);
+    const first = pageSize('first', args.first);
+    const after = args.after ? decodeCursor('after', args.after) : undefined;
+    const [page, totalCount] = await Promise.all([
+      first === 0 ? Promise.resolve({ nodes: [], hasNextPage: false }) : this.providers.page(principal.orgId, { first, after }),
+      this.providers.count(principal.orgId),
+    ]);
+    return toConnection(page, totalCount);
+  }
+
+  async create(principal: Principal, input: CreateProviderInput): Promise<Provider> {
+    requireWriter(principal);
+    const name = checkName('input.name', input.name);
+    const settings = input.settings === undefined || input.settings === null ? {} : checkSettings('input.settings', input.settings);
+    const passthrough = input.oauthPassthrough === true;
+    const credentialId = input.credentialId ?? null;
+    if (passthrough === (credentialId !== null)) {
+      throw new BadUserInputError(
+        credentialId === null ? 'input.credentialId' : 'input.oauthPassthrough',
+        'Give exactly one of credentialId or oauthPassthrough: true.',
+      );
+    }
+    if (passthrough && !acceptsOauthPassthrough(input.modelProvider)) {
+      throw new BadUserInputError('input.oauthPassthrough', `OAuth passthrough is only available for ANTHROPIC, not ${input.modelProvider}.`);
+    }
+    if (credentialId !== null) {
+      requireUuid('input.credentialId', credentialId);
+      const credential = await this.credentials.findById(principal.orgId, credentialId);
+      if (!credential) throw new NotFoundError('Credential', credentialId);
+      if (!credentialCanBack(credential.modelProvider, input.modelProvider)) {
+        throw new BadUserInputError(
+          'input.credentialId',
+          `A ${credential.modelProvider} credential cannot back a ${input.modelProvider} provider; use a credential of the same model provider (or a CUSTOM credential for an OpenAI-compatible provider).`,
+        );
+      }
+    }
+    const provider = await this.providers.insert({
+      id: randomUUID(),
+      organizationId: principal.orgId,
+      name,
+      modelProvider: input.modelProvider,
+      credentialId: credentialId?.toLowerCase() ?? null,
+      oauthPassthrough: passthrough,
+      settings,
+      actor: principal.userId,
+    });
+    this.audit.info(
+      { event: 'provider.created', orgId: principal.orgId, actor: principal.userId, providerId: provider.id, credentialId: provider.credentialId },
+      'provider created',
+    );
+    return provider;
+  }
+
+  async delete(principal: Principal, id: string): Promise<string> {
+    requireWriter(principal);
+    requireUuid('id', id);
+    if (!(await this.providers.delete(principal.orgId, id))) throw new NotFoundError('Provider', id);
+    this.audit.info({ event: 'provider.deleted', orgId: principal.orgId, actor: principal.userId, providerId: id }, 'provider deleted');
+    return id;
+  }
+}
