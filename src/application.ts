@@ -13,7 +13,7 @@ import { createLogger, type Logger } from './logging/logger';
 import { createSchema } from './schema';
 import { EnvelopeCipher } from './secrets/envelope';
 import type { KeyService } from './secrets/key-service';
-import { LocalKeyring } from './secrets/local-keyring';
+import { openKeyService } from './secrets/open-key-service';
 import { SecretStore } from './secrets/secret-store';
 import { createServer, type RunningServer } from './server';
 import type { DestinationStream } from 'pino';
@@ -66,19 +66,14 @@ export async function startApplication(config: Config, options: ApplicationOptio
       async close() {
         await running.close();
         await database.close();
+        await keyService.close?.();
       },
     };
   } catch (error) {
     await database.close();
+    await keyService.close?.();
     throw error;
   }
-}
-
-async function openKeyService(config: Config): Promise<KeyService> {
-  if (config.kmsKeyName) {
-    throw new Error('KMS_KEY_NAME is set, but this build has no Google Cloud KMS key service yet; unset it to use the local key ring in development.');
-  }
-  return LocalKeyring.open(config.dataDir, { production: config.production });
 }
 
 /** What to tell a developer who just started the service on embedded defaults. */

@@ -17,4 +17,8 @@ export interface KeyService {
   unwrap(wrapped: WrappedDataKey, aad: Buffer): Promise<Buffer>;
   /** Resolves when the key service can serve requests; rejects otherwise (readiness). */
   checkReady(): Promise<void>;
+  /** The keyId that a wrap made now would carry: data keys under any other need re-wrapping. */
+  primaryKeyId(): Promise<string>;
+  /** Releases connections, if any. */
+  close?(): Promise<void>;
 }

@@ -54,6 +54,8 @@ const DIR_MODE = 0o700;
 
 export class LocalKeyring implements KeyService {
   readonly name = 'local-keyring';
+  private loadedMtimeMs = -1;
+  private loadedSize = -1;
 
   private constructor(
     /** Absolute path of keyring.json. */
@@ -127,6 +129,7 @@ export class LocalKeyring implements KeyService {
   }
 
   async wrap(dataKey: Buffer, aad: Buffer): Promise<WrappedDataKey> {
+    await this.followRotation();
     const primary = this.ring.keys.get(this.ring.primary);
     if (!primary) throw new Error(`Key ring ${this.filePath} has no primary key`);
     const { nonce, ciphertext } = sealAead(primary.key, dataKey, aad);
@@ -152,6 +155,25 @@ export class LocalKeyring implements KeyService {
 
   async checkReady(): Promise<void> {
     if (!this.ring.keys.has(this.ring.primary)) throw new Error(`Key ring ${this.filePath} has no primary key`);
+  }
+
+  async primaryKeyId(): Promise<string> {
+    await this.followRotation();
+    return `${LOCAL_KEY_ID_PREFIX}${this.ring.primary}`;
+  }
+
+  /**
+   * `npm run keys:rotate` runs in another process: a changed file means a new primary, which
+   * every later wrap must use. One stat per write keeps a running server current.
+   */
+  private async followRotation(): Promise<void> {
+    const { mtimeMs, size } = await fs.promises.stat(this.filePath);
+    if (mtimeMs === this.loadedMtimeMs && size === this.loadedSize) return;
+    const ring = await readRing(this.filePath);
+    if (!ring) throw new Error(`Key ring ${this.filePath} is missing`);
+    this.swap(ring);
+    this.loadedMtimeMs = mtimeMs;
+    this.loadedSize = size;
   }
 
   private reloadSync(): Ring {

@@ -2,7 +2,8 @@
 // sealed columns are read back here and nowhere else (every other read omits them).
 import type { AuthType } from '../catalog/provider-catalog';
 import type { Database } from '../db/database';
-import type { EnvelopeCipher, SealedSecret, SecretBinding } from './envelope';
+import { additionalData, type EnvelopeCipher, type SealedSecret, type SecretBinding } from './envelope';
+import type { KeyService } from './key-service';
 
 export interface OpenedSecret {
   authType: AuthType;
@@ -10,6 +11,14 @@ export interface OpenedSecret {
   /** The sealed auth member, e.g. `{ apiKey }` or `{ iamRoleArn, externalId }`; null for GOOGLE_ADC. */
   payload: Record<string, unknown> | null;
 }
+
+/** A stored data key that is not wrapped by the current primary key. */
+export interface StaleWrappedKey {
+  credentialId: string;
+  keyId: string;
+}
+
+export type RewrapOutcome = 'rewrapped' | 'changed-concurrently';
 
 export class SecretStore {
   constructor(
@@ -51,5 +60,47 @@ export class SecretStore {
       { organizationId, credentialId, secretVersion: row.secretVersion, authType: row.authType },
     );
     return { authType: row.authType, secretVersion: row.secretVersion, payload };
+  }
+
+  /** Up to `limit` credentials, by id after `afterId`, whose data key is not under `currentKeyId`. */
+  async staleWrappedKeys(currentKeyId: string, afterId: string | null, limit: number): Promise<StaleWrappedKey[]> {
+    const rows = await this.prisma.credential.findMany({
+      where: { secretKeyId: { not: currentKeyId }, ...(afterId ? { id: { gt: afterId } } : {}) },
+      select: { id: true, secretKeyId: true },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map((row) => ({ credentialId: row.id, keyId: row.secretKeyId as string }));
+  }
+
+  /** How many stored data keys each key id wraps. */
+  async wrappedKeyCounts(): Promise<Map<string, number>> {
+    const groups = await this.prisma.credential.groupBy({ by: ['secretKeyId'], where: { secretKeyId: { not: null } }, _count: { _all: true } });
+    return new Map(groups.map((group) => [group.secretKeyId as string, group._count._all]));
+  }
+
+  /**
+   * Re-wraps one credential's data key under the key service's current primary key. The secret,
+   * its nonce, ciphertext and version stay as they are. The update is optimistic: a rotation
+   * that lands in between wins, and this one reports it.
+   */
+  async rewrap(credentialId: string, keyService: KeyService): Promise<RewrapOutcome> {
+    const row = await this.prisma.credential.findUnique({
+      where: { id: credentialId },
+      select: { organizationId: true, authType: true, secretVersion: true, secretWrappedKey: true, secretKeyId: true },
+    });
+    if (!row || !row.secretWrappedKey || !row.secretKeyId) return 'changed-concurrently';
+    const aad = additionalData({ organizationId: row.organizationId, credentialId, secretVersion: row.secretVersion, authType: row.authType });
+    const dataKey = await keyService.unwrap({ keyId: row.secretKeyId, wrappedKey: Buffer.from(row.secretWrappedKey) }, aad);
+    try {
+      const wrapped = await keyService.wrap(dataKey, aad);
+      const { count } = await this.prisma.credential.updateMany({
+        where: { id: credentialId, secretVersion: row.secretVersion, secretKeyId: row.secretKeyId },
+        data: { secretWrappedKey: new Uint8Array(wrapped.wrappedKey), secretKeyId: wrapped.keyId },
+      });
+      return count === 1 ? 'rewrapped' : 'changed-concurrently';
+    } finally {
+      dataKey.fill(0);
+    }
   }
 }

@@ -1,0 +1,11 @@
+// Chooses the key service from configuration: Google Cloud KMS when KMS_KEY_NAME is set, the
+// development key ring otherwise (refused in production). Never one as a fallback for the other.
+import type { Config } from '../config/config';
+import { GcpKmsKeyService } from './gcp-kms';
+import type { KeyService } from './key-service';
+import { LocalKeyring } from './local-keyring';
+
+export async function openKeyService(config: Config): Promise<KeyService> {
+  if (config.kmsKeyName) return new GcpKmsKeyService({ keyName: config.kmsKeyName, apiEndpoint: config.kmsApiEndpoint });
+  return LocalKeyring.open(config.dataDir, { production: config.production });
+}
