@@ -52,12 +52,23 @@ export function checkSettings(field: string, value: unknown): Record<string, unk
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > SETTINGS_MAX_BYTES) {
     throw new BadUserInputError(field, `settings must be at most ${SETTINGS_MAX_BYTES} bytes of JSON.`);
   }
-  for (const key of Object.keys(settings)) {
-    if (SECRET_LIKE_KEY.test(key)) {
-      throw new BadUserInputError(`${field}.${key}`, `settings hold non-secret values only; put "${key}" in auth, where it is encrypted.`);
-    }
-  }
+  refuseSecretLikeKeys(field, settings);
   return settings;
+}
+
+/** Walks nested objects and arrays too: `{ headers: { Authorization: ... } }` is as clear-text as a top-level key. */
+function refuseSecretLikeKeys(path: string, value: unknown): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => refuseSecretLikeKeys(`${path}.${index}`, item));
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, nested] of Object.entries(value)) {
+    if (SECRET_LIKE_KEY.test(key)) {
+      throw new BadUserInputError(`${path}.${key}`, `settings hold non-secret values only; put "${key}" in auth, where it is encrypted.`);
+    }
+    refuseSecretLikeKeys(`${path}.${key}`, nested);
+  }
 }
 
 /** The provider's default base URL for these settings, or a BAD_USER_INPUT naming what is missing. */

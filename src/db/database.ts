@@ -47,13 +47,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const migrationClient = new Client({ connectionString: options.databaseUrl });
     await migrationClient.connect();
     try {
-      if (schema) await migrationClient.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
+      if (schema) {
+        // As `prisma migrate deploy` does, a schema named in the URL is created when missing.
+        await migrationClient.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+        await migrationClient.query(`SET search_path TO ${quoteIdentifier(schema)}`);
+      }
       await migrate(pgSession(migrationClient), migrations);
     } finally {
       await migrationClient.end();
     }
-    // adapter-pg ignores ?schema= in the URL (prisma#28961), so it is passed explicitly.
-    const adapter = new PrismaPg({ connectionString: options.databaseUrl }, schema ? { schema } : undefined);
+    // adapter-pg ignores ?schema= in the URL (prisma#28961), so it is passed explicitly; the
+    // search_path makes our few raw statements (row locks) land in the same schema.
+    const adapter = new PrismaPg(
+      { connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${quoteIdentifier(schema)}` } : {}) },
+      schema ? { schema } : undefined,
+    );
     const prisma = createClient(adapter);
     return { prisma, kind: 'postgresql', close: () => prisma.$disconnect() };
   }
@@ -81,4 +89,8 @@ function createClient(adapter: PrismaPg | PrismaPGlite): Database {
     // Query events feed the statement-count tests; nothing logs them by default.
     log: [{ emit: 'event', level: 'query' }] as const,
   });
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }

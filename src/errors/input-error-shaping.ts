@@ -19,6 +19,8 @@ export function withoutValues(message: string): string {
   if (expected) return `${expected[1]}.`;
   const represent = /^([\s\S]*? cannot represent [^:]*?): [\s\S]*$/.exec(message);
   if (represent) return `${represent[1]}.`;
+  const enumValue = /^Value "[\s\S]*" does not exist in ("[^"]+" enum)\.[\s\S]*$/.exec(message);
+  if (enumValue) return `The value does not exist in ${enumValue[1]}.`;
   return message;
 }
 

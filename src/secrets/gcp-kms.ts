@@ -133,7 +133,7 @@ export class GcpKmsKeyService implements KeyService {
 
   private callOptions() {
     // One attempt per call: retries are ours (below), bounded and only for transient codes.
-    return { timeout: this.callTimeoutMs, retry: null, maxRetries: 0 };
+    return { timeout: this.callTimeoutMs, retry: null };
   }
 
   private async call<T>(operation: 'encrypt' | 'decrypt', attempt: () => Promise<T>): Promise<T> {

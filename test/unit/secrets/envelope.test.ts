@@ -35,6 +35,10 @@ class RecordingKeyService implements KeyService {
   }
 
   async checkReady(): Promise<void> {}
+
+  async primaryKeyId(): Promise<string> {
+    return 'recording:1';
+  }
 }
 
 class KmsUnavailable extends Error {}

@@ -1,0 +1,204 @@
+// A credential's non-secret fields: the name (trimmed, 1..200), the base URL (absolute http(s),
+// no credentials, no fragment) and the settings (a JSON object of at most 16 KiB, no key that
+// names a secret). Rejections name the input path and never repeat a value.
+import {
+  BASE_URL_MAX_LENGTH,
+  checkBaseUrl,
+  checkName,
+  checkSettings,
+  NAME_MAX_LENGTH,
+  resolveDefaultBaseUrl,
+  SETTINGS_MAX_BYTES,
+} from '../../../src/credentials/credential-fields';
+import { BadUserInputError } from '../../../src/errors/app-error';
+
+function rejectionOf(check: () => unknown): BadUserInputError {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof BadUserInputError) return error;
+    throw error;
+  }
+  throw new Error('expected a BAD_USER_INPUT rejection');
+}
+
+describe('checkName', () => {
+  test('trims surrounding whitespace', () => {
+    expect(checkName('input.name', '  prod key \n')).toBe('prod key');
+  });
+
+  test(`${NAME_MAX_LENGTH} characters are accepted`, () => {
+    expect(checkName('input.name', 'n'.repeat(200))).toHaveLength(200);
+  });
+
+  test('200 characters surrounded by spaces are accepted: the limit applies after trimming', () => {
+    expect(checkName('input.name', `   ${'n'.repeat(200)}   `)).toHaveLength(200);
+  });
+
+  test('201 characters are rejected', () => {
+    const error = rejectionOf(() => checkName('input.name', 'n'.repeat(201)));
+    expect(error.field).toBe('input.name');
+    expect(error.message).toBe('name must be at most 200 characters.');
+  });
+
+  test('one character is accepted', () => {
+    expect(checkName('input.name', 'x')).toBe('x');
+  });
+
+  test.each([
+    ['empty', ''],
+    ['blank', ' \t\n '],
+  ])('an %s name is rejected', (_label, name) => {
+    expect(rejectionOf(() => checkName('input.name', name)).message).toBe('name must not be blank.');
+  });
+
+  test('a control character inside the name is rejected', () => {
+    expect(rejectionOf(() => checkName('input.name', 'a\u0007b')).message).toBe('name must not contain control characters.');
+  });
+
+  test('a line break inside the name is rejected', () => {
+    expect(rejectionOf(() => checkName('input.name', 'first\nsecond')).field).toBe('input.name');
+  });
+
+  test('a non-string is rejected as missing', () => {
+    expect(rejectionOf(() => checkName('input.name', undefined)).message).toBe('name is required.');
+  });
+
+  test('the field reported is the one given', () => {
+    expect(rejectionOf(() => checkName('input.other', '')).field).toBe('input.other');
+  });
+});
+
+describe('checkBaseUrl', () => {
+  test.each(['https://api.example.com/v1', 'http://localhost:8080', 'https://example.com/v1?api-version=2024-02-01'])('%s is accepted as given', (url) => {
+    expect(checkBaseUrl('input.baseUrl', url)).toBe(url);
+  });
+
+  test(`a URL of ${BASE_URL_MAX_LENGTH} characters is accepted`, () => {
+    const url = `https://example.com/${'p'.repeat(2048 - 'https://example.com/'.length)}`;
+    expect(url).toHaveLength(2048);
+    expect(checkBaseUrl('input.baseUrl', url)).toBe(url);
+  });
+
+  test('a URL of 2049 characters is rejected', () => {
+    const url = `https://example.com/${'p'.repeat(2049 - 'https://example.com/'.length)}`;
+    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', url)).message).toBe('baseUrl must be at most 2048 characters.');
+  });
+
+  test.each([
+    ['a relative URL', '/v1/canary'],
+    ['no scheme', 'api.canary.com'],
+    ['ftp', 'ftp://canary.example.com'],
+    ['file', 'file:///etc/canary'],
+    ['javascript', 'javascript:canary()'],
+  ])('%s is rejected as not an absolute http(s) URL, without echoing it', (_label, url) => {
+    const error = rejectionOf(() => checkBaseUrl('input.baseUrl', url));
+    expect(error.field).toBe('input.baseUrl');
+    expect(error.message).toBe('baseUrl must be an absolute http(s) URL.');
+    expect(error.message).not.toContain('canary');
+  });
+
+  test('a password in the URL is rejected without repeating it', () => {
+    const error = rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://user:canary-password@api.example.com'));
+    expect(error.message).toBe('baseUrl must not contain a user name or password; put credentials in auth.');
+    expect(error.message).not.toContain('canary-password');
+  });
+
+  test('a user name alone in the URL is rejected', () => {
+    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://canary@api.example.com')).message).toMatch(/user name or password/);
+  });
+
+  test('a fragment is rejected', () => {
+    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://api.example.com/v1#canary')).message).toBe('baseUrl must not contain a fragment.');
+  });
+});
+
+describe('checkSettings', () => {
+  test('a JSON object is returned as given', () => {
+    const settings = { region: 'eu-west-1', api_version: '2024-02-01', nested: { a: [1, 2] } };
+    expect(checkSettings('input.settings', settings)).toBe(settings);
+  });
+
+  test.each([
+    ['an array', []],
+    ['null', null],
+    ['a string', 'canary'],
+    ['a number', 1],
+  ])('%s is rejected as not a JSON object', (_label, value) => {
+    const error = rejectionOf(() => checkSettings('input.settings', value));
+    expect(error.field).toBe('input.settings');
+    expect(error.message).toBe('settings must be a JSON object.');
+  });
+
+  /** Settings whose JSON is exactly `bytes` long: {"k":"xxx..."} */
+  function settingsOfBytes(bytes: number): Record<string, unknown> {
+    const overhead = Buffer.byteLength(JSON.stringify({ k: '' }));
+    const settings = { k: 'x'.repeat(bytes - overhead) };
+    expect(Buffer.byteLength(JSON.stringify(settings))).toBe(bytes);
+    return settings;
+  }
+
+  test(`${SETTINGS_MAX_BYTES} bytes of JSON are accepted`, () => {
+    expect(() => checkSettings('input.settings', settingsOfBytes(16384))).not.toThrow();
+  });
+
+  test('16385 bytes of JSON are rejected', () => {
+    expect(rejectionOf(() => checkSettings('input.settings', settingsOfBytes(16385))).message).toBe('settings must be at most 16384 bytes of JSON.');
+  });
+
+  test('the size counts UTF-8 bytes, not characters', () => {
+    const overhead = Buffer.byteLength(JSON.stringify({ k: '' }));
+    // Each é is two bytes: half as many characters reach the same byte count.
+    const settings = { k: 'é'.repeat(Math.ceil((16385 - overhead) / 2)) };
+    expect(rejectionOf(() => checkSettings('input.settings', settings)).field).toBe('input.settings');
+  });
+
+  test.each([
+    'apiKey', 'api_key', 'api-key', 'APIKEY', 'secret', 'secretAccessKey', 'secret_access_key', 'password', 'passwd',
+    'privateKey', 'private_key', 'token', 'accessToken', 'refresh_token', 'sessionToken', 'externalId', 'external-id',
+    'clientSecret', 'client_secret', 'Authorization',
+  ])('a secret-like key "%s" is refused on its own path, without its value', (key) => {
+    const error = rejectionOf(() => checkSettings('input.settings', { region: 'us-east-1', [key]: 'canary-secret-value' }));
+    expect(error.field).toBe(`input.settings.${key}`);
+    expect(error.message).toBe(`settings hold non-secret values only; put "${key}" in auth, where it is encrypted.`);
+    expect(error.message).not.toContain('canary-secret-value');
+  });
+
+  test('a secret-like key nested in an object is refused on its full path', () => {
+    const error = rejectionOf(() => checkSettings('input.settings', { headers: { Authorization: 'Bearer canary-secret-value' } }));
+    expect(error.field).toBe('input.settings.headers.Authorization');
+    expect(error.message).not.toContain('canary-secret-value');
+  });
+
+  test('a secret-like key inside an array of objects is refused with the index in its path', () => {
+    const error = rejectionOf(() => checkSettings('input.settings', { upstreams: [{ url: 'https://a.example' }, { api_key: 'canary-secret-value' }] }));
+    expect(error.field).toBe('input.settings.upstreams.1.api_key');
+  });
+
+  test.each(['region', 'location', 'api_version', 'project_id', 'model_api_family', 'token_limit', 'max_tokens', 'secret_version'])(
+    'an ordinary key "%s" is accepted',
+    (key) => {
+      expect(() => checkSettings('input.settings', { [key]: 'value' })).not.toThrow();
+    },
+  );
+});
+
+describe('resolveDefaultBaseUrl', () => {
+  const paths = { baseUrl: 'input.baseUrl', settings: 'input.settings' };
+
+  test('returns the provider\'s default URL', () => {
+    expect(resolveDefaultBaseUrl('OPENAI', {}, paths)).toBe('https://api.openai.com/v1');
+  });
+
+  test('a malformed region is BAD_USER_INPUT on settings.region', () => {
+    const error = rejectionOf(() => resolveDefaultBaseUrl('BEDROCK', { region: 'canary.evil.com' }, paths));
+    expect(error.field).toBe('input.settings.region');
+    expect(error.message).not.toContain('canary');
+  });
+
+  test.each(['AZURE_OPENAI', 'CUSTOM'] as const)('%s without baseUrl is BAD_USER_INPUT on baseUrl', (provider) => {
+    const error = rejectionOf(() => resolveDefaultBaseUrl(provider, {}, paths));
+    expect(error.field).toBe('input.baseUrl');
+    expect(error.message).toBe(`baseUrl is required for ${provider}: it has no public default endpoint.`);
+  });
+});
