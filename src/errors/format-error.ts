@@ -40,6 +40,17 @@ export function createErrorFormatting(logger: Logger): ErrorFormatting {
             if (shape) shaped.set(error, shape);
           }
         },
+        async willSendResponse({ response }) {
+          // Input errors are answered 200 with the GraphQL error body, as GraphQL over HTTP
+          // allows for application/json. A federation gateway treats a subgraph's 4xx as a
+          // transport failure and would hide the reason (e.g. a @oneOf violation) behind
+          // "400: Bad Request"; with 200 it passes the coded error through.
+          const body = response.body;
+          const errors = body.kind === 'single' ? body.singleResult.errors : undefined;
+          if (response.http.status === 400 && errors?.length && errors.every((error) => error.extensions?.code === 'BAD_USER_INPUT')) {
+            response.http.status = 200;
+          }
+        },
       };
     },
   };

@@ -50,9 +50,21 @@ export interface Datamodel {
   indexes: DmmfIndex[];
 }
 
+// lib "ES2022" has no WebAssembly declarations (they come with lib "DOM"); the few used are typed here.
+interface WasmTable {
+  grow(delta: number): number;
+  get(index: number): unknown;
+  set(index: number, value: unknown): void;
+}
+interface WasmApi {
+  Module: { new (bytes: Uint8Array): object; imports(module: object): { module: string; name: string; kind: string }[] };
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WasmRuntime = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 type WasmExports = {
-  memory: WebAssembly.Memory;
-  __wbindgen_externrefs: WebAssembly.Table;
+  memory: { buffer: ArrayBuffer };
+  __wbindgen_externrefs: WasmTable;
   __wbindgen_malloc(size: number, align: number): number;
   __wbindgen_free(pointer: number, size: number, align: number): void;
   __externref_table_dealloc(index: number): void;
@@ -62,7 +74,7 @@ type WasmExports = {
 
 function loadSchemaWasm(): WasmExports {
   const file = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'prisma_schema_build_bg.wasm');
-  const module = new WebAssembly.Module(readFileSync(file));
+  const module = new WasmRuntime.Module(readFileSync(file));
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let exports: WasmExports | undefined;
   const text = (pointer: number, length: number) =>
@@ -85,12 +97,12 @@ function loadSchemaWasm(): WasmExports {
     }],
   ];
   const imports: Record<string, Record<string, (...args: number[]) => unknown>> = {};
-  for (const wanted of WebAssembly.Module.imports(module)) {
+  for (const wanted of WasmRuntime.Module.imports(module)) {
     const implementation = byPrefix.find(([prefix]) => wanted.name.startsWith(prefix))?.[1];
     if (!implementation) throw new Error(`prisma schema wasm wants an unknown import ${wanted.module}.${wanted.name}`);
     (imports[wanted.module] ??= {})[wanted.name] = implementation;
   }
-  exports = new WebAssembly.Instance(module, imports).exports as unknown as WasmExports;
+  exports = new WasmRuntime.Instance(module, imports).exports as unknown as WasmExports;
   exports.__wbindgen_start();
   return exports;
 }

@@ -1,0 +1,125 @@
+// A real Federation 2 supergraph around the vault, in process and on loopback: a second small
+// subgraph (organizations) whose Organization.primaryCredential references the vault's
+// Credential entity, composition with @apollo/composition, and an @apollo/gateway served by
+// Apollo Server that forwards the caller's Authorization header to every subgraph.
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { composeServices, type CompositionResult } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { type DocumentNode, parse } from 'graphql';
+import type { GraphQLResponse } from './test-app';
+
+export const ORGANIZATIONS_SDL = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+  type Query {
+    organization(id: ID!): Organization
+  }
+
+  type Organization @key(fields: "id") {
+    id: ID!
+    name: String!
+    primaryCredential: Credential
+  }
+
+  type Credential @key(fields: "id", resolvable: false) {
+    id: ID!
+  }
+`);
+
+export interface OrganizationRecord {
+  id: string;
+  name: string;
+  primaryCredentialId: string | null;
+}
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  typeDefs: DocumentNode;
+  stop(): Promise<void>;
+}
+
+/** The organizations subgraph, answering from `records` (which the test may change at any time). */
+export async function startOrganizationsSubgraph(records: Map<string, OrganizationRecord>): Promise<RunningSubgraph> {
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema({
+      typeDefs: ORGANIZATIONS_SDL,
+      resolvers: {
+        Query: {
+          organization: (_: unknown, args: { id: string }) => records.get(args.id) ?? null,
+        },
+        Organization: {
+          __resolveReference: (reference: { id: string }) => records.get(reference.id) ?? null,
+          primaryCredential: (organization: OrganizationRecord) =>
+            organization.primaryCredentialId ? { __typename: 'Credential', id: organization.primaryCredentialId } : null,
+        },
+      },
+    }),
+  });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return { name: 'organizations', url, typeDefs: ORGANIZATIONS_SDL, stop: () => server.stop() };
+}
+
+/** The vault's subgraph SDL, as a gateway's composition pipeline would fetch it. */
+export async function fetchSubgraphSdl(url: string): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ _service { sdl } }' }),
+  });
+  const body = (await response.json()) as { data?: { _service: { sdl: string } }; errors?: unknown[] };
+  if (!body.data) throw new Error(`no _service.sdl from ${url}: ${JSON.stringify(body.errors)}`);
+  return body.data._service.sdl;
+}
+
+export function composeSupergraph(subgraphs: { name: string; url: string; typeDefs: DocumentNode }[]): CompositionResult {
+  return composeServices(subgraphs.map(({ name, url, typeDefs }) => ({ name, url, typeDefs })));
+}
+
+/** A gateway response: the gateway may add top-level `extensions` (e.g. valueCompletion). */
+export type GatewayResponse<Data> = GraphQLResponse<Data> & { body: GraphQLResponse<Data>['body'] & { extensions?: Record<string, unknown> } };
+
+export interface RunningGateway {
+  url: string;
+  /** POSTs an operation to the gateway, with `Authorization: Bearer <token>` when a token is given. */
+  graphql<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: { token?: string }): Promise<GatewayResponse<Data>>;
+  stop(): Promise<void>;
+}
+
+interface GatewayContext {
+  authorization?: string;
+}
+
+/** Serves `supergraphSdl` through @apollo/gateway, forwarding each request's Authorization header. */
+export async function startGateway(supergraphSdl: string): Promise<RunningGateway> {
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ url }) =>
+      new RemoteGraphQLDataSource<GatewayContext>({
+        url,
+        willSendRequest({ request, context }) {
+          if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+        },
+      }),
+  });
+  const server = new ApolloServer<GatewayContext>({ gateway });
+  const { url } = await startStandaloneServer(server, {
+    listen: { port: 0, host: '127.0.0.1' },
+    context: async ({ req }) => ({ authorization: req.headers.authorization }),
+  });
+  return {
+    url,
+    async graphql(query, variables, options = {}) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: JSON.parse(text), text };
+    },
+    stop: () => server.stop(),
+  };
+}

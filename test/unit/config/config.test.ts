@@ -1,0 +1,275 @@
+// loadConfig: the contract's defaults, "empty string = unset", every bad variable named in one
+// ConfigError, and what production refuses. Secrets in bad values are never repeated.
+import path from 'node:path';
+import { ConfigError, DEFAULT_GOOGLE_OAUTH_TOKEN_URL, loadConfig } from '../../../src/config/config';
+
+const CWD = '/srv/vault';
+const SECRET = 'a-jwt-secret-that-is-long-enough-0123456789';
+const KMS_KEY = 'projects/p/locations/global/keyRings/r/cryptoKeys/k';
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env, CWD);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('defaults', () => {
+  const config = loadConfig({}, CWD);
+
+  test('an empty environment is a valid development configuration', () => {
+    expect(config.production).toBe(false);
+  });
+
+  test('listens on 127.0.0.1:4000', () => {
+    expect({ host: config.host, port: config.port }).toEqual({ host: '127.0.0.1', port: 4000 });
+  });
+
+  test('uses the embedded database under ./.data, resolved against the working directory', () => {
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.dataDir).toBe(path.resolve(CWD, '.data'));
+  });
+
+  test('has no JWT secret, JWKS, issuer or audience (a development secret is made later)', () => {
+    expect(config.jwt).toEqual({ secret: undefined, jwksUri: undefined, issuer: undefined, audience: undefined });
+  });
+
+  test('uses the local key ring (no KMS key) and Google\'s endpoints', () => {
+    expect(config.kmsKeyName).toBeUndefined();
+    expect(config.kmsApiEndpoint).toBeUndefined();
+    expect(config.google).toEqual({
+      oauthTokenUrl: 'https://oauth2.googleapis.com/token',
+      iamCredentialsEndpoint: undefined,
+      vertexApiEndpoint: undefined,
+      applicationCredentials: undefined,
+    });
+    expect(DEFAULT_GOOGLE_OAUTH_TOKEN_URL).toBe('https://oauth2.googleapis.com/token');
+  });
+
+  test('uses us-east-1 and AWS\'s STS', () => {
+    expect(config.aws).toEqual({ region: 'us-east-1', stsEndpoint: undefined });
+  });
+
+  test('does not let validation calls reach private addresses', () => {
+    expect(config.outboundAllowPrivate).toBe(false);
+  });
+
+  test('logs at info', () => {
+    expect(config.logLevel).toBe('info');
+  });
+});
+
+describe('values given', () => {
+  test('are used, trimmed', () => {
+    const config = loadConfig(
+      {
+        PORT: ' 8080 ',
+        HOST: '0.0.0.0',
+        DATABASE_URL: 'postgresql://vault@db:5432/vault',
+        DATA_DIR: '/var/lib/vault',
+        JWT_SECRET: SECRET,
+        JWT_ISSUER: 'https://issuer.example',
+        JWT_AUDIENCE: 'vault',
+        AWS_REGION: 'eu-west-1',
+        LOG_LEVEL: 'debug',
+      },
+      CWD,
+    );
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: 'postgresql://vault@db:5432/vault',
+      dataDir: '/var/lib/vault',
+      jwt: { secret: SECRET, issuer: 'https://issuer.example', audience: 'vault' },
+      aws: { region: 'eu-west-1' },
+      logLevel: 'debug',
+    });
+  });
+
+  test('a relative DATA_DIR is resolved against the working directory', () => {
+    expect(loadConfig({ DATA_DIR: 'state' }, CWD).dataDir).toBe('/srv/vault/state');
+  });
+
+  test.each(['postgres://h/db', 'postgresql://h/db'])('DATABASE_URL %s is accepted', (url) => {
+    expect(loadConfig({ DATABASE_URL: url }, CWD).databaseUrl).toBe(url);
+  });
+
+  test.each([
+    ['0', 0],
+    ['65535', 65535],
+  ])('PORT %s is accepted', (text, port) => {
+    expect(loadConfig({ PORT: text }, CWD).port).toBe(port);
+  });
+
+  test.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+  ])('OUTBOUND_ALLOW_PRIVATE=%s outside production is %s', (text, value) => {
+    expect(loadConfig({ OUTBOUND_ALLOW_PRIVATE: text }, CWD).outboundAllowPrivate).toBe(value);
+  });
+
+  test('KMS_API_ENDPOINT accepts host:port and http://host:port outside production', () => {
+    expect(loadConfig({ KMS_API_ENDPOINT: 'kms.example:443' }, CWD).kmsApiEndpoint).toBe('kms.example:443');
+    expect(loadConfig({ KMS_API_ENDPOINT: 'http://127.0.0.1:8085' }, CWD).kmsApiEndpoint).toBe('http://127.0.0.1:8085');
+  });
+
+  test('the Google and AWS endpoint overrides are used', () => {
+    const config = loadConfig(
+      {
+        GOOGLE_OAUTH_TOKEN_URL: 'http://127.0.0.1:1/token',
+        GOOGLE_IAM_CREDENTIALS_ENDPOINT: 'http://127.0.0.1:2',
+        VERTEX_API_ENDPOINT: 'http://127.0.0.1:3',
+        AWS_STS_ENDPOINT: 'http://127.0.0.1:4',
+        GOOGLE_APPLICATION_CREDENTIALS: '/etc/adc.json',
+      },
+      CWD,
+    );
+    expect(config.google).toEqual({
+      oauthTokenUrl: 'http://127.0.0.1:1/token',
+      iamCredentialsEndpoint: 'http://127.0.0.1:2',
+      vertexApiEndpoint: 'http://127.0.0.1:3',
+      applicationCredentials: '/etc/adc.json',
+    });
+    expect(config.aws.stsEndpoint).toBe('http://127.0.0.1:4');
+  });
+});
+
+describe('an empty string counts as unset', () => {
+  const EVERY_VARIABLE = [
+    'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'JWT_JWKS_URI', 'JWT_ISSUER', 'JWT_AUDIENCE',
+    'KMS_KEY_NAME', 'KMS_API_ENDPOINT', 'AWS_REGION', 'AWS_STS_ENDPOINT', 'GOOGLE_OAUTH_TOKEN_URL',
+    'GOOGLE_IAM_CREDENTIALS_ENDPOINT', 'VERTEX_API_ENDPOINT', 'GOOGLE_APPLICATION_CREDENTIALS', 'OUTBOUND_ALLOW_PRIVATE', 'LOG_LEVEL',
+  ];
+
+  test('every variable set to "" gives exactly the defaults', () => {
+    const empty = Object.fromEntries(EVERY_VARIABLE.map((name) => [name, '']));
+    expect(loadConfig(empty, CWD)).toEqual(loadConfig({}, CWD));
+  });
+
+  test('every variable set to blanks gives exactly the defaults', () => {
+    const blank = Object.fromEntries(EVERY_VARIABLE.map((name) => [name, '  ']));
+    expect(loadConfig(blank, CWD)).toEqual(loadConfig({}, CWD));
+  });
+
+  test('DATABASE_URL="" means the embedded database', () => {
+    expect(loadConfig({ DATABASE_URL: '' }, CWD).databaseUrl).toBeUndefined();
+  });
+});
+
+describe('bad values', () => {
+  const BAD = {
+    PORT: 'eighty',
+    DATABASE_URL: 'mysql://root:canary-db-password@db/vault',
+    JWT_SECRET: 'canary-short',
+    JWT_JWKS_URI: 'ftp://keys.example',
+    KMS_KEY_NAME: 'canary-not-a-key-name',
+    KMS_API_ENDPOINT: 'kms.example',
+    AWS_STS_ENDPOINT: 'sts.example',
+    GOOGLE_OAUTH_TOKEN_URL: 'not a url',
+    GOOGLE_IAM_CREDENTIALS_ENDPOINT: 'iam.example',
+    VERTEX_API_ENDPOINT: 'vertex.example',
+    OUTBOUND_ALLOW_PRIVATE: 'maybe',
+  };
+
+  test('are all named in one ConfigError, one problem per variable', () => {
+    const problems = problemsOf(BAD);
+    expect(problems).toHaveLength(Object.keys(BAD).length);
+    for (const name of Object.keys(BAD)) {
+      expect(problems.filter((problem) => problem.startsWith(`${name} `))).toHaveLength(1);
+    }
+  });
+
+  test('the ConfigError message lists every problem', () => {
+    let message = '';
+    try {
+      loadConfig(BAD, CWD);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.startsWith('Invalid configuration:')).toBe(true);
+    for (const name of Object.keys(BAD)) expect(message).toContain(`- ${name} `);
+  });
+
+  test('a short JWT_SECRET and a bad DATABASE_URL are not repeated (they hold secrets)', () => {
+    const text = problemsOf(BAD).join('\n');
+    expect(text).not.toContain('canary-short');
+    expect(text).not.toContain('canary-db-password');
+  });
+
+  test.each([
+    ['65536'],
+    ['-1'],
+    ['80.5'],
+    ['1e3'],
+  ])('PORT=%s is rejected', (port) => {
+    expect(problemsOf({ PORT: port })).toEqual([expect.stringMatching(/^PORT must be a port number \(0-65535\)/)]);
+  });
+
+  test('a JWT_SECRET of 31 characters is rejected, 32 accepted', () => {
+    expect(problemsOf({ JWT_SECRET: 's'.repeat(31) })).toEqual(['JWT_SECRET must be at least 32 characters']);
+    expect(loadConfig({ JWT_SECRET: 's'.repeat(32) }, CWD).jwt.secret).toHaveLength(32);
+  });
+
+  test('KMS_KEY_NAME must be a full CryptoKey resource name', () => {
+    expect(problemsOf({ KMS_KEY_NAME: 'projects/p/locations/l/keyRings/r' })).toEqual([
+      'KMS_KEY_NAME must be projects/P/locations/L/keyRings/R/cryptoKeys/K',
+    ]);
+  });
+});
+
+describe('production (NODE_ENV=production)', () => {
+  const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, KMS_KEY_NAME: KMS_KEY };
+
+  test('with a token verifier and a KMS key is valid', () => {
+    const config = loadConfig(PRODUCTION, CWD);
+    expect(config.production).toBe(true);
+    expect(config.kmsKeyName).toBe(KMS_KEY);
+  });
+
+  test('a JWKS URI over https is enough to verify tokens', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY }, CWD).jwt.jwksUri).toBe(
+      'https://issuer.example/jwks',
+    );
+  });
+
+  test('requires JWT_SECRET or JWT_JWKS_URI and KMS_KEY_NAME, naming both at once', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'JWT_SECRET or JWT_JWKS_URI is required when NODE_ENV=production',
+      'KMS_KEY_NAME is required when NODE_ENV=production (the local key ring is for development only)',
+    ]);
+  });
+
+  test('an empty JWT_SECRET does not satisfy the requirement', () => {
+    expect(problemsOf({ ...PRODUCTION, JWT_SECRET: '' })).toEqual(['JWT_SECRET or JWT_JWKS_URI is required when NODE_ENV=production']);
+  });
+
+  test('refuses a JWKS URI over plain http', () => {
+    expect(problemsOf({ NODE_ENV: 'production', JWT_JWKS_URI: 'http://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY })).toEqual([
+      'JWT_JWKS_URI must use https in production',
+    ]);
+  });
+
+  test('refuses a plaintext KMS endpoint', () => {
+    expect(problemsOf({ ...PRODUCTION, KMS_API_ENDPOINT: 'http://127.0.0.1:8085' })).toEqual([
+      'KMS_API_ENDPOINT with http:// (no TLS, no auth) is refused when NODE_ENV=production',
+    ]);
+  });
+
+  test('accepts a TLS KMS endpoint', () => {
+    expect(loadConfig({ ...PRODUCTION, KMS_API_ENDPOINT: 'kms.internal:443' }, CWD).kmsApiEndpoint).toBe('kms.internal:443');
+  });
+
+  test('refuses OUTBOUND_ALLOW_PRIVATE=true', () => {
+    expect(problemsOf({ ...PRODUCTION, OUTBOUND_ALLOW_PRIVATE: 'true' })).toEqual(['OUTBOUND_ALLOW_PRIVATE=true is refused when NODE_ENV=production']);
+  });
+
+  test('any other NODE_ENV is not production', () => {
+    expect(loadConfig({ NODE_ENV: 'staging' }, CWD).production).toBe(false);
+  });
+});
