@@ -19,11 +19,21 @@ export function checkName(field: string, value: unknown): string {
   if (name.length > NAME_MAX_LENGTH) {
     throw new BadUserInputError(field, `name must be at most ${NAME_MAX_LENGTH} characters.`);
   }
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BadUserInputError(field, 'name must not contain control characters.');
+  if (/[\u0000-\u001f\u007f]/.test(name) || LONE_SURROGATE.test(name)) {
+    throw new BadUserInputError(field, 'name must not contain control characters or unpaired surrogates.');
+  }
   return name;
 }
 
+/** Lone UTF-16 surrogates: PostgreSQL cannot store them, and they are never meant. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function checkBaseUrl(field: string, value: string): string {
+  // The URL parser silently drops tabs and line breaks and encodes NUL; what is stored is the
+  // raw text, so the raw text must already be clean.
+  if (/[\s\u0000-\u001f\u007f]/.test(value) || LONE_SURROGATE.test(value)) {
+    throw new BadUserInputError(field, 'baseUrl must not contain spaces, line breaks or control characters.');
+  }
   if (value.length > BASE_URL_MAX_LENGTH) {
     throw new BadUserInputError(field, `baseUrl must be at most ${BASE_URL_MAX_LENGTH} characters.`);
   }
@@ -52,22 +62,34 @@ export function checkSettings(field: string, value: unknown): Record<string, unk
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > SETTINGS_MAX_BYTES) {
     throw new BadUserInputError(field, `settings must be at most ${SETTINGS_MAX_BYTES} bytes of JSON.`);
   }
-  refuseSecretLikeKeys(field, settings);
+  checkSettingsValue(field, settings);
   return settings;
 }
 
-/** Walks nested objects and arrays too: `{ headers: { Authorization: ... } }` is as clear-text as a top-level key. */
-function refuseSecretLikeKeys(path: string, value: unknown): void {
+/**
+ * Walks nested objects and arrays too: `{ headers: { Authorization: ... } }` is as clear-text
+ * as a top-level key. Strings must be storable as jsonb: no NUL, no unpaired surrogate.
+ */
+function checkSettingsValue(path: string, value: unknown): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000') || LONE_SURROGATE.test(value)) {
+      throw new BadUserInputError(path, 'settings strings must not contain NUL characters or unpaired surrogates.');
+    }
+    return;
+  }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => refuseSecretLikeKeys(`${path}.${index}`, item));
+    value.forEach((item, index) => checkSettingsValue(`${path}.${index}`, item));
     return;
   }
   if (value === null || typeof value !== 'object') return;
   for (const [key, nested] of Object.entries(value)) {
+    if (key.includes('\u0000') || LONE_SURROGATE.test(key)) {
+      throw new BadUserInputError(path, 'settings keys must not contain NUL characters or unpaired surrogates.');
+    }
     if (SECRET_LIKE_KEY.test(key)) {
       throw new BadUserInputError(`${path}.${key}`, `settings hold non-secret values only; put "${key}" in auth, where it is encrypted.`);
     }
-    refuseSecretLikeKeys(`${path}.${key}`, nested);
+    checkSettingsValue(`${path}.${key}`, nested);
   }
 }
 

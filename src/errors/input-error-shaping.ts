@@ -12,6 +12,8 @@ export interface ShapedInputError {
 
 const VARIABLE_INVALID = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
 const VARIABLE_MISSING = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" (of required type "[^"]*" was not provided|of non-null type "[^"]*" must not be null)\.$/;
+/** `Field "name" of required type ...` (variables) or `Field "Type.name" of required type ...` (literals). */
+const REQUIRED_FIELD_MISSING = /^Field "(?:[_A-Za-z][_0-9A-Za-z]*\.)?([_A-Za-z][_0-9A-Za-z]*)" of required type "[^"]*" was not provided\.$/;
 
 /** Drops the quoted value from the messages graphql-js and scalars produce. */
 export function withoutValues(message: string): string {
@@ -21,6 +23,10 @@ export function withoutValues(message: string): string {
   if (represent) return `${represent[1]}.`;
   const enumValue = /^Value "[\s\S]*" does not exist in ("[^"]+" enum)\.[\s\S]*$/.exec(message);
   if (enumValue) return `The value does not exist in ${enumValue[1]}.`;
+  if (message.startsWith('Syntax Error:')) {
+    // The lexer quotes the token it stopped at: `Expected ":", found String "sk-live-..."`.
+    return message.replace(/\b(String|BlockString|Name|Int|Float) "(?:[^"\\]|\\.)*"/g, '$1');
+  }
   return message;
 }
 
@@ -28,13 +34,16 @@ export function shapeInputError(error: GraphQLError, document: DocumentNode | un
   const invalid = VARIABLE_INVALID.exec(error.message);
   if (invalid) return shapeInvalidVariable(error, invalid[1], document);
 
-  const missing = VARIABLE_MISSING.exec(error.message);
-  if (missing) return { message: error.message, field: argumentPathOfVariable(document, missing[1]) };
+  const missingVariable = VARIABLE_MISSING.exec(error.message);
+  if (missingVariable) return { message: error.message, field: argumentPathOfVariable(document, missingVariable[1]) };
 
   const node = error.nodes?.[0];
   const sanitized = withoutValues(error.message);
-  if (sanitized !== error.message || /^OneOf Input Object/.test(error.message)) {
-    const field = node && document ? pathOfNode(document, node) : undefined;
+  const missing = REQUIRED_FIELD_MISSING.exec(error.message);
+  if (sanitized !== error.message || missing || /^OneOf Input Object/.test(error.message)) {
+    const path = node && document ? pathOfNode(document, node) : undefined;
+    // A missing field is reported on the object that lacks it; the field itself is the path.
+    const field = path !== undefined && missing ? `${path}.${missing[1]}` : path;
     return field ? { message: sanitized, field } : { message: sanitized };
   }
   return null;
@@ -51,7 +60,8 @@ function shapeInvalidVariable(error: GraphQLError, variable: string, document: D
   // cannot end in this shape because its strings are quoted with escapes.
   const at = / at "([^"]*)"$/.exec(head);
   const suffix = at && at[1].startsWith(variable) ? at[1].slice(variable.length) : '';
-  const field = `${argument}${suffix.replace(/\[(\d+)\]/g, '.$1')}`;
+  const missing = REQUIRED_FIELD_MISSING.exec(inner);
+  const field = `${argument}${suffix.replace(/\[(\d+)\]/g, '.$1')}${missing ? `.${missing[1]}` : ''}`;
   return { message: `Variable "$${variable}" got invalid value at "${field}"; ${withoutValues(inner)}`, field };
 }
 

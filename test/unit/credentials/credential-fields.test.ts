@@ -53,7 +53,7 @@ describe('checkName', () => {
   });
 
   test('a control character inside the name is rejected', () => {
-    expect(rejectionOf(() => checkName('input.name', 'a\u0007b')).message).toBe('name must not contain control characters.');
+    expect(rejectionOf(() => checkName('input.name', 'a\u0007b')).message).toBe('name must not contain control characters or unpaired surrogates.');
   });
 
   test('a line break inside the name is rejected', () => {
