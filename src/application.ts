@@ -6,6 +6,7 @@ import { loadOrCreateDevelopmentSecret } from './auth/development-secret';
 import { TokenVerifier } from './auth/token-verifier';
 import { CredentialRepository } from './credentials/credential.repository';
 import { CredentialService } from './credentials/credential.service';
+import type { Services } from './context';
 import { type DatabaseHandle, openDatabase } from './db/database';
 import { ProviderRepository } from './providers/provider.repository';
 import { ProviderService } from './providers/provider.service';
@@ -16,6 +17,10 @@ import type { KeyService } from './secrets/key-service';
 import { openKeyService } from './secrets/open-key-service';
 import { SecretStore } from './secrets/secret-store';
 import { createServer, type RunningServer } from './server';
+import { AwsRoleValidator } from './validation/aws-role-validator';
+import { GoogleVertexValidator } from './validation/google-vertex-validator';
+import { OutboundClient } from './validation/outbound';
+import { ValidationService } from './validation/validation.service';
 import type { DestinationStream } from 'pino';
 
 export interface Application extends RunningServer {
@@ -40,14 +45,10 @@ export async function startApplication(config: Config, options: ApplicationOptio
   });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const secrets = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
-    const audit = logger.child({ component: 'audit' });
-    const credentialRepository = new CredentialRepository(database.prisma);
-    const credentials = new CredentialService(credentialRepository, secrets, audit, { googleTokenUrl: config.google.oauthTokenUrl });
-    const providers = new ProviderService(new ProviderRepository(database.prisma), credentialRepository, audit);
+    const services = createServices(config, database, keyService, logger);
     const server = await createServer({
       schema: await createSchema(),
-      services: { credentials, providers },
+      services,
       verifier,
       logger,
       production: config.production,
@@ -74,6 +75,31 @@ export async function startApplication(config: Config, options: ApplicationOptio
     await keyService.close?.();
     throw error;
   }
+}
+
+/** The services over a database and a key service, wired as the running application has them. */
+export function createServices(config: Config, database: DatabaseHandle, keyService: KeyService, logger: Logger): Services {
+  const secrets = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
+  const audit = logger.child({ component: 'audit' });
+  const credentialRepository = new CredentialRepository(database.prisma);
+  const credentials = new CredentialService(credentialRepository, secrets, audit, { googleTokenUrl: config.google.oauthTokenUrl });
+  const providers = new ProviderService(new ProviderRepository(database.prisma), credentialRepository, audit);
+  const outbound = new OutboundClient({ allowPrivate: config.outboundAllowPrivate });
+  const validation = new ValidationService(
+    credentialRepository,
+    secrets,
+    new AwsRoleValidator({ region: config.aws.region, stsEndpoint: config.aws.stsEndpoint }),
+    new GoogleVertexValidator({
+      outbound,
+      tokenUrl: config.google.oauthTokenUrl,
+      iamCredentialsEndpoint: config.google.iamCredentialsEndpoint,
+      vertexApiEndpoint: config.google.vertexApiEndpoint,
+      applicationCredentials: config.google.applicationCredentials,
+    }),
+    audit,
+    { googleTokenUrl: config.google.oauthTokenUrl },
+  );
+  return { credentials, providers, validation };
 }
 
 /** What to tell a developer who just started the service on embedded defaults. */

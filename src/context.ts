@@ -6,10 +6,12 @@ import type { Credential } from './credentials/credential.model';
 import type { CredentialService } from './credentials/credential.service';
 import type { Provider } from './providers/provider.model';
 import type { ProviderService } from './providers/provider.service';
+import type { ValidationService } from './validation/validation.service';
 
 export interface Services {
   credentials: CredentialService;
   providers: ProviderService;
+  validation: ValidationService;
 }
 
 export interface Loaders {

@@ -10,8 +10,9 @@ import { buildSchema, createResolversMap } from 'type-graphql';
 import type { Context } from './context';
 import { CredentialResolver } from './credentials/credential.resolver';
 import { ProviderResolver } from './providers/provider.resolver';
+import { ValidationResolver } from './validation/validation.resolver';
 
-export const ONE_OF_INPUTS = ['CredentialAuthInput'] as const;
+export const ONE_OF_INPUTS = ['CredentialAuthInput', 'AwsRoleValidationInput', 'GoogleVertexValidationInput'] as const;
 
 /** Federation 2 link; @oneOf is declared so that composition knows the directive. */
 const SUBGRAPH_HEADER = `
@@ -22,7 +23,7 @@ directive @oneOf on INPUT_OBJECT
 
 export async function createSchema(): Promise<GraphQLSchema> {
   const typeGraphqlSchema = await buildSchema({
-    resolvers: [CredentialResolver, ProviderResolver],
+    resolvers: [CredentialResolver, ProviderResolver, ValidationResolver],
     validate: false,
     emitSchemaFile: false,
   });

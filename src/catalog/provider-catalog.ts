@@ -56,14 +56,14 @@ export interface ProviderEntry {
   oauthPassthrough?: boolean;
 }
 
-const AWS_REGION: UrlParameter = {
+export const AWS_REGION: UrlParameter = {
   setting: 'region',
   fallback: 'us-east-1',
   pattern: /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/,
   description: 'an AWS region such as us-east-1',
 };
 
-const VERTEX_LOCATION: UrlParameter = {
+export const VERTEX_LOCATION: UrlParameter = {
   setting: 'location',
   fallback: 'us-central1',
   pattern: /^[a-z]+-[a-z]+\d{1,2}$/,

@@ -84,7 +84,7 @@ export const OAUTH_PASSTHROUGH_MESSAGE =
 const ROLE_ARN = /^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]+$/;
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
-const GOOGLE_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+export const GOOGLE_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,}$/;
 const SERVICE_ACCOUNT_EMAIL = /^[a-z0-9-]{1,64}@[a-z0-9.-]{1,255}\.gserviceaccount\.com$/;
 const CLIENT_ID = /^\d{1,64}$/;
@@ -169,7 +169,7 @@ function checkApiKey(field: string, value: unknown): string {
   return apiKey;
 }
 
-function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined): Record<string, unknown> {
+export function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined): Record<string, unknown> {
   const iamRoleArn = requireText(`${field}.iamRoleArn`, role?.iamRoleArn, 'iamRoleArn');
   if (!ROLE_ARN.test(iamRoleArn)) {
     throw new BadUserInputError(`${field}.iamRoleArn`, 'iamRoleArn must look like arn:aws:iam::123456789012:role/name.');
@@ -204,7 +204,7 @@ function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): Reco
   return payload;
 }
 
-function checkServiceAccount(
+export function checkServiceAccount(
   field: string,
   account: GoogleServiceAccountAuth | null | undefined,
   googleTokenUrl: string,
@@ -258,7 +258,7 @@ function checkPrivateKey(field: string, privateKey: string): void {
   }
 }
 
-function checkImpersonation(field: string, impersonation: GoogleImpersonationAuth | null | undefined): Record<string, unknown> {
+export function checkImpersonation(field: string, impersonation: GoogleImpersonationAuth | null | undefined): Record<string, unknown> {
   const targetPrincipal = requireText(`${field}.targetPrincipal`, impersonation?.targetPrincipal, 'targetPrincipal');
   if (!SERVICE_ACCOUNT_EMAIL.test(targetPrincipal)) {
     throw new BadUserInputError(`${field}.targetPrincipal`, 'targetPrincipal must be a service account email (name@project.iam.gserviceaccount.com).');

@@ -4,7 +4,7 @@
 // reached or refuses is KMS_UNAVAILABLE; there is never a fallback to another key service.
 import { credentials as grpcCredentials, status as GrpcStatus } from '@grpc/grpc-js';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
-import { OAuth2Client } from 'google-auth-library';
+import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import { KmsUnavailableError } from '../errors/app-error';
 import { crc32c } from './crc32c';
 import type { KeyService, WrappedDataKey } from './key-service';
@@ -54,22 +54,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class GcpKmsKeyService implements KeyService {
   readonly name = 'gcp-kms';
-  private readonly client: KeyManagementServiceClient;
+  private client?: Promise<KeyManagementServiceClient>;
   private readonly callTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
   private readyUntil = 0;
 
   constructor(private readonly options: GcpKmsOptions) {
-    this.client = new KeyManagementServiceClient(clientOptions(options.apiEndpoint));
     this.callTimeoutMs = options.callTimeoutMs ?? 5000;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
   }
 
   async wrap(dataKey: Buffer, aad: Buffer): Promise<WrappedDataKey> {
+    const client = await this.kms();
     const [response] = await this.call('encrypt', () =>
-      this.client.encrypt(
+      client.encrypt(
         {
           name: this.options.keyName,
           plaintext: dataKey,
@@ -94,8 +94,9 @@ export class GcpKmsKeyService implements KeyService {
     if (!wrapped.keyId.startsWith(`${this.options.keyName}/cryptoKeyVersions/`)) {
       throw new Error(`the data key was wrapped by ${wrapped.keyId}, not by the configured KMS key`);
     }
+    const client = await this.kms();
     const [response] = await this.call('decrypt', () =>
-      this.client.decrypt(
+      client.decrypt(
         {
           name: this.options.keyName,
           ciphertext: wrapped.wrappedKey,
@@ -127,8 +128,24 @@ export class GcpKmsKeyService implements KeyService {
     return keyId;
   }
 
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    const client = await this.client?.catch(() => undefined);
+    await client?.close();
+  }
+
+  /**
+   * The client is built on first use, with its Google credentials loaded first: the library
+   * would otherwise reject one promise per unused method when credentials are missing, which
+   * Node treats as an unhandled rejection. Missing credentials are a KMS_UNAVAILABLE instead.
+   */
+  private kms(): Promise<KeyManagementServiceClient> {
+    this.client ??= createClient(this.options.apiEndpoint).catch((error: unknown) => {
+      this.client = undefined;
+      throw new KmsUnavailableError("The key service cannot be used: this service's Google credentials could not be loaded; nothing was written.", {
+        cause: error,
+      });
+    });
+    return this.client;
   }
 
   private callOptions() {
@@ -183,15 +200,19 @@ function toBuffer(value: Uint8Array | string | null | undefined): Buffer {
   return typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.from(value);
 }
 
-function clientOptions(apiEndpoint: string | undefined): ConstructorParameters<typeof KeyManagementServiceClient>[0] {
-  if (!apiEndpoint) return {};
-  const plaintext = apiEndpoint.startsWith('http://');
-  const hostPort = plaintext ? apiEndpoint.slice('http://'.length) : apiEndpoint;
-  const separator = hostPort.lastIndexOf(':');
-  const host = hostPort.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(hostPort.slice(separator + 1));
-  if (!plaintext) return { apiEndpoint: host, port };
-  // Emulators only (refused in production by loadConfig): no TLS, and an empty OAuth client so
-  // the library neither looks for Google credentials nor sends any.
-  return { apiEndpoint: host, port, sslCreds: grpcCredentials.createInsecure(), authClient: new OAuth2Client() };
+async function createClient(apiEndpoint: string | undefined): Promise<KeyManagementServiceClient> {
+  const plaintext = apiEndpoint?.startsWith('http://') ?? false;
+  let endpoint = {};
+  if (apiEndpoint) {
+    const hostPort = plaintext ? apiEndpoint.slice('http://'.length) : apiEndpoint;
+    const separator = hostPort.lastIndexOf(':');
+    endpoint = { apiEndpoint: hostPort.slice(0, separator).replace(/^\[(.*)\]$/, '$1'), port: Number(hostPort.slice(separator + 1)) };
+  }
+  if (plaintext) {
+    // Emulators only (refused in production by loadConfig): no TLS, and an empty OAuth client so
+    // the library neither looks for Google credentials nor sends any.
+    return new KeyManagementServiceClient({ ...endpoint, sslCreds: grpcCredentials.createInsecure(), authClient: new OAuth2Client() });
+  }
+  const authClient = await new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient();
+  return new KeyManagementServiceClient({ ...endpoint, authClient });
 }

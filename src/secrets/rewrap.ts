@@ -44,9 +44,10 @@ export async function rewrapAll(
   for (;;) {
     const batch = await store.staleWrappedKeys(primaryKeyId, afterId, batchSize);
     if (batch.length === 0) break;
-    for (const { credentialId, keyId } of batch) {
+    for (const stale of batch) {
+      const { credentialId, keyId } = stale;
       try {
-        const outcome = await store.rewrap(credentialId, keyService);
+        const outcome = await store.rewrap(stale, keyService);
         if (outcome === 'rewrapped') report.rewrapped += 1;
         else report.changedConcurrently += 1;
       } catch (error) {

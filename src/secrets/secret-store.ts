@@ -84,9 +84,12 @@ export class SecretStore {
    * its nonce, ciphertext and version stay as they are. The update is optimistic: a rotation
    * that lands in between wins, and this one reports it.
    */
-  async rewrap(credentialId: string, keyService: KeyService): Promise<RewrapOutcome> {
-    const row = await this.prisma.credential.findUnique({
-      where: { id: credentialId },
+  async rewrap(stale: StaleWrappedKey, keyService: KeyService): Promise<RewrapOutcome> {
+    const { credentialId } = stale;
+    // Only while the row is still under the key it was listed with: a rotation since then has
+    // already put it under the primary key.
+    const row = await this.prisma.credential.findFirst({
+      where: { id: credentialId, secretKeyId: stale.keyId },
       select: { organizationId: true, authType: true, secretVersion: true, secretWrappedKey: true, secretKeyId: true },
     });
     if (!row || !row.secretWrappedKey || !row.secretKeyId) return 'changed-concurrently';

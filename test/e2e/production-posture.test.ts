@@ -2,25 +2,20 @@
 // Sandbox landing page, no "Did you mean" field suggestions; outside production the first two are
 // available (without a token) and suggestions appear. Apollo's CSRF prevention guards both.
 //
-// startApplication cannot start with NODE_ENV=production yet: loadConfig requires KMS_KEY_NAME
-// there and this build has no Cloud KMS key service (openKeyService throws when it is set). So the
-// production server is built with createServer({ production: true }) and services wired as
-// src/application.ts wires them; the key service (a local key ring) plays no part in what is
-// checked here.
+// A production start needs Cloud KMS over TLS with Google credentials, which no loopback fake
+// offers; so the production server is built with createServer({ production: true }) over the
+// services exactly as src/application.ts wires them (createServices). The key service (a local
+// key ring) plays no part in what is checked here.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createServices } from '../../src/application';
 import { TokenVerifier } from '../../src/auth/token-verifier';
-import { CredentialRepository } from '../../src/credentials/credential.repository';
-import { CredentialService } from '../../src/credentials/credential.service';
+import { loadConfig } from '../../src/config/config';
 import { type DatabaseHandle, openDatabase } from '../../src/db/database';
 import { createLogger } from '../../src/logging/logger';
-import { ProviderRepository } from '../../src/providers/provider.repository';
-import { ProviderService } from '../../src/providers/provider.service';
 import { createSchema } from '../../src/schema';
-import { EnvelopeCipher } from '../../src/secrets/envelope';
 import { LocalKeyring } from '../../src/secrets/local-keyring';
-import { SecretStore } from '../../src/secrets/secret-store';
 import { createServer, type RunningServer } from '../../src/server';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -39,15 +34,10 @@ async function startProductionServer(databaseUrl: string) {
   const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_chunk, _encoding, callback) => callback() }) });
   const keyService = await LocalKeyring.open(dataDir, { production: false });
   const handle = await openDatabase({ databaseUrl, dataDir });
-  const credentialRepository = new CredentialRepository(handle.prisma);
-  const audit = logger.child({ component: 'audit' });
-  const credentials = new CredentialService(credentialRepository, new SecretStore(handle.prisma, new EnvelopeCipher(keyService)), audit, {
-    googleTokenUrl: 'https://oauth2.googleapis.com/token',
-  });
-  const providers = new ProviderService(new ProviderRepository(handle.prisma), credentialRepository, audit);
+  const services = createServices(loadConfig({ DATA_DIR: dataDir, JWT_SECRET: TEST_JWT_SECRET }), handle, keyService, logger);
   const server = await createServer({
     schema: await createSchema(),
-    services: { credentials, providers },
+    services,
     verifier: TokenVerifier.create({ secret: TEST_JWT_SECRET }),
     logger,
     production: true,

@@ -1,0 +1,178 @@
+// Validates a Google identity the way the gateway will use it against Vertex AI: first an access
+// token (a service-account JWT grant, this service's own Application Default Credentials, or ADC
+// impersonating a target through IAM Credentials), then a countTokens call with that token.
+// Every request goes through the outbound client; the token never leaves this module.
+import { GoogleAuth, Impersonated, JWT, gaxios } from 'google-auth-library';
+import type { OutboundClient } from './outbound';
+import { OutboundError } from './outbound';
+import { resultOf, runStep, type ValidationCheck, type ValidationResult } from './validation-result';
+
+export const DEFAULT_VERTEX_MODEL = 'gemini-2.5-flash';
+export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+/** Where google-auth-library sends token requests, whatever a key file says. */
+const LIBRARY_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+const DEFAULT_IAM_CREDENTIALS_ENDPOINT = 'https://iamcredentials.googleapis.com';
+
+export type GoogleAuthToValidate =
+  | { type: 'GOOGLE_ADC'; quotaProjectId?: string | null }
+  | { type: 'GOOGLE_SERVICE_ACCOUNT'; clientEmail: string; privateKey: string; privateKeyId: string; projectId: string }
+  | { type: 'GOOGLE_IMPERSONATION'; targetPrincipal: string; delegates?: string[] | null; scopes?: string[] | null };
+
+export interface GoogleVertexValidatorOptions {
+  outbound: OutboundClient;
+  /** GOOGLE_OAUTH_TOKEN_URL. */
+  tokenUrl: string;
+  iamCredentialsEndpoint?: string;
+  /** VERTEX_API_ENDPOINT; otherwise https://{location}-aiplatform.googleapis.com. */
+  vertexApiEndpoint?: string;
+  /** GOOGLE_APPLICATION_CREDENTIALS: this service's own identity; otherwise the library's default chain. */
+  applicationCredentials?: string;
+}
+
+export interface VertexCall {
+  projectId: string;
+  location: string;
+  model: string;
+}
+
+export class GoogleVertexValidator {
+  private readonly transporter: InstanceType<typeof gaxios.Gaxios>;
+
+  constructor(private readonly options: GoogleVertexValidatorOptions) {
+    this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch as typeof fetch });
+    if (options.tokenUrl !== LIBRARY_TOKEN_URL) {
+      // google-auth-library ignores token_uri and always posts to Google's URL.
+      this.transporter.interceptors.request.add({
+        resolved: async (config) => {
+          if (String(config.url) === LIBRARY_TOKEN_URL) config.url = new URL(options.tokenUrl);
+          return config;
+        },
+      });
+    }
+  }
+
+  async validate(auth: GoogleAuthToValidate, call: VertexCall): Promise<ValidationResult> {
+    const checks: ValidationCheck[] = [];
+    const token = await runStep(
+      checks,
+      'token',
+      async () => ({ ok: true, detail: describeTokenSource(auth), value: await this.accessToken(auth) }),
+      (error) => describeTokenFailure(auth, error),
+    );
+    if (token.ok && token.value) {
+      const accessToken = token.value;
+      await runStep(
+        checks,
+        'vertex',
+        () => this.countTokens(accessToken, call, auth.type === 'GOOGLE_ADC' ? auth.quotaProjectId ?? null : null),
+        (error) => (error instanceof OutboundError ? `could not call Vertex AI: ${error.message}` : 'could not call Vertex AI (unexpected error)'),
+      );
+    }
+    return resultOf(auth.type, checks);
+  }
+
+  private async accessToken(auth: GoogleAuthToValidate): Promise<string> {
+    let client: JWT | Impersonated | Awaited<ReturnType<GoogleAuth['getClient']>>;
+    switch (auth.type) {
+      case 'GOOGLE_SERVICE_ACCOUNT':
+        client = new JWT({
+          email: auth.clientEmail,
+          key: auth.privateKey,
+          keyId: auth.privateKeyId,
+          scopes: [CLOUD_PLATFORM_SCOPE],
+          transporter: this.transporter,
+        });
+        break;
+      case 'GOOGLE_ADC':
+        client = await this.applicationDefaultClient();
+        break;
+      case 'GOOGLE_IMPERSONATION':
+        client = new Impersonated({
+          sourceClient: await this.applicationDefaultClient(),
+          targetPrincipal: auth.targetPrincipal,
+          delegates: auth.delegates ?? [],
+          targetScopes: auth.scopes ?? [CLOUD_PLATFORM_SCOPE],
+          lifetime: 600,
+          endpoint: this.options.iamCredentialsEndpoint ?? DEFAULT_IAM_CREDENTIALS_ENDPOINT,
+          transporter: this.transporter,
+        });
+        break;
+    }
+    const { token } = await client.getAccessToken();
+    if (!token) throw new Error('no access token in the answer');
+    return token;
+  }
+
+  private async applicationDefaultClient() {
+    const auth = new GoogleAuth({
+      ...(this.options.applicationCredentials ? { keyFilename: this.options.applicationCredentials } : {}),
+      scopes: [CLOUD_PLATFORM_SCOPE],
+      clientOptions: { transporter: this.transporter },
+    });
+    return auth.getClient();
+  }
+
+  private async countTokens(accessToken: string, call: VertexCall, quotaProjectId: string | null) {
+    const base = this.options.vertexApiEndpoint ?? (call.location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${call.location}-aiplatform.googleapis.com`);
+    const url = `${base.replace(/\/$/, '')}/v1/projects/${call.projectId}/locations/${call.location}/publishers/google/models/${call.model}:countTokens`;
+    const response = await this.options.outbound.request(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        'content-type': 'application/json',
+        ...(quotaProjectId ? { 'x-goog-user-project': quotaProjectId } : {}),
+      },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }),
+    });
+    const where = `${call.model} in projects/${call.projectId}/locations/${call.location}`;
+    if (response.status === 200) return { ok: true, detail: `countTokens answered for ${where}` };
+    // Only the status is reported: the body is the remote's and is not echoed.
+    const reasons: Record<number, string> = {
+      400: 'Vertex AI refused the request (400): check the project, location and model',
+      401: 'Vertex AI did not accept the access token (401)',
+      403: `the identity may not use Vertex AI in project ${call.projectId} (403): it needs roles/aiplatform.user and the API enabled`,
+      404: `Vertex AI does not know ${where} (404)`,
+      429: 'Vertex AI is rate limiting this project (429)',
+    };
+    return { ok: false, detail: reasons[response.status] ?? `Vertex AI answered with HTTP ${response.status}` };
+  }
+}
+
+function describeTokenSource(auth: GoogleAuthToValidate): string {
+  switch (auth.type) {
+    case 'GOOGLE_SERVICE_ACCOUNT':
+      return `obtained an access token for ${auth.clientEmail}`;
+    case 'GOOGLE_ADC':
+      return "obtained an access token from this service's Application Default Credentials";
+    case 'GOOGLE_IMPERSONATION':
+      return `obtained an access token impersonating ${auth.targetPrincipal}`;
+  }
+}
+
+/** Token failures as a sentence for the caller: OAuth error codes and HTTP status only. */
+function describeTokenFailure(auth: GoogleAuthToValidate, error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (error instanceof OutboundError || cause instanceof OutboundError) {
+    const outbound = (error instanceof OutboundError ? error : cause) as OutboundError;
+    return `could not get an access token: ${outbound.message}`;
+  }
+  const response = (error as { response?: { status?: number; data?: unknown } } | null)?.response;
+  const status = response?.status;
+  const data = response?.data as { error?: unknown } | undefined;
+  const oauthError = typeof data?.error === 'string' ? data.error : undefined;
+  switch (auth.type) {
+    case 'GOOGLE_SERVICE_ACCOUNT':
+      if (oauthError === 'invalid_grant') {
+        return 'Google refused the service-account key (invalid_grant): the key may be deleted or disabled, or the client email and key id do not match it';
+      }
+      return `Google did not issue a token for the service account${oauthError ? ` (${oauthError})` : status ? ` (HTTP ${status})` : ''}`;
+    case 'GOOGLE_IMPERSONATION':
+      if (status === 403) {
+        return `this service's identity may not impersonate ${auth.targetPrincipal}: it needs roles/iam.serviceAccountTokenCreator on it (and on every delegate)`;
+      }
+      if (status === 404) return `the service account ${auth.targetPrincipal} does not exist`;
+      return `could not impersonate ${auth.targetPrincipal}${status ? ` (HTTP ${status})` : ''}: this service's own credentials may be missing`;
+    case 'GOOGLE_ADC':
+      return `this service has no usable Application Default Credentials${oauthError ? ` (${oauthError})` : status ? ` (HTTP ${status})` : ''}`;
+  }
+}

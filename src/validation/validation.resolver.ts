@@ -1,0 +1,33 @@
+// Thin GraphQL resolvers for the validation mutations (admin only).
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { Context } from '../context';
+import { AwsRoleValidationInput, GoogleVertexValidationInput } from './validation.inputs';
+import { ValidationResult } from './validation.type';
+import { DEFAULT_VERTEX_MODEL } from './google-vertex-validator';
+
+@Resolver()
+export class ValidationResolver {
+  @Mutation(() => ValidationResult, {
+    description: "STS AssumeRole with the role ARN and external id from this service's own AWS identity, plus a probe without the external id.",
+  })
+  async validateAwsRole(
+    @Arg('input', () => AwsRoleValidationInput) input: AwsRoleValidationInput,
+    @Arg('region', () => String, { nullable: true }) region: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<ValidationResult> {
+    return ctx.services.validation.validateAwsRole(await ctx.principal(), input, region);
+  }
+
+  @Mutation(() => ValidationResult, {
+    description: `Gets an access token the way the gateway would, then calls Vertex countTokens (default model ${DEFAULT_VERTEX_MODEL}).`,
+  })
+  async validateGoogleVertex(
+    @Arg('input', () => GoogleVertexValidationInput) input: GoogleVertexValidationInput,
+    @Arg('projectId', () => String) projectId: string,
+    @Arg('location', () => String, { nullable: true, defaultValue: 'us-central1' }) location: string,
+    @Arg('model', () => String, { nullable: true }) model: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<ValidationResult> {
+    return ctx.services.validation.validateGoogleVertex(await ctx.principal(), input, { projectId, location, model });
+  }
+}

@@ -1,0 +1,34 @@
+// GraphQL shapes of a validation's outcome.
+import { Field, Int, ObjectType } from 'type-graphql';
+import { AuthTypeEnum } from '../catalog/catalog.enums';
+import type { AuthType } from '../catalog/provider-catalog';
+
+@ObjectType({ description: 'One step of a validation.' })
+export class ValidationCheck {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Boolean)
+  ok!: boolean;
+
+  @Field(() => String, { nullable: true })
+  detail!: string | null;
+
+  @Field(() => Int)
+  durationMs!: number;
+}
+
+@ObjectType({ description: 'A check that fails is data (ok: false), not an error. Never carries a secret.' })
+export class ValidationResult {
+  @Field(() => Boolean)
+  ok!: boolean;
+
+  @Field(() => AuthTypeEnum)
+  authType!: AuthType;
+
+  @Field(() => [ValidationCheck], { description: 'Each step tried, in order.' })
+  checks!: ValidationCheck[];
+
+  @Field(() => String, { nullable: true, description: 'Why it is not ok, for a person.' })
+  message!: string | null;
+}
