@@ -3,14 +3,11 @@
 // unwrap); retiring refuses while any stored data key still needs the version.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config';
 import { openDatabase } from '../db/database';
 import { EnvelopeCipher } from '../secrets/envelope';
 import { LOCAL_KEY_ID_PREFIX, LocalKeyring } from '../secrets/local-keyring';
 import { SecretStore } from '../secrets/secret-store';
-import type { CliIo } from './rewrap-secrets';
-
-const processIo: CliIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, loadCliConfig, processIo, runCli } from './cli-io';
 const USAGE = 'Usage: key-ring rotate | retire --version N | list';
 
 export async function main(argv: string[], env: Record<string, string | undefined>, io: CliIo = processIo): Promise<number> {
@@ -22,34 +19,26 @@ export async function main(argv: string[], env: Record<string, string | undefine
     if (values.version !== undefined) version = Number(values.version);
   } catch (error) {
     io.stderr(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
-    return 2;
+    return EXIT_USAGE;
   }
   if (!['rotate', 'retire', 'list'].includes(command ?? '') || (command === 'retire' && (!Number.isInteger(version) || (version ?? 0) < 1))) {
     io.stderr(`${USAGE}\n`);
-    return 2;
+    return EXIT_USAGE;
   }
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadCliConfig('key-ring', env, io);
+  if (!config) return EXIT_USAGE;
   if (config.kmsKeyName) {
     io.stderr(
       'KMS_KEY_NAME is set: rotate the Cloud KMS key in Google Cloud (a new primary CryptoKeyVersion), then run `npm run secrets:rewrap`; retire the old version in Cloud KMS once the rewrap reports nothing left under it.\n',
     );
-    return 2;
+    return EXIT_USAGE;
   }
   const ring = await LocalKeyring.open(config.dataDir, { production: config.production });
 
   if (command === 'rotate') {
     const added = ring.rotate();
     io.stdout(`key version ${added} is now primary; run \`npm run secrets:rewrap\` to move existing data keys to it\n`);
-    return 0;
+    return EXIT_OK;
   }
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -59,30 +48,20 @@ export async function main(argv: string[], env: Record<string, string | undefine
         const keyId = `${LOCAL_KEY_ID_PREFIX}${info.version}`;
         io.stdout(`${keyId}${info.primary ? ' (primary)' : ''} created ${info.createdAt}: ${counts.get(keyId) ?? 0} data keys\n`);
       }
-      return 0;
+      return EXIT_OK;
     }
     const keyId = `${LOCAL_KEY_ID_PREFIX}${version}`;
     const stillUsing = counts.get(keyId) ?? 0;
     if (stillUsing > 0) {
       io.stderr(`refusing to retire ${keyId}: ${stillUsing} stored data keys still need it; run \`npm run secrets:rewrap\` first\n`);
-      return 1;
+      return EXIT_FAILURE;
     }
     ring.retire(version as number);
     io.stdout(`retired ${keyId}\n`);
-    return 0;
+    return EXIT_OK;
   } finally {
     await database.close();
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`key-ring: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCli('key-ring', main);

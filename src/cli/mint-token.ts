@@ -2,12 +2,12 @@
 // mints an HS256 bearer token for development. The token alone goes to stdout, so that
 // `TOKEN=$(npm run -s token)` works; what was minted is described on stderr.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
 import { isUuid } from '../ids/uuid';
 import { isRole, ROLES, type Role } from '../auth/principal';
 import { DEFAULT_DEVELOPMENT_SUBJECT, DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS, mintDevelopmentToken } from '../auth/token-minter';
 import { isValidSubject, MAX_SUBJECT_LENGTH } from '../auth/token-verifier';
+import { type CliIo, EXIT_OK, EXIT_USAGE, loadCliConfig, processIo } from './cli-io';
 
 /** The organization development tokens act for unless --org says otherwise. */
 export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001';
@@ -15,8 +15,6 @@ export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001'
 /** A development token that outlives a month is more likely a mistake than an intent. */
 const MAX_TTL_SECONDS = 30 * 24 * 60 * 60;
 
-const EXIT_OK = 0;
-const EXIT_USAGE = 2;
 
 const USAGE = `Usage: mint-token [--org <uuid>] [--role admin|viewer]... [--sub <name>] [--ttl <seconds>]
   --org   organization id (default ${DEFAULT_DEVELOPMENT_ORG_ID})
@@ -25,15 +23,8 @@ const USAGE = `Usage: mint-token [--org <uuid>] [--role admin|viewer]... [--sub 
   --ttl   lifetime in seconds, 1-${MAX_TTL_SECONDS} (default ${DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS})
 Signs with JWT_SECRET, or with the development secret under DATA_DIR when no JWT settings are configured.`;
 
-export interface MintTokenIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-const processIo: MintTokenIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+/** Kept for callers that name the io type after this tool. */
+export type MintTokenIo = CliIo;
 
 class UsageError extends Error {}
 
@@ -105,14 +96,8 @@ export function main(argv: string[], env: Record<string, string | undefined>, io
     return EXIT_OK;
   }
 
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`mint-token: ${error.message}\n`);
-    return EXIT_USAGE;
-  }
+  const config = loadCliConfig('mint-token', env, io);
+  if (!config) return EXIT_USAGE;
 
   let secret: string;
   let secretSource: string;

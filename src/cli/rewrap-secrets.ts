@@ -3,19 +3,13 @@
 // its version. Run it after rotating the key; run it again to resume after an interruption.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config';
 import { openDatabase } from '../db/database';
 import { EnvelopeCipher } from '../secrets/envelope';
 import { openKeyService } from '../secrets/open-key-service';
 import { type RewrapReport, rewrapAll } from '../secrets/rewrap';
 import { SecretStore } from '../secrets/secret-store';
+import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, loadCliConfig, processIo, runCli } from './cli-io';
 
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-const processIo: CliIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
 
 export function summarize(report: RewrapReport): string {
   const remaining = Object.entries(report.remaining);
@@ -40,18 +34,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
     }
   } catch (error) {
     io.stderr(`${error instanceof Error ? error.message : String(error)}\nUsage: rewrap-secrets [--batch-size N]\n`);
-    return 2;
+    return EXIT_USAGE;
   }
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadCliConfig('rewrap-secrets', env, io);
+  if (!config) return EXIT_USAGE;
   const keyService = await openKeyService(config);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -61,21 +47,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
       onProgress: (progress) => io.stderr(`processed ${progress.processed}: rewrapped ${progress.rewrapped}, failed ${progress.failed}\n`),
     });
     io.stdout(summarize(report));
-    return report.failed.length === 0 ? 0 : 1;
+    return report.failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
   } finally {
     await database.close();
     await keyService.close?.();
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`rewrap failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCli('rewrap-secrets', main);

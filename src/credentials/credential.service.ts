@@ -2,12 +2,12 @@
 // input checks, sealing of secrets and the audit trail. Knows nothing of GraphQL or SQL.
 import { randomUUID } from 'node:crypto';
 import { acceptsAuthType, catalogEntry, defaultAuthType, defaultBaseUrl, type ModelProvider } from '../catalog/provider-catalog';
-import { isUuid, requireUuid } from '../ids/uuid';
+import { loadInKeyOrder } from '../ids/load-in-key-order';
+import { requireUuid } from '../ids/uuid';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors/app-error';
 import type { Logger } from '../logging/logger';
-import { type Connection, toConnection } from '../pagination/connection';
-import { decodeCursor, pageSize } from '../pagination/page-cursor';
+import { type Connection, loadConnection } from '../pagination/connection';
 import type { SealedSecret } from '../secrets/envelope';
 import type { SecretStore } from '../secrets/secret-store';
 import { AUTH_MEMBER_TYPES, type AuthInput, chosenMember, OAUTH_PASSTHROUGH_MESSAGE, resolveAuth, type ResolvedAuth } from './credential-auth';
@@ -64,22 +64,17 @@ export class CredentialService {
   /** For DataLoaders: the caller's credentials in key order, null for misses and foreign ids. */
   async getMany(principal: Principal, ids: readonly string[]): Promise<(Credential | null)[]> {
     requireReader(principal);
-    const valid = ids.filter(isUuid).map((id) => id.toLowerCase());
-    const found = valid.length > 0 ? await this.repository.findByIds(principal.orgId, valid) : [];
-    const byId = new Map(found.map((credential) => [credential.id, credential]));
-    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    return loadInKeyOrder(ids, (valid) => this.repository.findByIds(principal.orgId, valid));
   }
 
   async list(principal: Principal, args: CredentialListArgs): Promise<Connection<Credential>> {
     requireReader(principal);
-    const first = pageSize('first', args.first);
-    const after = args.after ? decodeCursor('after', args.after) : undefined;
     const modelProvider = args.modelProvider ?? undefined;
-    const [page, totalCount] = await Promise.all([
-      first === 0 ? Promise.resolve({ nodes: [], hasNextPage: false }) : this.repository.page(principal.orgId, { first, after, modelProvider }),
-      this.repository.count(principal.orgId, modelProvider),
-    ]);
-    return toConnection(page, totalCount);
+    return loadConnection(
+      args,
+      (window) => this.repository.page(principal.orgId, { ...window, modelProvider }),
+      () => this.repository.count(principal.orgId, modelProvider),
+    );
   }
 
   async create(principal: Principal, input: CreateCredentialInput): Promise<Credential> {

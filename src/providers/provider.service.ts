@@ -6,10 +6,10 @@ import { type Principal, requireReader, requireWriter } from '../auth/principal'
 import type { CredentialRepository } from '../credentials/credential.repository';
 import { checkName, checkSettings } from '../credentials/credential-fields';
 import { BadUserInputError, NotFoundError } from '../errors/app-error';
+import { loadInKeyOrder } from '../ids/load-in-key-order';
 import { isUuid, requireUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
-import { type Connection, toConnection } from '../pagination/connection';
-import { decodeCursor, pageSize } from '../pagination/page-cursor';
+import { type Connection, loadConnection } from '../pagination/connection';
 import type { Provider } from './provider.model';
 import type { ProviderRepository } from './provider.repository';
 
@@ -39,10 +39,7 @@ export class ProviderService {
   /** For DataLoaders: the caller's providers in key order, null for misses and foreign ids. */
   async getMany(principal: Principal, ids: readonly string[]): Promise<(Provider | null)[]> {
     requireReader(principal);
-    const valid = ids.filter(isUuid).map((id) => id.toLowerCase());
-    const found = valid.length > 0 ? await this.providers.findByIds(principal.orgId, valid) : [];
-    const byId = new Map(found.map((provider) => [provider.id, provider]));
-    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    return loadInKeyOrder(ids, (valid) => this.providers.findByIds(principal.orgId, valid));
   }
 
   /** For DataLoaders: the providers using each credential, in key order. */
@@ -60,13 +57,11 @@ export class ProviderService {
 
   async list(principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Connection<Provider>> {
     requireReader(principal);
-    const first = pageSize('first', args.first);
-    const after = args.after ? decodeCursor('after', args.after) : undefined;
-    const [page, totalCount] = await Promise.all([
-      first === 0 ? Promise.resolve({ nodes: [], hasNextPage: false }) : this.providers.page(principal.orgId, { first, after }),
-      this.providers.count(principal.orgId),
-    ]);
-    return toConnection(page, totalCount);
+    return loadConnection(
+      args,
+      (window) => this.providers.page(principal.orgId, window),
+      () => this.providers.count(principal.orgId),
+    );
   }
 
   async create(principal: Principal, input: CreateProviderInput): Promise<Provider> {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/key-ring';
-import type { CliIo } from '../../src/cli/rewrap-secrets';
+import type { CliIo } from '../../src/cli/cli-io';
 import { LOCAL_KEYRING_FILE, LocalKeyring } from '../../src/secrets/local-keyring';
 import { aCredentialInput, apiKeyAuth, expectedSecretPayload, hex } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
