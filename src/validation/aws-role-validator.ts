@@ -30,7 +30,12 @@ export class AwsRoleValidator {
       region: context.region ?? this.options.region,
       ...(this.options.stsEndpoint ? { endpoint: this.options.stsEndpoint } : {}),
       maxAttempts: 1,
-      requestHandler: { connectionTimeout: this.options.connectTimeoutMs ?? 3000, requestTimeout: this.options.requestTimeoutMs ?? 10_000 },
+      requestHandler: {
+        connectionTimeout: this.options.connectTimeoutMs ?? 3000,
+        requestTimeout: this.options.requestTimeoutMs ?? 10_000,
+        // Without it the handler only warns when STS accepts a connection and never answers.
+        throwOnRequestTimeout: true,
+      },
     });
     const checks: ValidationCheck[] = [];
     try {

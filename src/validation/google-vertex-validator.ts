@@ -40,15 +40,16 @@ export class GoogleVertexValidator {
 
   constructor(private readonly options: GoogleVertexValidatorOptions) {
     this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch as typeof fetch });
-    if (options.tokenUrl !== LIBRARY_TOKEN_URL) {
-      // google-auth-library ignores token_uri and always posts to Google's URL.
-      this.transporter.interceptors.request.add({
-        resolved: async (config) => {
-          if (String(config.url) === LIBRARY_TOKEN_URL) config.url = new URL(options.tokenUrl);
-          return config;
-        },
-      });
-    }
+    this.transporter.interceptors.request.add({
+      resolved: async (config) => {
+        // google-auth-library ignores token_uri and always posts to Google's URL.
+        if (String(config.url) === LIBRARY_TOKEN_URL && options.tokenUrl !== LIBRARY_TOKEN_URL) config.url = new URL(options.tokenUrl);
+        // One attempt per request: the library's own retries would multiply the outbound deadline.
+        config.retry = false;
+        config.retryConfig = { retry: 0 };
+        return config;
+      },
+    });
   }
 
   async validate(auth: GoogleAuthToValidate, call: VertexCall): Promise<ValidationResult> {

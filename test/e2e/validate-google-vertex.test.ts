@@ -1,0 +1,647 @@
+// validateGoogleVertex end to end: the real application over HTTP and PostgreSQL, its real
+// google-auth-library clients (JWT, GoogleAuth, Impersonated) talking over loopback to the fake
+// Google Cloud: the OAuth token endpoint (GOOGLE_OAUTH_TOKEN_URL), IAM Credentials
+// (GOOGLE_IAM_CREDENTIALS_ENDPOINT) and Vertex AI countTokens (VERTEX_API_ENDPOINT). This
+// service's own identity (ADC) is a service-account key file in a temporary directory, named by
+// GOOGLE_APPLICATION_CREDENTIALS.
+import { randomUUID } from 'node:crypto';
+import { type Canary, findCanaries, type Haystack } from '../support/canaries';
+import { type FakeGoogleCloud, type FakeServiceAccount, startFakeGoogleCloud } from '../fakes/fake-google-cloud';
+import { aCredentialInput, apiKeyAuth, awsRoleAuth, hex, rsaPrivateKeyPem, TEST_PROJECT_ID } from '../support/factories';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { clientFor, dataOf, expectBadUserInput, expectError } from '../support/vault-client';
+import {
+  checkNamed,
+  closedPort,
+  healthz,
+  outcomes,
+  pemNeedle,
+  ResponseTranscript,
+  secretNeedle,
+  startSilentPeer,
+  type SilentPeer,
+  VALIDATE_GOOGLE_VERTEX,
+  type ValidationResultView,
+  whileHealthChecked,
+  withinDeadline,
+  writeKeyFile,
+} from '../support/validation-harness';
+
+const PROJECT = TEST_PROJECT_ID;
+const HOST_PROJECT = 'vault-host-project';
+const DEFAULT_MODEL = 'gemini-2.5-flash';
+const TOKEN_CREATOR_ROLE = 'roles/iam.serviceAccountTokenCreator';
+
+let database: TestDatabase;
+let google: FakeGoogleCloud;
+let vault: TestApp;
+/** This service's own Google identity: the service account in its ADC key file. */
+let runtime: FakeServiceAccount;
+let adcKeyFile: { path: string; remove: () => void };
+const transcript = new ResponseTranscript();
+/** Every private key this file made, as PEM needles. */
+const privateKeys: Canary[] = [];
+const apps: TestApp[] = [];
+
+function googleEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
+    GOOGLE_IAM_CREDENTIALS_ENDPOINT: google.iamCredentialsEndpoint,
+    VERTEX_API_ENDPOINT: google.vertexEndpoint,
+    GOOGLE_APPLICATION_CREDENTIALS: adcKeyFile.path,
+    OUTBOUND_ALLOW_PRIVATE: 'true',
+    ...overrides,
+  };
+}
+
+async function startApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const app = await startTestApp({ databaseUrl: database.url, env: googleEnv(overrides) });
+  apps.push(app);
+  return app;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('validate_vertex_e2e');
+  google = await startFakeGoogleCloud();
+  runtime = google.createServiceAccount(`vault-runtime-${hex(3)}@${HOST_PROJECT}.iam.gserviceaccount.com`, HOST_PROJECT);
+  privateKeys.push(pemNeedle('ADC private key', runtime.privateKeyPem));
+  adcKeyFile = writeKeyFile(runtime.keyFile(google.tokenUrl));
+  vault = await startApp();
+});
+
+afterAll(async () => {
+  await vault?.stop();
+  await google?.close();
+  adcKeyFile?.remove();
+  await database?.drop();
+});
+
+/** A service account the fake knows, with a key; `vertex` grants it Vertex AI in PROJECT. */
+function aServiceAccount(options: { vertex?: boolean } = {}): FakeServiceAccount {
+  const account = google.createServiceAccount(`sa-${hex(4)}@${PROJECT}.iam.gserviceaccount.com`, PROJECT);
+  privateKeys.push(pemNeedle(`private key of ${account.clientEmail}`, account.privateKeyPem));
+  if (options.vertex) google.grantVertex(account.clientEmail, PROJECT);
+  return account;
+}
+
+function serviceAccountInput(account: FakeServiceAccount, overrides: Record<string, unknown> = {}) {
+  return {
+    clientEmail: account.clientEmail,
+    privateKey: account.privateKeyPem,
+    privateKeyId: account.privateKeyId,
+    projectId: account.projectId,
+    clientId: account.clientId,
+    ...overrides,
+  };
+}
+
+/** An impersonation target; `tokenCreator` lets this service's identity impersonate it directly. */
+function aTarget(options: { tokenCreator?: boolean; vertex?: boolean } = {}): FakeServiceAccount {
+  const target = aServiceAccount({ vertex: options.vertex });
+  if (options.tokenCreator) google.grantTokenCreator(runtime.clientEmail, target.clientEmail);
+  return target;
+}
+
+interface Caller {
+  orgId: string;
+  token: string;
+}
+
+function anAdmin(app: TestApp = vault): Caller {
+  const orgId = randomUUID();
+  return { orgId, token: app.token({ orgId, roles: ['admin'] }) };
+}
+
+function validate(caller: { token?: string }, variables: Record<string, unknown>, app: TestApp = vault) {
+  return transcript.send<{ validateGoogleVertex: ValidationResultView }>(app, VALIDATE_GOOGLE_VERTEX, variables, caller.token, 'validateGoogleVertex');
+}
+
+async function validated(caller: Caller, variables: Record<string, unknown>, app: TestApp = vault): Promise<ValidationResultView> {
+  return dataOf(await validate(caller, variables, app)).validateGoogleVertex;
+}
+
+type GoogleRequest = FakeGoogleCloud['requests'][number];
+
+/** The requests the fake receives while `work` runs. */
+async function googleRequestsDuring<T>(work: () => Promise<T>): Promise<{ value: T; requests: GoogleRequest[] }> {
+  const mark = google.requests.length;
+  const value = await work();
+  return { value, requests: google.requests.slice(mark) };
+}
+
+/** The principal whose token the one Vertex request carried. */
+function vertexCaller(requests: GoogleRequest[]): string | undefined {
+  const vertex = requests.filter((request) => request.service === 'vertex');
+  expect(vertex).toHaveLength(1);
+  const bearer = /^Bearer (\S+)$/.exec(vertex[0].authorization ?? '');
+  return bearer ? google.principalOf(bearer[1]) : undefined;
+}
+
+async function storedVertexCredential(caller: Caller, auth: Record<string, unknown>, app: TestApp = vault): Promise<string> {
+  return (await clientFor(app, caller.orgId).created(aCredentialInput({ modelProvider: 'VERTEX', auth }))).id;
+}
+
+const OK_CHECKS = [
+  ['token', true],
+  ['vertex', true],
+];
+
+describe('validateGoogleVertex with an inline service account', () => {
+  it('is ok for a key the token endpoint accepts and an account with Vertex access: token ok, vertex ok', async () => {
+    const result = await validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT });
+
+    expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_SERVICE_ACCOUNT', message: null });
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    for (const check of result.checks) {
+      expect(Number.isInteger(check.durationMs)).toBe(true);
+      expect(check.durationMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("gets the token with a JWT-bearer grant and calls countTokens with it as the bearer", async () => {
+    const account = aServiceAccount({ vertex: true });
+    const { requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account) }, projectId: PROJECT }),
+    );
+
+    expect(requests.map(({ service, method, path }) => ({ service, method, path }))).toEqual([
+      { service: 'oauth2', method: 'POST', path: '/token' },
+      { service: 'vertex', method: 'POST', path: `/v1/projects/${PROJECT}/locations/us-central1/publishers/google/models/${DEFAULT_MODEL}:countTokens` },
+    ]);
+    expect(vertexCaller(requests)).toBe(account.clientEmail);
+  });
+
+  it('is not ok when the token endpoint rejects the key (another key than the account has): token fails, no Vertex call', async () => {
+    const account = aServiceAccount({ vertex: true });
+    const otherKey = rsaPrivateKeyPem();
+    privateKeys.push(pemNeedle('unregistered private key', otherKey));
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account, { privateKey: otherKey }) }, projectId: PROJECT }),
+    );
+
+    expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_SERVICE_ACCOUNT' });
+    expect(outcomes(result)).toEqual([['token', false]]);
+    expect(result.message).toMatch(/invalid_grant/);
+    expect(result.message).toBe(result.checks[0].detail);
+    expect(requests.filter((request) => request.service === 'vertex')).toEqual([]);
+  });
+
+  it('is not ok when Vertex refuses the identity (403): token ok, vertex fails naming the missing access', async () => {
+    const result = await validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) }, projectId: PROJECT });
+
+    expect(result.ok).toBe(false);
+    expect(outcomes(result)).toEqual([
+      ['token', true],
+      ['vertex', false],
+    ]);
+    const vertex = checkNamed(result, 'vertex');
+    expect(vertex.detail).toContain('403');
+    expect(vertex.detail).toContain('roles/aiplatform.user');
+    expect(result.message).toBe(vertex.detail);
+  });
+
+  it('is not ok for a model Vertex does not know: vertex fails with 404', async () => {
+    const model = `gemini-0-unknown-${hex(2)}`;
+    const result = await validated(anAdmin(), {
+      input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
+      projectId: PROJECT,
+      model,
+    });
+
+    expect(result.ok).toBe(false);
+    expect(outcomes(result)).toEqual([
+      ['token', true],
+      ['vertex', false],
+    ]);
+    expect(checkNamed(result, 'vertex').detail).toContain('404');
+    expect(checkNamed(result, 'vertex').detail).toContain(model);
+  });
+
+  it('uses gemini-2.5-flash in us-central1 when model and location are omitted', async () => {
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }),
+    );
+
+    expect(result.ok).toBe(true);
+    const vertex = requests.filter((request) => request.service === 'vertex');
+    expect(vertex.map((request) => request.path)).toEqual([
+      `/v1/projects/${PROJECT}/locations/us-central1/publishers/google/models/${DEFAULT_MODEL}:countTokens`,
+    ]);
+  });
+
+  it('calls countTokens for the given model and location', async () => {
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), {
+        input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
+        projectId: PROJECT,
+        location: 'europe-west4',
+        model: 'gemini-2.5-pro',
+      }),
+    );
+
+    expect(result.ok).toBe(true);
+    expect(requests.filter((request) => request.service === 'vertex').map((request) => request.path)).toEqual([
+      `/v1/projects/${PROJECT}/locations/europe-west4/publishers/google/models/gemini-2.5-pro:countTokens`,
+    ]);
+  });
+
+  it('accepts a tokenUri equal to the configured token URL', async () => {
+    const account = aServiceAccount({ vertex: true });
+    const result = await validated(anAdmin(), {
+      input: { googleServiceAccount: serviceAccountInput(account, { tokenUri: google.tokenUrl }) },
+      projectId: PROJECT,
+    });
+
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+  });
+
+  it('is BAD_USER_INPUT on input.googleServiceAccount.tokenUri for another token URL, before any request', async () => {
+    const account = aServiceAccount({ vertex: true });
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate(anAdmin(), {
+        input: { googleServiceAccount: serviceAccountInput(account, { tokenUri: 'https://oauth2.googleapis.com/token' }) },
+        projectId: PROJECT,
+      }),
+    );
+
+    expectBadUserInput(response, 'input.googleServiceAccount.tokenUri');
+    expect(requests).toEqual([]);
+  });
+
+  it('is BAD_USER_INPUT on input.googleServiceAccount.privateKey for a key that is not PEM, without repeating it', async () => {
+    const account = aServiceAccount({ vertex: true });
+    const notPem = `not-a-key-${hex(16)}`;
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account, { privateKey: notPem }) }, projectId: PROJECT }),
+    );
+
+    expectBadUserInput(response, 'input.googleServiceAccount.privateKey');
+    expect(response.text).not.toContain(notPem);
+    expect(requests).toEqual([]);
+  });
+});
+
+describe('validateGoogleVertex with GOOGLE_ADC', () => {
+  it("is ok with this service's own key file (GOOGLE_APPLICATION_CREDENTIALS): Vertex sees the runtime identity", async () => {
+    google.grantVertex(runtime.clientEmail, PROJECT);
+    const { value: result, requests } = await googleRequestsDuring(() => validated(anAdmin(), { input: { googleAdc: {} }, projectId: PROJECT }));
+
+    expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_ADC', message: null });
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(requests.filter((request) => request.service === 'oauth2')).toHaveLength(1);
+    expect(vertexCaller(requests)).toBe(runtime.clientEmail);
+  });
+
+  it('is not ok for a project where the runtime identity has no Vertex access: vertex fails with 403', async () => {
+    const result = await validated(anAdmin(), { input: { googleAdc: { quotaProjectId: 'vault-quota-project' } }, projectId: 'vault-unrelated-project' });
+
+    expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_ADC' });
+    expect(outcomes(result)).toEqual([
+      ['token', true],
+      ['vertex', false],
+    ]);
+    expect(checkNamed(result, 'vertex').detail).toContain('403');
+  });
+
+  it('is BAD_USER_INPUT on input.googleAdc.quotaProjectId for a malformed quota project', async () => {
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate(anAdmin(), { input: { googleAdc: { quotaProjectId: 'Not A Project' } }, projectId: PROJECT }),
+    );
+
+    expectBadUserInput(response, 'input.googleAdc.quotaProjectId');
+    expect(requests).toEqual([]);
+  });
+});
+
+describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
+  it('is ok when the runtime identity may impersonate a target with Vertex access: token ok, vertex ok', async () => {
+    const target = aTarget({ tokenCreator: true, vertex: true });
+    const result = await validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT });
+
+    expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_IMPERSONATION', message: null });
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+  });
+
+  it("gets an ADC token, then generateAccessToken for the target, and calls Vertex with the target's token", async () => {
+    const target = aTarget({ tokenCreator: true, vertex: true });
+    const { requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
+    );
+
+    expect(requests.map(({ service, path }) => ({ service, path }))).toEqual([
+      { service: 'oauth2', path: '/token' },
+      { service: 'iamcredentials', path: `/v1/projects/-/serviceAccounts/${target.clientEmail}:generateAccessToken` },
+      { service: 'vertex', path: `/v1/projects/${PROJECT}/locations/us-central1/publishers/google/models/${DEFAULT_MODEL}:countTokens` },
+    ]);
+    const iam = requests.find((request) => request.service === 'iamcredentials');
+    expect(google.principalOf((iam?.authorization ?? '').replace(/^Bearer /, ''))).toBe(runtime.clientEmail);
+    expect(vertexCaller(requests)).toBe(target.clientEmail);
+  });
+
+  it(`is not ok without ${TOKEN_CREATOR_ROLE} on the target: token fails naming the role, no Vertex call`, async () => {
+    const target = aTarget({ vertex: true });
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
+    );
+
+    expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_IMPERSONATION' });
+    expect(outcomes(result)).toEqual([['token', false]]);
+    expect(result.message).toContain(TOKEN_CREATOR_ROLE);
+    expect(result.message).toContain(target.clientEmail);
+    expect(requests.filter((request) => request.service === 'vertex')).toEqual([]);
+  });
+
+  it('is ok through a delegate chain: runtime → delegate → target', async () => {
+    const delegate = aTarget({ tokenCreator: true });
+    const target = aServiceAccount({ vertex: true });
+    google.grantTokenCreator(delegate.clientEmail, target.clientEmail);
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } }, projectId: PROJECT }),
+    );
+
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexCaller(requests)).toBe(target.clientEmail);
+  });
+
+  it('is not ok when a hop of the delegate chain lacks the token creator grant', async () => {
+    // The runtime may impersonate the delegate, but the delegate may not impersonate the target.
+    const delegate = aTarget({ tokenCreator: true });
+    const target = aTarget({ tokenCreator: true, vertex: true });
+    const result = await validated(anAdmin(), {
+      input: { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } },
+      projectId: PROJECT,
+    });
+
+    expect(outcomes(result)).toEqual([['token', false]]);
+    expect(result.message).toContain(TOKEN_CREATOR_ROLE);
+  });
+
+  it('is BAD_USER_INPUT on input.googleImpersonation.targetPrincipal for a target that is not a service account email', async () => {
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate(anAdmin(), { input: { googleImpersonation: { targetPrincipal: 'someone@example.com' } }, projectId: PROJECT }),
+    );
+
+    expectBadUserInput(response, 'input.googleImpersonation.targetPrincipal');
+    expect(requests).toEqual([]);
+  });
+});
+
+describe('validateGoogleVertex by credentialId', () => {
+  it('validates a stored GOOGLE_SERVICE_ACCOUNT credential with its stored key', async () => {
+    const caller = anAdmin();
+    const account = aServiceAccount({ vertex: true });
+    const id = await storedVertexCredential(caller, { googleServiceAccount: serviceAccountInput(account) });
+    const { value: result, requests } = await googleRequestsDuring(() => validated(caller, { input: { credentialId: id }, projectId: PROJECT }));
+
+    expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_SERVICE_ACCOUNT' });
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexCaller(requests)).toBe(account.clientEmail);
+  });
+
+  it('validates a stored GOOGLE_ADC credential with the runtime identity', async () => {
+    const caller = anAdmin();
+    google.grantVertex(runtime.clientEmail, PROJECT);
+    const id = await storedVertexCredential(caller, { googleAdc: { quotaProjectId: PROJECT } });
+    const { value: result, requests } = await googleRequestsDuring(() => validated(caller, { input: { credentialId: id }, projectId: PROJECT }));
+
+    expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_ADC' });
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexCaller(requests)).toBe(runtime.clientEmail);
+  });
+
+  it('validates a stored GOOGLE_IMPERSONATION credential with its stored target and delegates', async () => {
+    const caller = anAdmin();
+    const delegate = aTarget({ tokenCreator: true });
+    const target = aServiceAccount({ vertex: true });
+    google.grantTokenCreator(delegate.clientEmail, target.clientEmail);
+    const id = await storedVertexCredential(caller, { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } });
+    const { value: result, requests } = await googleRequestsDuring(() => validated(caller, { input: { credentialId: id }, projectId: PROJECT }));
+
+    expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_IMPERSONATION' });
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexCaller(requests)).toBe(target.clientEmail);
+  });
+
+  it('reports a stored impersonation the runtime may not perform as not ok', async () => {
+    const caller = anAdmin();
+    const id = await storedVertexCredential(caller, { googleImpersonation: { targetPrincipal: aTarget({ vertex: true }).clientEmail } });
+    const result = await validated(caller, { input: { credentialId: id }, projectId: PROJECT });
+
+    expect(outcomes(result)).toEqual([['token', false]]);
+    expect(result.message).toContain(TOKEN_CREATOR_ROLE);
+  });
+
+  it("is NOT_FOUND for another organization's credential, before any request", async () => {
+    const id = await storedVertexCredential(anAdmin(), { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
+    const { value: response, requests } = await googleRequestsDuring(() => validate(anAdmin(), { input: { credentialId: id }, projectId: PROJECT }));
+
+    expectError(response, { code: 'NOT_FOUND' });
+    expect(response.body.data).toBeNull();
+    expect(requests).toEqual([]);
+  });
+
+  it('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_ROLE credential', async () => {
+    const caller = anAdmin();
+    const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth() }));
+    const { value: response, requests } = await googleRequestsDuring(() => validate(caller, { input: { credentialId: created.id }, projectId: PROJECT }));
+
+    expectBadUserInput(response, 'input.credentialId');
+    expect(requests).toEqual([]);
+  });
+
+  it('is BAD_USER_INPUT on input.credentialId for an API_KEY credential', async () => {
+    const caller = anAdmin();
+    const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'GOOGLE_AI', auth: apiKeyAuth() }));
+
+    expectBadUserInput(await validate(caller, { input: { credentialId: created.id }, projectId: PROJECT }), 'input.credentialId');
+  });
+
+  it('is BAD_USER_INPUT on input.credentialId for an id that is not a UUID', async () => {
+    expectBadUserInput(await validate(anAdmin(), { input: { credentialId: 'not-a-uuid' }, projectId: PROJECT }), 'input.credentialId');
+  });
+});
+
+describe('validateGoogleVertex argument errors', () => {
+  const anyValidInput = () => ({ googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
+
+  it.each([
+    ['projectId', { projectId: 'Not_A_Project' }],
+    ['location', { projectId: PROJECT, location: 'us-central1.evil.example.com' }],
+    ['model', { projectId: PROJECT, model: 'gemini/../../other' }],
+  ])('is BAD_USER_INPUT on %s for a malformed value, before any request', async (field, args) => {
+    const { value: response, requests } = await googleRequestsDuring(() => validate(anAdmin(), { input: anyValidInput(), ...args }));
+
+    expectBadUserInput(response, field);
+    expect(requests).toEqual([]);
+  });
+
+  it('is BAD_USER_INPUT on input when two members are given', async () => {
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate(anAdmin(), { input: { ...anyValidInput(), googleAdc: {} }, projectId: PROJECT }),
+    );
+
+    expectBadUserInput(response, 'input');
+    expect(requests).toEqual([]);
+  });
+
+  it('is BAD_USER_INPUT on input when no member is given', async () => {
+    expectBadUserInput(await validate(anAdmin(), { input: {}, projectId: PROJECT }), 'input');
+  });
+});
+
+describe('validateGoogleVertex authorization', () => {
+  it('is FORBIDDEN for a viewer, before any request', async () => {
+    const orgId = randomUUID();
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate({ token: vault.token({ orgId, roles: ['viewer'] }) }, { input: { googleAdc: {} }, projectId: PROJECT }),
+    );
+
+    expectError(response, { code: 'FORBIDDEN' });
+    expect(requests).toEqual([]);
+  });
+
+  it('is UNAUTHENTICATED without a token, before any request', async () => {
+    const { value: response, requests } = await googleRequestsDuring(() => validate({}, { input: { googleAdc: {} }, projectId: PROJECT }));
+
+    expectError(response, { code: 'UNAUTHENTICATED' });
+    expect(requests).toEqual([]);
+  });
+});
+
+describe('validateGoogleVertex when Google cannot be reached', () => {
+  let silent: SilentPeer;
+  let downVault: TestApp;
+  let silentTokenVault: TestApp;
+  let silentApisVault: TestApp;
+
+  beforeAll(async () => {
+    silent = await startSilentPeer();
+    downVault = await startApp({
+      GOOGLE_OAUTH_TOKEN_URL: `http://127.0.0.1:${await closedPort()}/token`,
+      GOOGLE_IAM_CREDENTIALS_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+      VERTEX_API_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+    });
+    silentTokenVault = await startApp({ GOOGLE_OAUTH_TOKEN_URL: `${silent.base}/token` });
+    silentApisVault = await startApp({ GOOGLE_IAM_CREDENTIALS_ENDPOINT: silent.base, VERTEX_API_ENDPOINT: silent.base });
+  });
+
+  afterAll(async () => {
+    // The silent peer first: closing it ends any request still waiting on it, so the apps can stop.
+    await silent?.close();
+    await downVault?.stop();
+    await silentTokenVault?.stop();
+    await silentApisVault?.stop();
+  });
+
+  it('is not ok, quickly, when nothing listens at the token endpoint, and /healthz stays 200', async () => {
+    const started = Date.now();
+    const result = await validated(anAdmin(downVault), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }, downVault);
+
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_SERVICE_ACCOUNT' });
+    expect(outcomes(result)).toEqual([['token', false]]);
+    expect(result.message).toMatch(/^could not get an access token: could not reach 127\.0\.0\.1:\d+/);
+    expect(await healthz(downVault)).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('is not ok, quickly, for GOOGLE_ADC when nothing listens at the token endpoint', async () => {
+    const started = Date.now();
+    const result = await validated(anAdmin(downVault), { input: { googleAdc: {} }, projectId: PROJECT }, downVault);
+
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcomes(result)).toEqual([['token', false]]);
+    expect(result.message).toMatch(/could not reach 127\.0\.0\.1:\d+/);
+  });
+
+  it('is not ok within the timeout when the token endpoint never answers, and /healthz answers meanwhile', async () => {
+    const before = silent.connections;
+    const { value: outcome, elapsedMs, health } = await whileHealthChecked(silentTokenVault, () =>
+      withinDeadline(
+        validated(anAdmin(silentTokenVault), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }, silentTokenVault),
+        20_000,
+      ),
+    );
+
+    expect(silent.connections).toBeGreaterThan(before);
+    expect(health.length).toBeGreaterThan(3);
+    expect(health.every((status) => status === 200)).toBe(true);
+    expect(outcome.finished).toBe(true);
+    if (!outcome.finished) return;
+    // The outbound client's total timeout is 10 s.
+    expect(elapsedMs).toBeLessThan(15_000);
+    expect(outcomes(outcome.value)).toEqual([['token', false]]);
+    expect(outcome.value.message).toMatch(/did not answer within \d+ ms/);
+  }, 40_000);
+
+  it('is not ok within the timeout when Vertex never answers: token ok, vertex fails', async () => {
+    const { value: outcome, elapsedMs } = await whileHealthChecked(silentApisVault, () =>
+      withinDeadline(
+        validated(anAdmin(silentApisVault), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }, silentApisVault),
+        20_000,
+      ),
+    );
+
+    expect(outcome.finished).toBe(true);
+    if (!outcome.finished) return;
+    expect(elapsedMs).toBeLessThan(15_000);
+    expect(outcomes(outcome.value)).toEqual([
+      ['token', true],
+      ['vertex', false],
+    ]);
+    expect(outcome.value.message).toMatch(/^could not call Vertex AI: .*did not answer within \d+ ms/);
+  }, 40_000);
+
+  it('is not ok within the timeout when IAM Credentials never answers (impersonation)', async () => {
+    const target = aTarget({ tokenCreator: true, vertex: true });
+    const { value: outcome, elapsedMs } = await whileHealthChecked(silentApisVault, () =>
+      withinDeadline(
+        validated(anAdmin(silentApisVault), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }, silentApisVault),
+        20_000,
+      ),
+    );
+
+    expect(outcome.finished).toBe(true);
+    if (!outcome.finished) return;
+    expect(elapsedMs).toBeLessThan(15_000);
+    expect(outcomes(outcome.value)).toEqual([['token', false]]);
+  }, 40_000);
+});
+
+describe('validateGoogleVertex keeps secrets out of responses and logs', () => {
+  function haystacks(): Haystack[] {
+    return [
+      ...transcript.texts,
+      ...apps.flatMap((app, appIndex) => app.logLines.map((line, index) => ({ source: `app ${appIndex} log line ${index}`, text: line }))),
+    ];
+  }
+
+  it('writes an audit line with the outcome of each check', async () => {
+    const caller = anAdmin();
+    await validated(caller, { input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) }, projectId: PROJECT });
+    const lines = vault.logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.event === 'validation.google_vertex' && line.orgId === caller.orgId);
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ ok: false, checks: ['token:ok', 'vertex:failed'] });
+  });
+
+  it('scans responses that carry validation results and log lines that carry audit events', () => {
+    const texts = haystacks().map((haystack) => haystack.text);
+    expect(texts.some((text) => text.includes('obtained an access token'))).toBe(true);
+    expect(texts.some((text) => text.includes('"event":"validation.google_vertex"'))).toBe(true);
+  });
+
+  it('never shows a private key (inline, stored or the runtime key file) in a response or a log line', () => {
+    expect(privateKeys.length).toBeGreaterThan(10);
+    expect(transcript.texts.length).toBeGreaterThan(20);
+    expect(findCanaries(privateKeys, haystacks())).toEqual([]);
+  });
+
+  it('never shows an access token the fake issued in a response or a log line', () => {
+    expect(google.issuedTokens.length).toBeGreaterThan(10);
+    const tokens = google.issuedTokens.map((token, index) => secretNeedle(`issued token ${index}`, token));
+    expect(findCanaries(tokens, haystacks())).toEqual([]);
+  });
+});
