@@ -160,7 +160,8 @@ function describeTokenFailure(auth: GoogleAuthToValidate, error: unknown): strin
   const response = (error as { response?: { status?: number; data?: unknown } } | null)?.response;
   const status = response?.status;
   const data = response?.data as { error?: unknown } | undefined;
-  const oauthError = typeof data?.error === 'string' ? data.error : undefined;
+  // The OAuth error code only (invalid_grant, ...): a short fixed word, never the description.
+  const oauthError = typeof data?.error === 'string' && /^[a-z_]{1,40}$/.test(data.error) ? data.error : undefined;
   switch (auth.type) {
     case 'GOOGLE_SERVICE_ACCOUNT':
       if (oauthError === 'invalid_grant') {

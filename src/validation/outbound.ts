@@ -45,6 +45,8 @@ export interface OutboundRequest {
 /** Names that only ever mean a cloud metadata service. */
 const METADATA_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
 
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
+
 /** True when the address is anything but ordinary public unicast (IPv4, IPv6, IPv4-mapped). */
 export function isBlockedAddress(address: string): boolean {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
@@ -56,7 +58,10 @@ export function isBlockedAddress(address: string): boolean {
   if (parsed.kind() === 'ipv6') {
     const v6 = parsed as ipaddr.IPv6;
     if (v6.isIPv4MappedAddress()) return isBlockedAddress(v6.toIPv4Address().toString());
-    // NAT64 and 6to4 embed an IPv4 address that could be private: refuse them outright.
+    // Only global unicast (2000::/3) is public. That also refuses the forms that embed an IPv4
+    // address which could be private: IPv4-compatible ::a.b.c.d (ipaddr.js calls it unicast),
+    // NAT64, 6to4 and Teredo.
+    if (!v6.match(GLOBAL_UNICAST_V6)) return true;
   }
   return parsed.range() !== 'unicast';
 }
@@ -136,13 +141,19 @@ export class OutboundClient {
 
   /** A fetch for libraries that take one (gaxios): same rules, a standard Response back. */
   readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const request = input instanceof Request ? input : undefined;
     const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    const headers = Object.fromEntries(new Headers(init.headers).entries());
-    const body = typeof init.body === 'string' ? init.body : init.body instanceof URLSearchParams ? init.body.toString() : undefined;
-    if (init.body !== undefined && init.body !== null && body === undefined) {
-      throw new OutboundError('invalid_url', 'unsupported request body type');
+    const headers = Object.fromEntries(new Headers(init.headers ?? request?.headers).entries());
+    const method = init.method ?? request?.method;
+    let body: string | undefined;
+    if (init.body !== undefined && init.body !== null) {
+      if (typeof init.body === 'string') body = init.body;
+      else if (init.body instanceof URLSearchParams) body = init.body.toString();
+      else throw new OutboundError('invalid_url', 'unsupported request body type');
+    } else if (request && request.body !== null) {
+      body = await request.text();
     }
-    const response = await this.request(target, { method: init.method, headers, body });
+    const response = await this.request(target, { method, headers, body });
     return new Response(response.status === 204 ? null : new Uint8Array(response.body), { status: response.status, headers: response.headers });
   };
 
