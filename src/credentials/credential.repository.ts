@@ -11,19 +11,11 @@ import type { Credential } from './credential.model';
 
 type CredentialRow = Awaited<ReturnType<Database['credential']['findFirstOrThrow']>>;
 
-export interface NewCredential {
-  id: string;
-  organizationId: string;
-  name: string;
-  modelProvider: ModelProvider;
-  authType: AuthType;
-  baseUrl: string;
-  settings: Record<string, unknown>;
-  authParameters: Record<string, unknown>;
-  keyLast4: string | null;
-  sealed: SealedSecret | null;
-  actor: string;
-}
+/** A credential to insert: its metadata, the sealed secret (null: no key material) and who adds it. */
+export type NewCredential = Pick<
+  Credential,
+  'id' | 'organizationId' | 'name' | 'modelProvider' | 'authType' | 'baseUrl' | 'settings' | 'authParameters' | 'keyLast4'
+> & { sealed: SealedSecret | null; actor: string };
 
 export interface DeleteOutcome {
   deleted: boolean;

@@ -3,7 +3,7 @@ import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { AuthTypeEnum, ModelProviderEnum } from '../catalog/catalog.enums';
 import type { AuthType, ModelProvider } from '../catalog/provider-catalog';
-import { PageInfo } from '../pagination/page-info.type';
+import { connectionTypes } from '../pagination/connection.type';
 
 @Directive('@key(fields: "id")')
 @ObjectType('Credential', { description: 'An upstream credential. Its secret is write-only: no field returns it.' })
@@ -48,23 +48,6 @@ export class CredentialType {
   updatedAt!: Date;
 }
 
-@ObjectType()
-export class CredentialEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => CredentialType)
-  node!: CredentialType;
-}
-
-@ObjectType()
-export class CredentialConnection {
-  @Field(() => [CredentialEdge])
-  edges!: CredentialEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int, { description: 'All credentials matching the filter, across pages.' })
-  totalCount!: number;
-}
+const credentialConnection = connectionTypes(CredentialType, 'Credential', 'All credentials matching the filter, across pages.');
+export const CredentialConnection = credentialConnection.Connection;
+export type CredentialConnection = InstanceType<typeof credentialConnection.Connection>;

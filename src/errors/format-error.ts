@@ -3,7 +3,7 @@
 // else becomes INTERNAL_SERVER_ERROR with no message detail, no stack and no SQL.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../logging/logger';
 import { AppError } from './app-error';
 import { shapeInputError, type ShapedInputError } from './input-error-shaping';

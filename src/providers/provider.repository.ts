@@ -1,5 +1,5 @@
 // SQL for providers (routes), through Prisma. Prisma errors become AppErrors.
-import { providerFromSlug, slugOf, type ModelProvider } from '../catalog/provider-catalog';
+import { providerFromSlug, slugOf } from '../catalog/provider-catalog';
 import type { Database } from '../db/database';
 import { ConflictError, NotFoundError } from '../errors/app-error';
 import { Prisma } from '../generated/prisma/client';
@@ -9,16 +9,8 @@ import type { Provider } from './provider.model';
 
 type ProviderRow = Awaited<ReturnType<Database['provider']['findFirstOrThrow']>>;
 
-export interface NewProvider {
-  id: string;
-  organizationId: string;
-  name: string;
-  modelProvider: ModelProvider;
-  credentialId: string | null;
-  oauthPassthrough: boolean;
-  settings: Record<string, unknown>;
-  actor: string;
-}
+/** A provider to insert, and who adds it. */
+export type NewProvider = Omit<Provider, 'createdAt' | 'createdBy'> & { actor: string };
 
 function toProvider(row: ProviderRow): Provider {
   return {

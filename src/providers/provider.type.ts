@@ -1,9 +1,9 @@
 // The Provider GraphQL type (a gateway route) and its connection.
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
-import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
 import type { ModelProvider } from '../catalog/provider-catalog';
-import { PageInfo } from '../pagination/page-info.type';
+import { connectionTypes } from '../pagination/connection.type';
 
 @Directive('@key(fields: "id")')
 @ObjectType('Provider', { description: 'A route of the gateway; one credential can back many providers.' })
@@ -27,23 +27,6 @@ export class ProviderType {
   createdAt!: Date;
 }
 
-@ObjectType()
-export class ProviderEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => ProviderType)
-  node!: ProviderType;
-}
-
-@ObjectType()
-export class ProviderConnection {
-  @Field(() => [ProviderEdge])
-  edges!: ProviderEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+const providerConnection = connectionTypes(ProviderType, 'Provider', "All of the organization's providers, across pages.");
+export const ProviderConnection = providerConnection.Connection;
+export type ProviderConnection = InstanceType<typeof providerConnection.Connection>;
