@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/key-ring';
-import type { CliIo } from '../../src/cli/cli-io';
+import { captureIo } from '../support/capture-io';
 import { LOCAL_KEYRING_FILE, LocalKeyring } from '../../src/secrets/local-keyring';
 import { aCredentialInput, apiKeyAuth, expectedSecretPayload, hex } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -42,20 +42,6 @@ function freshSchemaUrl(): { url: string; table: string } {
   const url = new URL(database.url);
   url.searchParams.set('schema', schema);
   return { url: url.toString(), table: `"${schema}".credentials` };
-}
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout(text: string) {
-      io.out += text;
-    },
-    stderr(text: string) {
-      io.err += text;
-    },
-  };
-  return io;
 }
 
 const versionsIn = async (dataDir: string) => (await LocalKeyring.open(dataDir, dev)).versions().map(({ version, primary }) => ({ version, primary }));

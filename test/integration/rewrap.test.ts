@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { main as keyRingMain } from '../../src/cli/key-ring';
-import type { CliIo } from '../../src/cli/cli-io';
+import { captureIo } from '../support/capture-io';
 import { main as rewrapMain, summarize } from '../../src/cli/rewrap-secrets';
 import { EnvelopeCipher } from '../../src/secrets/envelope';
 import type { KeyService, WrappedDataKey } from '../../src/secrets/key-service';
@@ -140,21 +140,6 @@ async function expectAllOpen(scenario: Scenario, keyService: KeyService, written
 }
 
 const keyIdsOf = (rows: SealedRow[]) => rows.map((row) => row.secret_key_id);
-
-/** Captures what a CLI writes. */
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout(text: string) {
-      io.out += text;
-    },
-    stderr(text: string) {
-      io.err += text;
-    },
-  };
-  return io;
-}
 
 /** A KeyService around another one, with hooks: our own interface, not an SDK. */
 class HookedKeyService implements KeyService {
