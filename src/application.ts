@@ -36,15 +36,16 @@ export interface ApplicationOptions {
 
 export async function startApplication(config: Config, options: ApplicationOptions = {}): Promise<Application> {
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
-  const keyService = await openKeyService(config);
   const verifier = TokenVerifier.create({
     secret: config.jwt.secret ?? (config.jwt.jwksUri ? undefined : loadOrCreateDevelopmentSecret(config.dataDir)),
     jwksUri: config.jwt.jwksUri,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
   });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const keyService = await openKeyService(config);
+  let opened: DatabaseHandle | undefined;
   try {
+    const database = (opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
     const services = createServices(config, database, keyService, logger);
     const server = await createServer({
       schema: await createSchema(),
@@ -71,7 +72,7 @@ export async function startApplication(config: Config, options: ApplicationOptio
       },
     };
   } catch (error) {
-    await database.close();
+    await opened?.close();
     await keyService.close?.();
     throw error;
   }

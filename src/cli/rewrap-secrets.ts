@@ -3,7 +3,7 @@
 // its version. Run it after rotating the key; run it again to resume after an interruption.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../db/database';
+import { type DatabaseHandle, openDatabase } from '../db/database';
 import { EnvelopeCipher } from '../secrets/envelope';
 import { openKeyService } from '../secrets/open-key-service';
 import { type RewrapReport, rewrapAll } from '../secrets/rewrap';
@@ -39,8 +39,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const config = loadCliConfig('rewrap-secrets', env, io);
   if (!config) return EXIT_USAGE;
   const keyService = await openKeyService(config);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let database: DatabaseHandle | undefined;
   try {
+    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     const store = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
     const report = await rewrapAll(store, keyService, {
       batchSize,
@@ -49,7 +50,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     io.stdout(summarize(report));
     return report.failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
   } finally {
-    await database.close();
+    await database?.close();
     await keyService.close?.();
   }
 }
