@@ -104,15 +104,21 @@ function requireText(field: string, value: unknown, label: string): string {
   return value;
 }
 
-/** The single member chosen, enforcing oneOf even when a caller bypasses graphql-js. */
-export function chosenMember(auth: AuthInput, path: string): AuthMember {
-  const present = (Object.keys(AUTH_MEMBER_TYPES) as AuthMember[]).filter(
-    (member) => auth[member] !== undefined && auth[member] !== null,
-  );
-  if (present.length !== 1) {
-    throw new BadUserInputError(path, `Exactly one auth member must be given; got ${present.length}.`);
-  }
+/** The single member given of a @oneOf input, enforced even when a caller bypasses graphql-js. */
+export function exactlyOneOf<Key extends string>(
+  input: Partial<Record<Key, unknown>>,
+  members: readonly Key[],
+  path: string,
+  message: (count: number) => string,
+): Key {
+  const present = members.filter((member) => input[member] !== undefined && input[member] !== null);
+  if (present.length !== 1) throw new BadUserInputError(path, message(present.length));
   return present[0];
+}
+
+/** The auth member chosen in a CredentialAuthInput. */
+export function chosenMember(auth: AuthInput, path: string): AuthMember {
+  return exactlyOneOf(auth, Object.keys(AUTH_MEMBER_TYPES) as AuthMember[], path, (count) => `Exactly one auth member must be given; got ${count}.`);
 }
 
 export function resolveAuth(auth: AuthInput, path: string, options: { googleTokenUrl: string }): ResolvedAuth {
@@ -129,10 +135,7 @@ export function resolveAuth(auth: AuthInput, path: string, options: { googleToke
     case 'awsKeys':
       return { authType: 'AWS_KEYS', secretPayload: checkAwsKeys(field, auth.awsKeys), authParameters: {}, keyLast4: null };
     case 'googleAdc': {
-      const quotaProjectId = auth.googleAdc?.quotaProjectId ?? null;
-      if (quotaProjectId !== null && !GOOGLE_PROJECT_ID.test(quotaProjectId)) {
-        throw new BadUserInputError(`${field}.quotaProjectId`, 'quotaProjectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).');
-      }
+      const quotaProjectId = checkGoogleAdc(field, auth.googleAdc);
       return { authType: 'GOOGLE_ADC', secretPayload: null, authParameters: quotaProjectId ? { quotaProjectId } : {}, keyLast4: null };
     }
     case 'googleServiceAccount':
@@ -167,6 +170,15 @@ function checkApiKey(field: string, value: unknown): string {
     throw new BadUserInputError(field, `The API key must be at least ${LIMITS.apiKeyMinLength} characters.`);
   }
   return apiKey;
+}
+
+/** GOOGLE_ADC's only parameter, the optional quota project; null when none is given. */
+export function checkGoogleAdc(field: string, adc: GoogleAdcAuth | null | undefined): string | null {
+  const quotaProjectId = adc?.quotaProjectId ?? null;
+  if (quotaProjectId !== null && !GOOGLE_PROJECT_ID.test(quotaProjectId)) {
+    throw new BadUserInputError(`${field}.quotaProjectId`, 'quotaProjectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).');
+  }
+  return quotaProjectId;
 }
 
 export function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined): Record<string, unknown> {

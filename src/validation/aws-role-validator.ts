@@ -98,7 +98,8 @@ async function assumeRole(
 }
 
 function errorName(error: unknown): string {
-  return (error as { name?: unknown } | null)?.name && typeof (error as { name: unknown }).name === 'string' ? (error as { name: string }).name : 'Error';
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : 'Error';
 }
 
 /** STS and SDK errors as a sentence for the caller; the raw message is never passed on. */

@@ -8,7 +8,9 @@ import type { CredentialRepository } from '../credentials/credential.repository'
 import {
   type AwsRoleAuth,
   checkAwsRole,
+  checkGoogleAdc,
   checkImpersonation,
+  exactlyOneOf,
   checkServiceAccount,
   GOOGLE_PROJECT_ID,
   type GoogleAdcAuth,
@@ -91,7 +93,7 @@ export class ValidationService {
     let auth: GoogleAuthToValidate;
     switch (member) {
       case 'googleAdc':
-        auth = { type: 'GOOGLE_ADC', quotaProjectId: checkQuotaProject('input.googleAdc.quotaProjectId', input.googleAdc?.quotaProjectId) };
+        auth = { type: 'GOOGLE_ADC', quotaProjectId: checkGoogleAdc('input.googleAdc', input.googleAdc) };
         break;
       case 'googleServiceAccount':
         auth = { type: 'GOOGLE_SERVICE_ACCOUNT', ...(checkServiceAccount('input.googleServiceAccount', input.googleServiceAccount, this.options.googleTokenUrl) as unknown as GoogleServiceAccountAuth) };
@@ -133,13 +135,5 @@ export class ValidationService {
 }
 
 function exactlyOne<Key extends string>(input: Partial<Record<Key, unknown>>, members: Key[]): Key {
-  const present = members.filter((member) => input[member] !== undefined && input[member] !== null);
-  if (present.length !== 1) throw new BadUserInputError('input', `Give exactly one of ${members.join(', ')}; got ${present.length}.`);
-  return present[0];
-}
-
-function checkQuotaProject(field: string, value: string | null | undefined): string | null {
-  if (value === undefined || value === null) return null;
-  if (!GOOGLE_PROJECT_ID.test(value)) throw new BadUserInputError(field, 'quotaProjectId must be a Google Cloud project id.');
-  return value;
+  return exactlyOneOf(input, members, 'input', (count) => `Give exactly one of ${members.join(', ')}; got ${count}.`);
 }
