@@ -102,7 +102,10 @@ export async function createServer(deps: ServerDependencies) {
       ]);
       return true;
     } catch (error) {
-      deps.logger.warn({ event: 'readiness_failure', dependency: dependency.name, error: error instanceof Error ? error.message : 'unknown' }, 'dependency not ready');
+      deps.logger.warn(
+        { event: 'readiness_failure', dependency: dependency.name, error: error instanceof Error ? error.message : 'unknown' },
+        'dependency not ready',
+      );
       return false;
     } finally {
       clearTimeout(timer);
@@ -141,7 +144,8 @@ function bodyErrorHandler(logger: Logger): ErrorRequestHandler {
     }
     const { status, type } = (error ?? {}) as { status?: number; type?: string };
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const message = type === 'entity.too.large' ? `The request body is larger than ${BODY_LIMIT}.` : 'The request body is not valid JSON.';
+      const message =
+        type === 'entity.too.large' ? `The request body is larger than ${BODY_LIMIT}.` : 'The request body is not valid JSON.';
       logger.info({ event: 'bad_request', reason: type ?? 'unknown', status }, 'rejected request body');
       res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
       return;

@@ -92,8 +92,10 @@ function verificationFailure(error: unknown): UnauthenticatedError {
   if (error instanceof TokenExpiredError) return unauthenticated('The bearer token has expired.', error);
   if (error instanceof NotBeforeError) return unauthenticated('The bearer token is not valid yet (nbf).', error);
   if (error instanceof JsonWebTokenError) {
-    if (error.message.startsWith('jwt issuer invalid')) return unauthenticated('The bearer token was issued by an issuer that is not accepted (iss).', error);
-    if (error.message.startsWith('jwt audience invalid')) return unauthenticated('The bearer token is not meant for this service (aud).', error);
+    if (error.message.startsWith('jwt issuer invalid'))
+      return unauthenticated('The bearer token was issued by an issuer that is not accepted (iss).', error);
+    if (error.message.startsWith('jwt audience invalid'))
+      return unauthenticated('The bearer token is not meant for this service (aud).', error);
     if (error.message === 'invalid signature' || error.message === 'jwt signature is required') {
       return unauthenticated('The bearer token signature is invalid.', error);
     }

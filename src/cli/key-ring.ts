@@ -14,14 +14,22 @@ export async function main(argv: string[], env: Record<string, string | undefine
   let command: string | undefined;
   let version: number | undefined;
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { version: { type: 'string' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { version: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
     command = positionals[0];
     if (values.version !== undefined) version = Number(values.version);
   } catch (error) {
     io.stderr(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  if (!['rotate', 'retire', 'list'].includes(command ?? '') || (command === 'retire' && (!Number.isInteger(version) || (version ?? 0) < 1))) {
+  if (
+    !['rotate', 'retire', 'list'].includes(command ?? '') ||
+    (command === 'retire' && (!Number.isInteger(version) || (version ?? 0) < 1))
+  ) {
     io.stderr(`${USAGE}\n`);
     return EXIT_USAGE;
   }

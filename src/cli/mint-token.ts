@@ -15,7 +15,6 @@ export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001'
 /** A development token that outlives a month is more likely a mistake than an intent. */
 const MAX_TTL_SECONDS = 30 * 24 * 60 * 60;
 
-
 const USAGE = `Usage: mint-token [--org <uuid>] [--role admin|viewer]... [--sub <name>] [--ttl <seconds>]
   --org   organization id (default ${DEFAULT_DEVELOPMENT_ORG_ID})
   --role  admin or viewer; repeat for several (default admin)

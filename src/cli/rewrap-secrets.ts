@@ -10,7 +10,6 @@ import { type RewrapReport, rewrapAll } from '../secrets/rewrap';
 import { SecretStore } from '../secrets/secret-store';
 import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, loadCliConfig, processIo, runCli } from './cli-io';
 
-
 export function summarize(report: RewrapReport): string {
   const remaining = Object.entries(report.remaining);
   const lines = [

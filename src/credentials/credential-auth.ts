@@ -118,7 +118,12 @@ export function exactlyOneOf<Key extends string>(
 
 /** The auth member chosen in a CredentialAuthInput. */
 export function chosenMember(auth: AuthInput, path: string): AuthMember {
-  return exactlyOneOf(auth, Object.keys(AUTH_MEMBER_TYPES) as AuthMember[], path, (count) => `Exactly one auth member must be given; got ${count}.`);
+  return exactlyOneOf(
+    auth,
+    Object.keys(AUTH_MEMBER_TYPES) as AuthMember[],
+    path,
+    (count) => `Exactly one auth member must be given; got ${count}.`,
+  );
 }
 
 export function resolveAuth(auth: AuthInput, path: string, options: { googleTokenUrl: string }): ResolvedAuth {
@@ -176,7 +181,10 @@ function checkApiKey(field: string, value: unknown): string {
 export function checkGoogleAdc(field: string, adc: GoogleAdcAuth | null | undefined): string | null {
   const quotaProjectId = adc?.quotaProjectId ?? null;
   if (quotaProjectId !== null && !GOOGLE_PROJECT_ID.test(quotaProjectId)) {
-    throw new BadUserInputError(`${field}.quotaProjectId`, 'quotaProjectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).');
+    throw new BadUserInputError(
+      `${field}.quotaProjectId`,
+      'quotaProjectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).',
+    );
   }
   return quotaProjectId;
 }
@@ -203,13 +211,19 @@ function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): Reco
   }
   const secretAccessKey = requireText(`${field}.secretAccessKey`, keys?.secretAccessKey, 'secretAccessKey');
   if (byteLength(secretAccessKey) > 1024 || CONTROL_OR_SPACE.test(secretAccessKey)) {
-    throw new BadUserInputError(`${field}.secretAccessKey`, 'secretAccessKey must be at most 1024 characters without spaces or control characters.');
+    throw new BadUserInputError(
+      `${field}.secretAccessKey`,
+      'secretAccessKey must be at most 1024 characters without spaces or control characters.',
+    );
   }
   const payload: Record<string, unknown> = { accessKeyId, secretAccessKey };
   const sessionToken = keys?.sessionToken;
   if (sessionToken !== undefined && sessionToken !== null) {
     if (sessionToken === '' || byteLength(sessionToken) > LIMITS.sessionTokenMaxBytes || CONTROL_OR_SPACE.test(sessionToken)) {
-      throw new BadUserInputError(`${field}.sessionToken`, `sessionToken must be 1 to ${LIMITS.sessionTokenMaxBytes} bytes without spaces or control characters.`);
+      throw new BadUserInputError(
+        `${field}.sessionToken`,
+        `sessionToken must be 1 to ${LIMITS.sessionTokenMaxBytes} bytes without spaces or control characters.`,
+      );
     }
     payload.sessionToken = sessionToken;
   }
@@ -229,11 +243,17 @@ export function checkServiceAccount(
   checkPrivateKey(`${field}.privateKey`, privateKey);
   const privateKeyId = requireText(`${field}.privateKeyId`, account?.privateKeyId, 'privateKeyId');
   if (!PRIVATE_KEY_ID.test(privateKeyId)) {
-    throw new BadUserInputError(`${field}.privateKeyId`, 'privateKeyId must be the key id from the service account file (letters, digits, - and _).');
+    throw new BadUserInputError(
+      `${field}.privateKeyId`,
+      'privateKeyId must be the key id from the service account file (letters, digits, - and _).',
+    );
   }
   const projectId = requireText(`${field}.projectId`, account?.projectId, 'projectId');
   if (!GOOGLE_PROJECT_ID.test(projectId)) {
-    throw new BadUserInputError(`${field}.projectId`, 'projectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).');
+    throw new BadUserInputError(
+      `${field}.projectId`,
+      'projectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).',
+    );
   }
   const payload: Record<string, unknown> = { clientEmail, privateKey, privateKeyId, projectId };
   if (account?.clientId !== undefined && account.clientId !== null) {
@@ -273,7 +293,10 @@ function checkPrivateKey(field: string, privateKey: string): void {
 export function checkImpersonation(field: string, impersonation: GoogleImpersonationAuth | null | undefined): Record<string, unknown> {
   const targetPrincipal = requireText(`${field}.targetPrincipal`, impersonation?.targetPrincipal, 'targetPrincipal');
   if (!SERVICE_ACCOUNT_EMAIL.test(targetPrincipal)) {
-    throw new BadUserInputError(`${field}.targetPrincipal`, 'targetPrincipal must be a service account email (name@project.iam.gserviceaccount.com).');
+    throw new BadUserInputError(
+      `${field}.targetPrincipal`,
+      'targetPrincipal must be a service account email (name@project.iam.gserviceaccount.com).',
+    );
   }
   const payload: Record<string, unknown> = { targetPrincipal };
   const delegates = impersonation?.delegates;
@@ -288,10 +311,14 @@ export function checkImpersonation(field: string, impersonation: GoogleImpersona
   }
   const scopes = impersonation?.scopes;
   if (scopes !== undefined && scopes !== null) {
-    if (scopes.length === 0 || scopes.length > 20) throw new BadUserInputError(`${field}.scopes`, 'Give 1 to 20 scopes, or omit them for cloud-platform.');
+    if (scopes.length === 0 || scopes.length > 20)
+      throw new BadUserInputError(`${field}.scopes`, 'Give 1 to 20 scopes, or omit them for cloud-platform.');
     scopes.forEach((scope, index) => {
       if (!SCOPE.test(scope)) {
-        throw new BadUserInputError(`${field}.scopes.${index}`, 'Each scope must be a Google OAuth scope URL (https://www.googleapis.com/auth/...).');
+        throw new BadUserInputError(
+          `${field}.scopes.${index}`,
+          'Each scope must be a Google OAuth scope URL (https://www.googleapis.com/auth/...).',
+        );
       }
     });
     payload.scopes = scopes;

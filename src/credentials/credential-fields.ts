@@ -10,7 +10,8 @@ export const BASE_URL_MAX_LENGTH = 2048;
  * Setting keys that name a secret. Settings are stored and returned in clear, so a secret put
  * there by mistake is refused rather than kept.
  */
-const SECRET_LIKE_KEY = /^(api[_-]?key|secret|secret[_-]?access[_-]?key|password|passwd|private[_-]?key|token|access[_-]?token|refresh[_-]?token|session[_-]?token|external[_-]?id|client[_-]?secret|authorization)$/i;
+const SECRET_LIKE_KEY =
+  /^(api[_-]?key|secret|secret[_-]?access[_-]?key|password|passwd|private[_-]?key|token|access[_-]?token|refresh[_-]?token|session[_-]?token|external[_-]?id|client[_-]?secret|authorization)$/i;
 
 export function checkName(field: string, value: unknown): string {
   if (typeof value !== 'string') throw new BadUserInputError(field, 'name is required.');
@@ -94,7 +95,11 @@ function checkSettingsValue(path: string, value: unknown): void {
 }
 
 /** The provider's default base URL for these settings, or a BAD_USER_INPUT naming what is missing. */
-export function resolveDefaultBaseUrl(provider: ModelProvider, settings: Record<string, unknown>, paths: { baseUrl: string; settings: string }): string {
+export function resolveDefaultBaseUrl(
+  provider: ModelProvider,
+  settings: Record<string, unknown>,
+  paths: { baseUrl: string; settings: string },
+): string {
   const result = defaultBaseUrl(provider, settings);
   if ('problem' in result) {
     throw new BadUserInputError(`${paths.settings}.${result.problem.setting}`, result.problem.message);

@@ -59,7 +59,7 @@ export class GoogleServiceAccountInput {
   tokenUri?: string | null;
 }
 
-@InputType({ description: 'Impersonate a service account from this service\'s own identity.' })
+@InputType({ description: "Impersonate a service account from this service's own identity." })
 export class GoogleImpersonationInput {
   @Field(() => String)
   targetPrincipal!: string;

@@ -30,7 +30,10 @@ export class CredentialResolver {
   }
 
   @Mutation(() => CredentialType)
-  async createCredential(@Arg('input', () => CreateCredentialInput) input: CreateCredentialInput, @Ctx() ctx: Context): Promise<Credential> {
+  async createCredential(
+    @Arg('input', () => CreateCredentialInput) input: CreateCredentialInput,
+    @Ctx() ctx: Context,
+  ): Promise<Credential> {
     return ctx.services.credentials.create(await ctx.principal(), input);
   }
 

@@ -10,7 +10,14 @@ import type { Logger } from '../logging/logger';
 import { type Connection, loadConnection } from '../pagination/connection';
 import type { SealedSecret } from '../secrets/envelope';
 import type { SecretStore } from '../secrets/secret-store';
-import { AUTH_MEMBER_TYPES, type AuthInput, chosenMember, OAUTH_PASSTHROUGH_MESSAGE, resolveAuth, type ResolvedAuth } from './credential-auth';
+import {
+  AUTH_MEMBER_TYPES,
+  type AuthInput,
+  chosenMember,
+  OAUTH_PASSTHROUGH_MESSAGE,
+  resolveAuth,
+  type ResolvedAuth,
+} from './credential-auth';
 import { checkBaseUrl, checkName, checkSettings, resolveDefaultBaseUrl } from './credential-fields';
 import type { Credential } from './credential.model';
 import type { CredentialChanges, CredentialRepository } from './credential.repository';
@@ -156,14 +163,18 @@ export class CredentialService {
       });
     }
     if (!outcome.deleted) throw new NotFoundError('Credential', id);
-    this.audit.info({ event: 'credential.deleted', orgId: principal.orgId, actor: principal.userId, credentialId: id }, 'credential deleted');
+    this.audit.info(
+      { event: 'credential.deleted', orgId: principal.orgId, actor: principal.userId, credentialId: id },
+      'credential deleted',
+    );
     return id;
   }
 
   private async changesFor(principal: Principal, current: Credential, input: UpdateCredentialInput): Promise<CredentialChanges> {
     const changes: CredentialChanges = { actor: principal.userId };
     if (input.name !== undefined && input.name !== null) changes.name = checkName('input.name', input.name);
-    const settings = input.settings !== undefined && input.settings !== null ? checkSettings('input.settings', input.settings) : current.settings;
+    const settings =
+      input.settings !== undefined && input.settings !== null ? checkSettings('input.settings', input.settings) : current.settings;
     if (input.settings !== undefined && input.settings !== null) {
       checkUrlParameter(current.modelProvider, settings, 'input.settings');
       changes.settings = settings;

@@ -36,7 +36,10 @@ export class MigrationError extends Error {
 
 export async function readMigrations(migrationsDir: string): Promise<Migration[]> {
   const entries = await fs.readdir(migrationsDir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await fs.readFile(path.join(migrationsDir, name, 'migration.sql'), 'utf8');

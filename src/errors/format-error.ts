@@ -69,7 +69,12 @@ export function createErrorFormatting(logger: Logger): ErrorFormatting {
       return { message: shape?.message ?? formatted.message, locations: formatted.locations, extensions: { code } };
     }
     logInternalError(logger, original, formatted.path);
-    return { message: INTERNAL_ERROR_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return {
+      message: INTERNAL_ERROR_MESSAGE,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
   }
 
   return { plugin, formatError };

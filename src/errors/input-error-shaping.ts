@@ -11,9 +11,11 @@ export interface ShapedInputError {
 }
 
 const VARIABLE_INVALID = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
-const VARIABLE_MISSING = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" (of required type "[^"]*" was not provided|of non-null type "[^"]*" must not be null)\.$/;
+const VARIABLE_MISSING =
+  /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" (of required type "[^"]*" was not provided|of non-null type "[^"]*" must not be null)\.$/;
 /** `Field "name" of required type ...` (variables) or `Field "Type.name" of required type ...` (literals). */
-const REQUIRED_FIELD_MISSING = /^Field "(?:[_A-Za-z][_0-9A-Za-z]*\.)?([_A-Za-z][_0-9A-Za-z]*)" of required type "[^"]*" was not provided\.$/;
+const REQUIRED_FIELD_MISSING =
+  /^Field "(?:[_A-Za-z][_0-9A-Za-z]*\.)?([_A-Za-z][_0-9A-Za-z]*)" of required type "[^"]*" was not provided\.$/;
 
 /** Drops the quoted value from the messages graphql-js and scalars produce. */
 export function withoutValues(message: string): string {

@@ -40,6 +40,9 @@ export async function loadConnection<Node extends PageCursor>(
 ): Promise<Connection<Node>> {
   const first = pageSize('first', args.first);
   const after = args.after ? decodeCursor('after', args.after) : undefined;
-  const [page, totalCount] = await Promise.all([first === 0 ? Promise.resolve({ nodes: [], hasNextPage: false }) : loadPage({ first, after }), count()]);
+  const [page, totalCount] = await Promise.all([
+    first === 0 ? Promise.resolve({ nodes: [], hasNextPage: false }) : loadPage({ first, after }),
+    count(),
+  ]);
   return toConnection(page, totalCount);
 }

@@ -14,7 +14,8 @@ export class CreateProviderInput {
 
   @Field(() => ID, {
     nullable: true,
-    description: 'A credential of your organization, of the same model provider (a CUSTOM credential may back any OpenAI-compatible provider).',
+    description:
+      'A credential of your organization, of the same model provider (a CUSTOM credential may back any OpenAI-compatible provider).',
   })
   credentialId?: string | null;
 

@@ -77,7 +77,10 @@ export class ProviderService {
       );
     }
     if (passthrough && !acceptsOauthPassthrough(input.modelProvider)) {
-      throw new BadUserInputError('input.oauthPassthrough', `OAuth passthrough is only available for ANTHROPIC, not ${input.modelProvider}.`);
+      throw new BadUserInputError(
+        'input.oauthPassthrough',
+        `OAuth passthrough is only available for ANTHROPIC, not ${input.modelProvider}.`,
+      );
     }
     if (credentialId !== null) {
       requireUuid('input.credentialId', credentialId);
@@ -101,7 +104,13 @@ export class ProviderService {
       actor: principal.userId,
     });
     this.audit.info(
-      { event: 'provider.created', orgId: principal.orgId, actor: principal.userId, providerId: provider.id, credentialId: provider.credentialId },
+      {
+        event: 'provider.created',
+        orgId: principal.orgId,
+        actor: principal.userId,
+        providerId: provider.id,
+        credentialId: provider.credentialId,
+      },
       'provider created',
     );
     return provider;

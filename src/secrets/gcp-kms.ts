@@ -141,9 +141,12 @@ export class GcpKmsKeyService implements KeyService {
   private kms(): Promise<KeyManagementServiceClient> {
     this.client ??= createClient(this.options.apiEndpoint).catch((error: unknown) => {
       this.client = undefined;
-      throw new KmsUnavailableError("The key service cannot be used: this service's Google credentials could not be loaded; nothing was written.", {
-        cause: error,
-      });
+      throw new KmsUnavailableError(
+        "The key service cannot be used: this service's Google credentials could not be loaded; nothing was written.",
+        {
+          cause: error,
+        },
+      );
     });
     return this.client;
   }
@@ -187,7 +190,9 @@ function translate(operation: string, code: number | undefined, error: unknown):
       );
     case GrpcStatus.NOT_FOUND:
     case GrpcStatus.FAILED_PRECONDITION:
-      return new KmsUnavailableError(`The key service cannot use the configured key for ${operation} (missing, disabled or destroyed).`, { cause: error });
+      return new KmsUnavailableError(`The key service cannot use the configured key for ${operation} (missing, disabled or destroyed).`, {
+        cause: error,
+      });
     default:
       // INVALID_ARGUMENT on decrypt: wrong AAD or damaged ciphertext. Not the caller's fault,
       // and not an outage: an internal error that is logged, not described.

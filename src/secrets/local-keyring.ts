@@ -146,7 +146,10 @@ export class LocalKeyring implements KeyService {
       entry = this.ring.keys.get(version);
     }
     if (!entry) {
-      throw new UnknownKeyIdError(wrapped.keyId, `version ${version} is not in the key ring ${this.filePath} (retired, or written with another key ring)`);
+      throw new UnknownKeyIdError(
+        wrapped.keyId,
+        `version ${version} is not in the key ring ${this.filePath} (retired, or written with another key ring)`,
+      );
     }
     const bytes = wrapped.wrappedKey;
     if (bytes.length < AEAD_NONCE_BYTES + AEAD_TAG_BYTES) throw new DecryptionError('wrapped key is too short');
@@ -294,9 +297,7 @@ function checkFile(stat: fs.Stats, filePath: string): void {
   if (!stat.isFile()) throw new Error(`Key ring ${filePath} is not a regular file`);
   if ((stat.mode & 0o077) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(3, '0');
-    throw new Error(
-      `Refusing to load key ring ${filePath}: it is accessible by group or others (mode ${mode}); run chmod 600 ${filePath}`,
-    );
+    throw new Error(`Refusing to load key ring ${filePath}: it is accessible by group or others (mode ${mode}); run chmod 600 ${filePath}`);
   }
 }
 

@@ -75,7 +75,11 @@ export class SecretStore {
 
   /** How many stored data keys each key id wraps. */
   async wrappedKeyCounts(): Promise<Map<string, number>> {
-    const groups = await this.prisma.credential.groupBy({ by: ['secretKeyId'], where: { secretKeyId: { not: null } }, _count: { _all: true } });
+    const groups = await this.prisma.credential.groupBy({
+      by: ['secretKeyId'],
+      where: { secretKeyId: { not: null } },
+      _count: { _all: true },
+    });
     return new Map(groups.map((group) => [group.secretKeyId as string, group._count._all]));
   }
 
@@ -93,7 +97,12 @@ export class SecretStore {
       select: { organizationId: true, authType: true, secretVersion: true, secretWrappedKey: true, secretKeyId: true },
     });
     if (!row || !row.secretWrappedKey || !row.secretKeyId) return 'changed-concurrently';
-    const aad = additionalData({ organizationId: row.organizationId, credentialId, secretVersion: row.secretVersion, authType: row.authType });
+    const aad = additionalData({
+      organizationId: row.organizationId,
+      credentialId,
+      secretVersion: row.secretVersion,
+      authType: row.authType,
+    });
     const dataKey = await keyService.unwrap({ keyId: row.secretKeyId, wrappedKey: Buffer.from(row.secretWrappedKey) }, aad);
     try {
       const wrapped = await keyService.wrap(dataKey, aad);

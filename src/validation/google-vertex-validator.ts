@@ -65,8 +65,9 @@ export class GoogleVertexValidator {
       await runStep(
         checks,
         'vertex',
-        () => this.countTokens(accessToken, call, auth.type === 'GOOGLE_ADC' ? auth.quotaProjectId ?? null : null),
-        (error) => (error instanceof OutboundError ? `could not call Vertex AI: ${error.message}` : 'could not call Vertex AI (unexpected error)'),
+        () => this.countTokens(accessToken, call, auth.type === 'GOOGLE_ADC' ? (auth.quotaProjectId ?? null) : null),
+        (error) =>
+          error instanceof OutboundError ? `could not call Vertex AI: ${error.message}` : 'could not call Vertex AI (unexpected error)',
       );
     }
     return resultOf(auth.type, checks);
@@ -114,7 +115,9 @@ export class GoogleVertexValidator {
   }
 
   private async countTokens(accessToken: string, call: VertexCall, quotaProjectId: string | null) {
-    const base = this.options.vertexApiEndpoint ?? (call.location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${call.location}-aiplatform.googleapis.com`);
+    const base =
+      this.options.vertexApiEndpoint ??
+      (call.location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${call.location}-aiplatform.googleapis.com`);
     const url = `${base.replace(/\/$/, '')}/v1/projects/${call.projectId}/locations/${call.location}/publishers/google/models/${call.model}:countTokens`;
     const response = await this.options.outbound.request(url, {
       method: 'POST',

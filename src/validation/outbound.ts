@@ -9,7 +9,8 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
-export type OutboundFailure = 'invalid_url' | 'blocked_address' | 'dns_failed' | 'connect_failed' | 'timeout' | 'redirect_refused' | 'response_too_large';
+export type OutboundFailure =
+  'invalid_url' | 'blocked_address' | 'dns_failed' | 'connect_failed' | 'timeout' | 'redirect_refused' | 'response_too_large';
 
 /** A refused or failed outbound call. Its message names the host at most, never a body. */
 export class OutboundError extends Error {
@@ -99,14 +100,23 @@ export class OutboundClient {
         // A fresh connection each time: a pooled socket would skip the address check.
         agent: false,
       });
-      const totalTimer = setTimeout(() => finish(new OutboundError('timeout', `${url.host} did not answer within ${this.totalTimeoutMs} ms`)), this.totalTimeoutMs);
-      const connectTimer = setTimeout(() => finish(new OutboundError('timeout', `could not connect to ${url.host} within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      const totalTimer = setTimeout(
+        () => finish(new OutboundError('timeout', `${url.host} did not answer within ${this.totalTimeoutMs} ms`)),
+        this.totalTimeoutMs,
+      );
+      const connectTimer = setTimeout(
+        () => finish(new OutboundError('timeout', `could not connect to ${url.host} within ${this.connectTimeoutMs} ms`)),
+        this.connectTimeoutMs,
+      );
       request.on('socket', (socket) => {
         socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       });
       request.on('error', (error) => {
         if (error instanceof OutboundError) finish(error);
-        else finish(new OutboundError('connect_failed', `could not reach ${url.host}: ${(error as NodeJS.ErrnoException).code ?? 'network error'}`));
+        else
+          finish(
+            new OutboundError('connect_failed', `could not reach ${url.host}: ${(error as NodeJS.ErrnoException).code ?? 'network error'}`),
+          );
       });
       request.on('response', (response) => {
         const status = response.statusCode ?? 0;
@@ -154,7 +164,10 @@ export class OutboundClient {
       body = await request.text();
     }
     const response = await this.request(target, { method, headers, body });
-    return new Response(response.status === 204 ? null : new Uint8Array(response.body), { status: response.status, headers: response.headers });
+    return new Response(response.status === 204 ? null : new Uint8Array(response.body), {
+      status: response.status,
+      headers: response.headers,
+    });
   };
 
   private checkUrl(target: string): URL {
@@ -166,7 +179,10 @@ export class OutboundClient {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('invalid_url', 'only http and https are allowed');
     if (url.username || url.password) throw new OutboundError('invalid_url', 'URLs with credentials are not allowed');
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+    const host = url.hostname
+      .replace(/^\[(.*)\]$/, '$1')
+      .replace(/\.$/, '')
+      .toLowerCase();
     if (this.options.allowPrivate) return url;
     if (METADATA_NAMES.has(host)) throw new OutboundError('blocked_address', `${host} is a metadata service`);
     // WHATWG URL has already normalised decimal, hex and short IPv4 spellings to dotted quads.

@@ -8,7 +8,8 @@ import { DEFAULT_VERTEX_MODEL } from './google-vertex-validator';
 @Resolver()
 export class ValidationResolver {
   @Mutation(() => ValidationResult, {
-    description: "STS AssumeRole with the role ARN and external id from this service's own AWS identity, plus a probe without the external id.",
+    description:
+      "STS AssumeRole with the role ARN and external id from this service's own AWS identity, plus a probe without the external id.",
   })
   async validateAwsRole(
     @Arg('input', () => AwsRoleValidationInput) input: AwsRoleValidationInput,

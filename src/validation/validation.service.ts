@@ -96,13 +96,27 @@ export class ValidationService {
         auth = { type: 'GOOGLE_ADC', quotaProjectId: checkGoogleAdc('input.googleAdc', input.googleAdc) };
         break;
       case 'googleServiceAccount':
-        auth = { type: 'GOOGLE_SERVICE_ACCOUNT', ...(checkServiceAccount('input.googleServiceAccount', input.googleServiceAccount, this.options.googleTokenUrl) as unknown as GoogleServiceAccountAuth) };
+        auth = {
+          type: 'GOOGLE_SERVICE_ACCOUNT',
+          ...(checkServiceAccount(
+            'input.googleServiceAccount',
+            input.googleServiceAccount,
+            this.options.googleTokenUrl,
+          ) as unknown as GoogleServiceAccountAuth),
+        };
         break;
       case 'googleImpersonation':
-        auth = { type: 'GOOGLE_IMPERSONATION', ...(checkImpersonation('input.googleImpersonation', input.googleImpersonation) as unknown as GoogleImpersonationAuth) };
+        auth = {
+          type: 'GOOGLE_IMPERSONATION',
+          ...(checkImpersonation('input.googleImpersonation', input.googleImpersonation) as unknown as GoogleImpersonationAuth),
+        };
         break;
       default: {
-        const stored = await this.openStored(principal, input.credentialId as string, ['GOOGLE_ADC', 'GOOGLE_SERVICE_ACCOUNT', 'GOOGLE_IMPERSONATION']);
+        const stored = await this.openStored(principal, input.credentialId as string, [
+          'GOOGLE_ADC',
+          'GOOGLE_SERVICE_ACCOUNT',
+          'GOOGLE_IMPERSONATION',
+        ]);
         auth =
           stored.authType === 'GOOGLE_ADC'
             ? { type: 'GOOGLE_ADC', quotaProjectId: (stored.authParameters.quotaProjectId as string | undefined) ?? null }
@@ -119,7 +133,10 @@ export class ValidationService {
     const credential = await this.credentials.findById(principal.orgId, credentialId);
     if (!credential) throw new NotFoundError('Credential', credentialId);
     if (!authTypes.includes(credential.authType)) {
-      throw new BadUserInputError('input.credentialId', `The credential is ${credential.authType}; this validation takes ${authTypes.join(' or ')}.`);
+      throw new BadUserInputError(
+        'input.credentialId',
+        `The credential is ${credential.authType}; this validation takes ${authTypes.join(' or ')}.`,
+      );
     }
     const opened = await this.secrets.open(principal.orgId, credentialId);
     if (!opened) throw new NotFoundError('Credential', credentialId);
@@ -128,7 +145,14 @@ export class ValidationService {
 
   private record(event: string, principal: Principal, credentialId: string | null, result: ValidationResult): void {
     this.audit.info(
-      { event, orgId: principal.orgId, actor: principal.userId, credentialId, ok: result.ok, checks: result.checks.map((check) => `${check.name}:${check.ok ? 'ok' : 'failed'}`) },
+      {
+        event,
+        orgId: principal.orgId,
+        actor: principal.userId,
+        credentialId,
+        ok: result.ok,
+        checks: result.checks.map((check) => `${check.name}:${check.ok ? 'ok' : 'failed'}`),
+      },
       event.replace('.', ' '),
     );
   }

@@ -5,14 +5,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { aCredentialInput, apiKeyAuth, type CreateCredentialInput } from '../support/factories';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import {
-  expiredToken,
-  tamperedToken,
-  tokenWithoutExpiry,
-  unsignedToken,
-  validToken,
-  wronglySignedToken,
-} from '../support/tokens';
+import { expiredToken, tamperedToken, tokenWithoutExpiry, unsignedToken, validToken, wronglySignedToken } from '../support/tokens';
 import {
   clientFor,
   countCredentials,
@@ -83,25 +76,41 @@ const OPERATIONS: Operation[] = [
   { name: 'credential', write: false, run: (id, as) => vault.graphql(GET_CREDENTIAL, { id }, as) },
   { name: 'credentials', write: false, run: (_id, as) => vault.graphql(LIST_CREDENTIALS, {}, as) },
   { name: 'createCredential', write: true, run: (_id, as) => vault.graphql(CREATE_CREDENTIAL, { input: aCredentialInput() }, as) },
-  { name: 'updateCredential (rename)', write: true, run: (id, as) => vault.graphql(UPDATE_CREDENTIAL, { id, input: { name: 'taken-over' } }, as) },
-  { name: 'updateCredential (settings)', write: true, run: (id, as) => vault.graphql(UPDATE_CREDENTIAL, { id, input: { settings: { region: 'us-west-2' } } }, as) },
+  {
+    name: 'updateCredential (rename)',
+    write: true,
+    run: (id, as) => vault.graphql(UPDATE_CREDENTIAL, { id, input: { name: 'taken-over' } }, as),
+  },
+  {
+    name: 'updateCredential (settings)',
+    write: true,
+    run: (id, as) => vault.graphql(UPDATE_CREDENTIAL, { id, input: { settings: { region: 'us-west-2' } } }, as),
+  },
   {
     name: 'updateCredential (rotation)',
     write: true,
-    run: (id, as) => vault.graphql(UPDATE_CREDENTIAL, { id, input: { auth: { awsRole: { iamRoleArn: 'arn:aws:iam::210987654321:role/attacker', externalId: 'ext-attacker' } } } }, as),
+    run: (id, as) =>
+      vault.graphql(
+        UPDATE_CREDENTIAL,
+        { id, input: { auth: { awsRole: { iamRoleArn: 'arn:aws:iam::210987654321:role/attacker', externalId: 'ext-attacker' } } } },
+        as,
+      ),
   },
   { name: 'deleteCredential', write: true, run: (id, as) => vault.graphql(DELETE_CREDENTIAL, { id }, as) },
 ];
 
 describe('authentication', () => {
-  test.each(OPERATIONS.map((operation) => [operation.name, operation] as const))('%s without a token is UNAUTHENTICATED and writes nothing', async (_name, operation) => {
-    const rows = await countCredentials(database);
+  test.each(OPERATIONS.map((operation) => [operation.name, operation] as const))(
+    '%s without a token is UNAUTHENTICATED and writes nothing',
+    async (_name, operation) => {
+      const rows = await countCredentials(database);
 
-    expectError(await operation.run(target.id, {}), { code: 'UNAUTHENTICATED' });
+      expectError(await operation.run(target.id, {}), { code: 'UNAUTHENTICATED' });
 
-    expect(await countCredentials(database)).toBe(rows);
-    await expectTargetUntouched();
-  });
+      expect(await countCredentials(database)).toBe(rows);
+      await expectTargetUntouched();
+    },
+  );
 
   const badTokens: [string, () => Credentials][] = [
     ['a malformed', () => ({ token: 'not-a-jwt' })],
@@ -123,7 +132,9 @@ describe('authentication', () => {
   test.each(badTokens)('%s token is UNAUTHENTICATED for a write, which writes nothing', async (_label, as) => {
     const rows = await countCredentials(database);
 
-    expectError(await vault.graphql(UPDATE_CREDENTIAL, { id: target.id, input: { name: 'taken-over', auth: apiKeyAuth() } }, as()), { code: 'UNAUTHENTICATED' });
+    expectError(await vault.graphql(UPDATE_CREDENTIAL, { id: target.id, input: { name: 'taken-over', auth: apiKeyAuth() } }, as()), {
+      code: 'UNAUTHENTICATED',
+    });
     expectError(await vault.graphql(CREATE_CREDENTIAL, { input: aCredentialInput() }, as()), { code: 'UNAUTHENTICATED' });
 
     expect(await countCredentials(database)).toBe(rows);
@@ -131,7 +142,10 @@ describe('authentication', () => {
   });
 
   test('a valid token built the same way is accepted (the refusals above are about the token)', async () => {
-    expect(dataOf(await vault.graphql<{ credential: CredentialView }>(GET_CREDENTIAL, { id: target.id }, { token: validToken({ orgId: orgA }) })).credential.id).toBe(target.id);
+    expect(
+      dataOf(await vault.graphql<{ credential: CredentialView }>(GET_CREDENTIAL, { id: target.id }, { token: validToken({ orgId: orgA }) }))
+        .credential.id,
+    ).toBe(target.id);
   });
 
   test('an org_id in upper case names the same organization', async () => {
@@ -177,9 +191,19 @@ describe("another organization's credential behaves exactly as one that does not
     ['credential', (id) => adminB.get(id)],
     ['updateCredential (rename)', (id) => adminB.update(id, { name: 'taken-over' })],
     ['updateCredential (baseUrl reset)', (id) => adminB.update(id, { baseUrl: null })],
-    ['updateCredential (rotation)', (id) => adminB.update(id, { auth: { awsRole: { iamRoleArn: 'arn:aws:iam::210987654321:role/attacker', externalId: 'ext-attacker' } } })],
-    ['updateCredential (rotation expecting the current version)', (id) => adminB.update(id, { auth: { bedrockApiKey: { apiKey: 'ABSK-attacker-0123456789' } }, expectedSecretVersion: 1 })],
-    ['updateCredential (rotation expecting a stale version)', (id) => adminB.update(id, { auth: { bedrockApiKey: { apiKey: 'ABSK-attacker-0123456789' } }, expectedSecretVersion: 7 })],
+    [
+      'updateCredential (rotation)',
+      (id) =>
+        adminB.update(id, { auth: { awsRole: { iamRoleArn: 'arn:aws:iam::210987654321:role/attacker', externalId: 'ext-attacker' } } }),
+    ],
+    [
+      'updateCredential (rotation expecting the current version)',
+      (id) => adminB.update(id, { auth: { bedrockApiKey: { apiKey: 'ABSK-attacker-0123456789' } }, expectedSecretVersion: 1 }),
+    ],
+    [
+      'updateCredential (rotation expecting a stale version)',
+      (id) => adminB.update(id, { auth: { bedrockApiKey: { apiKey: 'ABSK-attacker-0123456789' } }, expectedSecretVersion: 7 }),
+    ],
     ['deleteCredential', (id) => adminB.delete(id)],
   ];
 
@@ -222,7 +246,9 @@ describe('introspection', () => {
   });
 
   test('shows CredentialAuthInput as @oneOf', async () => {
-    const response = await vault.graphql<{ __type: { isOneOf: boolean } }>('query OneOf { __type(name: "CredentialAuthInput") { isOneOf } }');
+    const response = await vault.graphql<{ __type: { isOneOf: boolean } }>(
+      'query OneOf { __type(name: "CredentialAuthInput") { isOneOf } }',
+    );
 
     expect(dataOf(response).__type.isOneOf).toBe(true);
   });

@@ -111,7 +111,10 @@ describe('awsRole', () => {
     ['nothing but the role name', 'gateway'],
     ['blank', ' '],
   ])('an iamRoleArn with %s is BAD_USER_INPUT on input.auth.awsRole.iamRoleArn', async (_label, iamRoleArn) => {
-    await expectRefusedCreate(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ iamRoleArn }) }), 'input.auth.awsRole.iamRoleArn');
+    await expectRefusedCreate(
+      aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ iamRoleArn }) }),
+      'input.auth.awsRole.iamRoleArn',
+    );
   });
 
   test.each([
@@ -119,7 +122,9 @@ describe('awsRole', () => {
     'arn:aws-cn:iam::123456789012:role/gateway',
     'arn:aws-us-gov:iam::123456789012:role/service-role/path/gateway+bedrock=1,2.@-_',
   ])('the iamRoleArn %s is accepted', async (iamRoleArn) => {
-    expect((await accepted.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ iamRoleArn }) }))).authType).toBe('AWS_ROLE');
+    expect((await accepted.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ iamRoleArn }) }))).authType).toBe(
+      'AWS_ROLE',
+    );
   });
 
   test.each([
@@ -127,28 +132,43 @@ describe('awsRole', () => {
     ['1225 characters', 'e'.repeat(1225)],
     ['a space', 'external id'],
   ])('an externalId of %s is BAD_USER_INPUT on input.auth.awsRole.externalId', async (_label, externalId) => {
-    await expectRefusedCreate(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ externalId }) }), 'input.auth.awsRole.externalId');
+    await expectRefusedCreate(
+      aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ externalId }) }),
+      'input.auth.awsRole.externalId',
+    );
   });
 
   test.each([
     ['2 characters', 'xy'],
     ['1224 characters', 'e'.repeat(1224)],
   ])('an externalId of %s is accepted', async (_label, externalId) => {
-    expect((await accepted.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ externalId, iamRoleArn: TEST_ROLE_ARN }) }))).authType).toBe('AWS_ROLE');
+    expect(
+      (await accepted.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth({ externalId, iamRoleArn: TEST_ROLE_ARN }) })))
+        .authType,
+    ).toBe('AWS_ROLE');
   });
 });
 
 describe('awsKeys', () => {
   test('a lower-case accessKeyId is BAD_USER_INPUT on input.auth.awsKeys.accessKeyId', async () => {
-    await expectRefusedCreate(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth({ accessKeyId: 'akiaexampleexample' }) }), 'input.auth.awsKeys.accessKeyId');
+    await expectRefusedCreate(
+      aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth({ accessKeyId: 'akiaexampleexample' }) }),
+      'input.auth.awsKeys.accessKeyId',
+    );
   });
 
   test('a secretAccessKey with a line break is BAD_USER_INPUT on input.auth.awsKeys.secretAccessKey', async () => {
-    await expectRefusedCreate(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth({ secretAccessKey: 'wJalrXUtnFEMI/K7MDENG\n' }) }), 'input.auth.awsKeys.secretAccessKey');
+    await expectRefusedCreate(
+      aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth({ secretAccessKey: 'wJalrXUtnFEMI/K7MDENG\n' }) }),
+      'input.auth.awsKeys.secretAccessKey',
+    );
   });
 
   test('an empty sessionToken is BAD_USER_INPUT on input.auth.awsKeys.sessionToken', async () => {
-    await expectRefusedCreate(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth({ sessionToken: '' }) }), 'input.auth.awsKeys.sessionToken');
+    await expectRefusedCreate(
+      aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth({ sessionToken: '' }) }),
+      'input.auth.awsKeys.sessionToken',
+    );
   });
 });
 
@@ -204,7 +224,10 @@ describe('settings', () => {
     ['a string', '"region=eu-west-1"'],
     ['a number', '42'],
   ])('%s as a literal is BAD_USER_INPUT on input.settings', async (_label, literal) => {
-    await expectRefusedLiteral(`{ name: "literal-settings", modelProvider: OPENAI, auth: { apiKey: { apiKey: "sk-literal-0123456789" } }, settings: ${literal} }`, 'input.settings');
+    await expectRefusedLiteral(
+      `{ name: "literal-settings", modelProvider: OPENAI, auth: { apiKey: { apiKey: "sk-literal-0123456789" } }, settings: ${literal} }`,
+      'input.settings',
+    );
   });
 
   test('over 16 KiB of JSON is BAD_USER_INPUT on input.settings', async () => {
@@ -219,7 +242,10 @@ describe('settings', () => {
   );
 
   test('a secret-like key nested in settings is BAD_USER_INPUT on its path', async () => {
-    await expectRefusedCreate(aCredentialInput({ modelProvider: 'CUSTOM', settings: { headers: { Authorization: 'Bearer sk-nested-0123456789' } } }), 'input.settings.headers.Authorization');
+    await expectRefusedCreate(
+      aCredentialInput({ modelProvider: 'CUSTOM', settings: { headers: { Authorization: 'Bearer sk-nested-0123456789' } } }),
+      'input.settings.headers.Authorization',
+    );
   });
 
   // PostgreSQL jsonb cannot hold these strings; the service must refuse them rather than fail on the insert.
@@ -259,7 +285,10 @@ describe('API keys', () => {
   });
 
   test('a bedrockApiKey over 4 KiB is BAD_USER_INPUT on input.auth.bedrockApiKey.apiKey', async () => {
-    await expectRefusedCreate(aCredentialInput({ modelProvider: 'BEDROCK', auth: bedrockApiKeyAuth(`ABSK${'k'.repeat(4096)}`) }), 'input.auth.bedrockApiKey.apiKey');
+    await expectRefusedCreate(
+      aCredentialInput({ modelProvider: 'BEDROCK', auth: bedrockApiKeyAuth(`ABSK${'k'.repeat(4096)}`) }),
+      'input.auth.bedrockApiKey.apiKey',
+    );
   });
 
   test.each([
@@ -273,20 +302,27 @@ describe('API keys', () => {
 });
 
 describe('googleServiceAccount', () => {
-  const vertex = (overrides: Parameters<typeof googleServiceAccountAuth>[0]) => aCredentialInput({ modelProvider: 'VERTEX', auth: googleServiceAccountAuth(overrides) });
+  const vertex = (overrides: Parameters<typeof googleServiceAccountAuth>[0]) =>
+    aCredentialInput({ modelProvider: 'VERTEX', auth: googleServiceAccountAuth(overrides) });
 
   test.each([
     ['not PEM at all', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'],
     ['PEM armour around garbage', '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----\n'],
     ['a public key', generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString()],
-    ['an EC key instead of RSA', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()],
+    [
+      'an EC key instead of RSA',
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    ],
     ['over 16 KiB', `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(16 * 1024)}\n-----END PRIVATE KEY-----\n`],
   ])('a privateKey that is %s is BAD_USER_INPUT on input.auth.googleServiceAccount.privateKey', async (_label, privateKey) => {
     await expectRefusedCreate(vertex({ privateKey }), 'input.auth.googleServiceAccount.privateKey');
   });
 
   test('a tokenUri other than the configured one is BAD_USER_INPUT on input.auth.googleServiceAccount.tokenUri', async () => {
-    await expectRefusedCreate(vertex({ tokenUri: 'https://oauth2.attacker.example.com/token' }), 'input.auth.googleServiceAccount.tokenUri');
+    await expectRefusedCreate(
+      vertex({ tokenUri: 'https://oauth2.attacker.example.com/token' }),
+      'input.auth.googleServiceAccount.tokenUri',
+    );
   });
 
   test('the configured tokenUri is accepted', async () => {
@@ -322,7 +358,10 @@ describe('auth members', () => {
   });
 
   test.each([
-    ['two members', '{ bedrockApiKey: { apiKey: "ABSK0123456789abcdef" }, awsRole: { iamRoleArn: "arn:aws:iam::123456789012:role/x", externalId: "ext-0123" } }'],
+    [
+      'two members',
+      '{ bedrockApiKey: { apiKey: "ABSK0123456789abcdef" }, awsRole: { iamRoleArn: "arn:aws:iam::123456789012:role/x", externalId: "ext-0123" } }',
+    ],
     ['no member', '{}'],
   ])('@oneOf: %s as a literal is BAD_USER_INPUT on input.auth', async (_label, authLiteral) => {
     await expectRefusedLiteral(`{ name: "literal-oneof", modelProvider: BEDROCK, auth: ${authLiteral} }`, 'input.auth');
@@ -335,17 +374,24 @@ describe('auth members', () => {
     expect(await storedRow(database, created.id)).toEqual(before);
   });
 
-  test.each(['ANTHROPIC', 'OPENAI'] as const)('oauthPassthrough on %s is BAD_USER_INPUT: it is configured on a provider', async (modelProvider) => {
-    await expectRefusedCreate(
-      { ...aCredentialInput({ modelProvider }), auth: { oauthPassthrough: true } },
-      'input.auth.oauthPassthrough',
-      /Anthropic OAuth passthrough is configured on a provider/,
-    );
-  });
+  test.each(['ANTHROPIC', 'OPENAI'] as const)(
+    'oauthPassthrough on %s is BAD_USER_INPUT: it is configured on a provider',
+    async (modelProvider) => {
+      await expectRefusedCreate(
+        { ...aCredentialInput({ modelProvider }), auth: { oauthPassthrough: true } },
+        'input.auth.oauthPassthrough',
+        /Anthropic OAuth passthrough is configured on a provider/,
+      );
+    },
+  );
 
   test('oauthPassthrough in an update is BAD_USER_INPUT: it is configured on a provider', async () => {
     const created = await accepted.created(aCredentialInput({ modelProvider: 'ANTHROPIC' }));
-    expectBadUserInput(await accepted.update(created.id, { auth: { oauthPassthrough: true } }), 'input.auth.oauthPassthrough', /Anthropic OAuth passthrough is configured on a provider/);
+    expectBadUserInput(
+      await accepted.update(created.id, { auth: { oauthPassthrough: true } }),
+      'input.auth.oauthPassthrough',
+      /Anthropic OAuth passthrough is configured on a provider/,
+    );
   });
 
   test('null auth in an update is BAD_USER_INPUT on input.auth', async () => {
@@ -379,7 +425,10 @@ describe('enums', () => {
   });
 
   test('an unknown modelProvider as a literal is BAD_USER_INPUT on input.modelProvider', async () => {
-    await expectRefusedLiteral('{ name: "literal-enum", modelProvider: OPENAI_COMPATIBLE, auth: { apiKey: { apiKey: "sk-literal-0123456789" } } }', 'input.modelProvider');
+    await expectRefusedLiteral(
+      '{ name: "literal-enum", modelProvider: OPENAI_COMPATIBLE, auth: { apiKey: { apiKey: "sk-literal-0123456789" } } }',
+      'input.modelProvider',
+    );
   });
 
   test('an unknown modelProvider filter is BAD_USER_INPUT on modelProvider', async () => {

@@ -68,7 +68,13 @@ describe('createCredential', () => {
     storesKeyMaterial: boolean;
   }
   const cases: CreateCase[] = [
-    { modelProvider: 'BEDROCK', authType: 'AWS_ROLE', auth: () => awsRoleAuth(), baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com', storesKeyMaterial: true },
+    {
+      modelProvider: 'BEDROCK',
+      authType: 'AWS_ROLE',
+      auth: () => awsRoleAuth(),
+      baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com',
+      storesKeyMaterial: true,
+    },
     {
       modelProvider: 'BEDROCK',
       authType: 'AWS_KEYS',
@@ -76,7 +82,13 @@ describe('createCredential', () => {
       baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com',
       storesKeyMaterial: true,
     },
-    { modelProvider: 'BEDROCK', authType: 'BEDROCK_API_KEY', auth: () => bedrockApiKeyAuth(), baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com', storesKeyMaterial: true },
+    {
+      modelProvider: 'BEDROCK',
+      authType: 'BEDROCK_API_KEY',
+      auth: () => bedrockApiKeyAuth(),
+      baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com',
+      storesKeyMaterial: true,
+    },
     {
       modelProvider: 'VERTEX',
       authType: 'GOOGLE_ADC',
@@ -102,49 +114,61 @@ describe('createCredential', () => {
       baseUrl: 'https://us-central1-aiplatform.googleapis.com',
       storesKeyMaterial: true,
     },
-    { modelProvider: 'OPENAI', authType: 'API_KEY', auth: () => apiKeyAuth(), baseUrl: 'https://api.openai.com/v1', storesKeyMaterial: true },
+    {
+      modelProvider: 'OPENAI',
+      authType: 'API_KEY',
+      auth: () => apiKeyAuth(),
+      baseUrl: 'https://api.openai.com/v1',
+      storesKeyMaterial: true,
+    },
   ];
 
-  test.each(cases)('a $modelProvider credential with $authType returns its metadata, version 1', async ({ modelProvider, authType, auth, baseUrl, storesKeyMaterial }) => {
-    const admin = anAdmin();
-    const input = aCredentialInput({ modelProvider, auth: auth() });
-    const before = Date.now();
-    const credential = await admin.created(input);
-    const after = Date.now();
+  test.each(cases)(
+    'a $modelProvider credential with $authType returns its metadata, version 1',
+    async ({ modelProvider, authType, auth, baseUrl, storesKeyMaterial }) => {
+      const admin = anAdmin();
+      const input = aCredentialInput({ modelProvider, auth: auth() });
+      const before = Date.now();
+      const credential = await admin.created(input);
+      const after = Date.now();
 
-    const key = apiKeyOf(input.auth!);
-    expect(credential).toEqual({
-      id: expect.stringMatching(UUID_PATTERN),
-      organizationId: admin.orgId,
-      name: input.name,
-      modelProvider,
-      authType,
-      baseUrl,
-      settings: {},
-      keyLast4: key === null ? null : key.slice(-4),
-      storesKeyMaterial,
-      secretVersion: 1,
-      secretRotatedAt: expect.any(String),
-      createdAt: expect.any(String),
-      updatedAt: expect.any(String),
-    });
-    for (const timestamp of [credential.createdAt, credential.updatedAt, credential.secretRotatedAt]) {
-      expect(Date.parse(timestamp)).toBeGreaterThanOrEqual(before - 1000);
-      expect(Date.parse(timestamp)).toBeLessThanOrEqual(after + 1000);
-    }
-  });
+      const key = apiKeyOf(input.auth!);
+      expect(credential).toEqual({
+        id: expect.stringMatching(UUID_PATTERN),
+        organizationId: admin.orgId,
+        name: input.name,
+        modelProvider,
+        authType,
+        baseUrl,
+        settings: {},
+        keyLast4: key === null ? null : key.slice(-4),
+        storesKeyMaterial,
+        secretVersion: 1,
+        secretRotatedAt: expect.any(String),
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      });
+      for (const timestamp of [credential.createdAt, credential.updatedAt, credential.secretRotatedAt]) {
+        expect(Date.parse(timestamp)).toBeGreaterThanOrEqual(before - 1000);
+        expect(Date.parse(timestamp)).toBeLessThanOrEqual(after + 1000);
+      }
+    },
+  );
 
-  test.each(cases)('a $modelProvider credential with $authType seals exactly the auth it was given', async ({ modelProvider, authType, auth }) => {
-    const admin = anAdmin();
-    const input = aCredentialInput({ modelProvider, auth: auth() });
-    const credential = await admin.created(input);
+  test.each(cases)(
+    'a $modelProvider credential with $authType seals exactly the auth it was given',
+    async ({ modelProvider, authType, auth }) => {
+      const admin = anAdmin();
+      const input = aCredentialInput({ modelProvider, auth: auth() });
+      const credential = await admin.created(input);
 
-    expect(await openSecret(vault, admin.orgId, credential.id)).toEqual({
-      authType,
-      secretVersion: 1,
-      payload: expectedSecretPayload(input.auth!),
-    });
-  });
+      expect(await openSecret(vault, admin.orgId, credential.id)).toEqual({
+        authType,
+        secretVersion: 1,
+        payload: expectedSecretPayload(input.auth!),
+      });
+    },
+  );
 
   test('BEDROCK defaults baseUrl to the runtime endpoint of settings.region', async () => {
     const credential = await anAdmin().created(aCredentialInput({ modelProvider: 'BEDROCK', settings: { region: 'eu-west-1' } }));
@@ -154,7 +178,9 @@ describe('createCredential', () => {
   });
 
   test('VERTEX defaults baseUrl to the endpoint of settings.location', async () => {
-    const credential = await anAdmin().created(aCredentialInput({ modelProvider: 'VERTEX', settings: { location: 'europe-west4', project_id: 'vault-test-project' } }));
+    const credential = await anAdmin().created(
+      aCredentialInput({ modelProvider: 'VERTEX', settings: { location: 'europe-west4', project_id: 'vault-test-project' } }),
+    );
 
     expect(credential.baseUrl).toBe('https://europe-west4-aiplatform.googleapis.com');
     expect(credential.settings).toEqual({ location: 'europe-west4', project_id: 'vault-test-project' });
@@ -175,12 +201,15 @@ describe('createCredential', () => {
     expect(await openSecret(vault, admin.orgId, credential.id)).toEqual({ authType: 'GOOGLE_ADC', secretVersion: 1, payload: null });
   });
 
-  test.each(['OPENAI', 'BEDROCK'] as const)('%s without auth is BAD_USER_INPUT on input.auth: its default needs key material', async (modelProvider) => {
-    const admin = anAdmin();
+  test.each(['OPENAI', 'BEDROCK'] as const)(
+    '%s without auth is BAD_USER_INPUT on input.auth: its default needs key material',
+    async (modelProvider) => {
+      const admin = anAdmin();
 
-    expectBadUserInput(await admin.create(aCredentialInput({ modelProvider, auth: undefined })), 'input.auth');
-    expect(await countCredentials(database, 'organization_id = $1', [admin.orgId])).toBe(0);
-  });
+      expectBadUserInput(await admin.create(aCredentialInput({ modelProvider, auth: undefined })), 'input.auth');
+      expect(await countCredentials(database, 'organization_id = $1', [admin.orgId])).toBe(0);
+    },
+  );
 
   test.each(['AZURE_OPENAI', 'CUSTOM'] as const)('%s without baseUrl is BAD_USER_INPUT on input.baseUrl', async (modelProvider) => {
     const admin = anAdmin();
@@ -218,7 +247,11 @@ describe('updateCredential without auth', () => {
     expect(updated).toEqual({ ...created, name: 'renamed', updatedAt: expect.any(String) });
     expect(Date.parse(updated.updatedAt)).toBeGreaterThan(Date.parse(created.updatedAt));
     expect(await admin.read(created.id)).toEqual(updated);
-    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({ authType: 'API_KEY', secretVersion: 1, payload: expectedSecretPayload(input.auth!) });
+    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({
+      authType: 'API_KEY',
+      secretVersion: 1,
+      payload: expectedSecretPayload(input.auth!),
+    });
   });
 
   test('a new baseUrl replaces the stored one', async () => {
@@ -273,7 +306,10 @@ describe('updateCredential without auth', () => {
 
 describe('updateCredential with auth (rotation)', () => {
   async function ciphertextHex(id: string): Promise<string> {
-    const [row] = await database.query<{ ciphertext: string }>("SELECT encode(secret_ciphertext, 'hex') AS ciphertext FROM credentials WHERE id = $1", [id]);
+    const [row] = await database.query<{ ciphertext: string }>(
+      "SELECT encode(secret_ciphertext, 'hex') AS ciphertext FROM credentials WHERE id = $1",
+      [id],
+    );
     return row.ciphertext;
   }
 
@@ -286,9 +322,20 @@ describe('updateCredential with auth (rotation)', () => {
     const newKey = `sk-new-${hex(12)}BBBB`;
     const rotated = dataOf(await admin.update(created.id, { auth: apiKeyAuth(newKey) })).updateCredential;
 
-    expect(rotated).toMatchObject({ id: created.id, name: created.name, authType: 'API_KEY', keyLast4: 'BBBB', secretVersion: 2, createdAt: created.createdAt });
+    expect(rotated).toMatchObject({
+      id: created.id,
+      name: created.name,
+      authType: 'API_KEY',
+      keyLast4: 'BBBB',
+      secretVersion: 2,
+      createdAt: created.createdAt,
+    });
     expect(Date.parse(rotated.secretRotatedAt)).toBeGreaterThan(Date.parse(created.secretRotatedAt));
-    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({ authType: 'API_KEY', secretVersion: 2, payload: { apiKey: newKey } });
+    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({
+      authType: 'API_KEY',
+      secretVersion: 2,
+      payload: { apiKey: newKey },
+    });
     expect(await countCredentials(database, "encode(secret_ciphertext, 'hex') = $1", [oldCiphertext])).toBe(0);
   });
 
@@ -330,7 +377,11 @@ describe('updateCredential with auth (rotation)', () => {
     expectError(losers[0], { code: 'CONFLICT', field: 'input.expectedSecretVersion' });
     const winningKey = keys[responses.indexOf(winners[0])];
     expect(winners[0].body.data?.updateCredential).toMatchObject({ secretVersion: 2, keyLast4: winningKey.slice(-4) });
-    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({ authType: 'API_KEY', secretVersion: 2, payload: { apiKey: winningKey } });
+    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({
+      authType: 'API_KEY',
+      secretVersion: 2,
+      payload: { apiKey: winningKey },
+    });
   });
 
   test('may switch to another auth type the provider takes (BEDROCK AWS_ROLE → AWS_KEYS → BEDROCK_API_KEY)', async () => {
@@ -340,12 +391,20 @@ describe('updateCredential with auth (rotation)', () => {
     const keys = awsKeysAuth();
     const toKeys = dataOf(await admin.update(created.id, { auth: keys })).updateCredential;
     expect(toKeys).toMatchObject({ authType: 'AWS_KEYS', keyLast4: null, storesKeyMaterial: true, secretVersion: 2 });
-    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({ authType: 'AWS_KEYS', secretVersion: 2, payload: expectedSecretPayload(keys) });
+    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({
+      authType: 'AWS_KEYS',
+      secretVersion: 2,
+      payload: expectedSecretPayload(keys),
+    });
 
     const apiKey = bedrockApiKeyAuth();
     const toApiKey = dataOf(await admin.update(created.id, { auth: apiKey })).updateCredential;
     expect(toApiKey).toMatchObject({ authType: 'BEDROCK_API_KEY', keyLast4: apiKey.bedrockApiKey.apiKey.slice(-4), secretVersion: 3 });
-    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({ authType: 'BEDROCK_API_KEY', secretVersion: 3, payload: expectedSecretPayload(apiKey) });
+    expect(await openSecret(vault, admin.orgId, created.id)).toEqual({
+      authType: 'BEDROCK_API_KEY',
+      secretVersion: 3,
+      payload: expectedSecretPayload(apiKey),
+    });
   });
 
   test('to GOOGLE_ADC drops the stored key material', async () => {

@@ -4,7 +4,16 @@ import { randomUUID } from 'node:crypto';
 import { aCredentialInput, awsRoleAuth, type CreateCredentialInput, googleAdcAuth, type ModelProvider } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, type CredentialConnectionView, type CredentialView, dataOf, expectBadUserInput, type ListArgs, sleep, type VaultClient } from '../support/vault-client';
+import {
+  clientFor,
+  type CredentialConnectionView,
+  type CredentialView,
+  dataOf,
+  expectBadUserInput,
+  type ListArgs,
+  sleep,
+  type VaultClient,
+} from '../support/vault-client';
 
 let database: TestDatabase;
 let vault: TestApp;
@@ -21,9 +30,13 @@ async function createMany(client: VaultClient, inputs: CreateCredentialInput[]):
   const variables = Object.fromEntries(inputs.map((input, index) => [`i${index}`, input]));
   const declarations = inputs.map((_, index) => `$i${index}: CreateCredentialInput!`).join(', ');
   const fields = inputs.map((_, index) => `c${index}: createCredential(input: $i${index}) { id modelProvider }`).join('\n');
-  const response = await vault.graphql<Record<string, { id: string; modelProvider: ModelProvider }>>(`mutation Seed(${declarations}) { ${fields} }`, variables, {
-    token: client.token,
-  });
+  const response = await vault.graphql<Record<string, { id: string; modelProvider: ModelProvider }>>(
+    `mutation Seed(${declarations}) { ${fields} }`,
+    variables,
+    {
+      token: client.token,
+    },
+  );
   const data = dataOf(response);
   return inputs.map((_, index) => data[`c${index}`]);
 }
@@ -144,7 +157,11 @@ test('modelProvider filters the edges and the totalCount', async () => {
 });
 
 test('a filter that matches nothing lists nothing', async () => {
-  expect(await crowded.listed({ modelProvider: 'MISTRAL' })).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 });
+  expect(await crowded.listed({ modelProvider: 'MISTRAL' })).toEqual({
+    edges: [],
+    pageInfo: { hasNextPage: false, endCursor: null },
+    totalCount: 0,
+  });
 });
 
 const cursor = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');

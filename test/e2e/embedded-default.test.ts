@@ -45,7 +45,12 @@ test('without a database URL the vault starts on the embedded database under DAT
   expect(vault.app.database.kind).toBe('embedded');
   const admin = clientFor(vault, orgId);
   created = await admin.created(aCredentialInput({ name: nameMarker.value, auth: { apiKey: { apiKey: apiKey.value } } }));
-  role = await admin.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: 'arn:aws:iam::123456789012:role/embedded', externalId: externalId.value } } }));
+  role = await admin.created(
+    aCredentialInput({
+      modelProvider: 'BEDROCK',
+      auth: { awsRole: { iamRoleArn: 'arn:aws:iam::123456789012:role/embedded', externalId: externalId.value } },
+    }),
+  );
   expect(created).toMatchObject({ secretVersion: 1, keyLast4: apiKey.value.slice(-4) });
 });
 

@@ -98,8 +98,15 @@ describe('/graphql over GET', () => {
 
 describe('refused bodies', () => {
   async function post(body: string) {
-    const response = await fetch(vault.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` }, body });
-    return { status: response.status, body: (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] } };
+    const response = await fetch(vault.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+      body,
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] },
+    };
   }
 
   test('malformed JSON is 400 BAD_REQUEST with a fixed message', async () => {
@@ -110,7 +117,9 @@ describe('refused bodies', () => {
   });
 
   test('a body over 256 KiB is 413 BAD_REQUEST', async () => {
-    const response = await post(JSON.stringify({ query: 'query { credentials { totalCount } }', variables: { filler: 'x'.repeat(300 * 1024) } }));
+    const response = await post(
+      JSON.stringify({ query: 'query { credentials { totalCount } }', variables: { filler: 'x'.repeat(300 * 1024) } }),
+    );
 
     expect(response.status).toBe(413);
     expect(response.body.errors.map((error) => error.extensions)).toEqual([{ code: 'BAD_REQUEST' }]);
@@ -144,7 +153,9 @@ describe('request log', () => {
       expectError(await vault.graphql('query Refused { credentials { totalCount } }'), { code: 'UNAUTHENTICATED' });
     });
 
-    expect(requestLines(lines).map(({ operationName, outcome, errorCodes, durationMs }) => ({ operationName, outcome, errorCodes, durationMs }))).toEqual([
+    expect(
+      requestLines(lines).map(({ operationName, outcome, errorCodes, durationMs }) => ({ operationName, outcome, errorCodes, durationMs })),
+    ).toEqual([
       { operationName: 'FirstLook', outcome: 'ok', errorCodes: [], durationMs: expect.any(Number) },
       { operationName: 'SecondLook', outcome: 'ok', errorCodes: [], durationMs: expect.any(Number) },
       { operationName: 'Refused', outcome: 'error', errorCodes: ['UNAUTHENTICATED'], durationMs: expect.any(Number) },
@@ -165,7 +176,11 @@ describe('request log', () => {
         ),
       );
       expectError(
-        await vault.graphql(`mutation CreateRefused($input: CreateCredentialInput!) { ${queryMarker}: createCredential(input: $input) { id } }`, { input: { ...aCredentialInput(), settings: variableMarker } }, { token: admin.token }),
+        await vault.graphql(
+          `mutation CreateRefused($input: CreateCredentialInput!) { ${queryMarker}: createCredential(input: $input) { id } }`,
+          { input: { ...aCredentialInput(), settings: variableMarker } },
+          { token: admin.token },
+        ),
         { code: 'BAD_USER_INPUT', field: 'input.settings' },
       );
     });

@@ -52,7 +52,9 @@ async function storedKeyId(id: string): Promise<string | null> {
   return row.secret_key_id;
 }
 
-async function readyz(app: TestApp): Promise<{ status: number; body: { status?: string; failed?: string[]; checks?: Record<string, string> } }> {
+async function readyz(
+  app: TestApp,
+): Promise<{ status: number; body: { status?: string; failed?: string[]; checks?: Record<string, string> } }> {
   const response = await fetch(`${app.baseUrl}/readyz`);
   return { status: response.status, body: (await response.json()) as { status?: string; failed?: string[] } };
 }

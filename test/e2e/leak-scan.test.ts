@@ -19,7 +19,15 @@ import {
 import { aCredentialInput, type CreateCredentialInput, type CredentialAuthInput, type ModelProvider } from '../support/factories';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { CREATE_CREDENTIAL, type CredentialView, dataOf, GET_CREDENTIAL, LIST_CREDENTIALS, openSecret, UPDATE_CREDENTIAL } from '../support/vault-client';
+import {
+  CREATE_CREDENTIAL,
+  type CredentialView,
+  dataOf,
+  GET_CREDENTIAL,
+  LIST_CREDENTIALS,
+  openSecret,
+  UPDATE_CREDENTIAL,
+} from '../support/vault-client';
 
 let database: TestDatabase;
 let vault: TestApp;
@@ -45,7 +53,12 @@ function receivedBy(source: string): Haystack[] {
 }
 
 /** POSTs a GraphQL request, recording what went out and what came back under `source`. */
-async function send(source: string, query: string, variables: Record<string, unknown> | undefined, token: string | undefined): Promise<GraphQLResponse> {
+async function send(
+  source: string,
+  query: string,
+  variables: Record<string, unknown> | undefined,
+  token: string | undefined,
+): Promise<GraphQLResponse> {
   sent.push({ source, text: JSON.stringify({ authorization: token, query, variables }) });
   const response = await vault.graphql(query, variables, token === undefined ? {} : { token });
   received.push({ source, text: response.text });
@@ -53,7 +66,12 @@ async function send(source: string, query: string, variables: Record<string, unk
 }
 
 /** A raw HTTP exchange, recorded with the response headers. */
-async function sendRaw(source: string, url: string, init: RequestInit, sentText: string): Promise<{ status: number; body: { errors?: { extensions?: Record<string, unknown> }[] } }> {
+async function sendRaw(
+  source: string,
+  url: string,
+  init: RequestInit,
+  sentText: string,
+): Promise<{ status: number; body: { errors?: { extensions?: Record<string, unknown> }[] } }> {
   sent.push({ source, text: sentText });
   const response = await fetch(url, init);
   const text = await response.text();
@@ -84,7 +102,12 @@ type SecretSet = ReturnType<typeof secretSet>;
 function authCases(set: SecretSet): { authType: string; modelProvider: ModelProvider; auth: CredentialAuthInput; sealed: Canary[] }[] {
   return [
     { authType: 'API_KEY', modelProvider: 'OPENAI', auth: { apiKey: { apiKey: set.apiKey.value } }, sealed: [set.apiKey] },
-    { authType: 'BEDROCK_API_KEY', modelProvider: 'BEDROCK', auth: { bedrockApiKey: { apiKey: set.bedrockApiKey.value } }, sealed: [set.bedrockApiKey] },
+    {
+      authType: 'BEDROCK_API_KEY',
+      modelProvider: 'BEDROCK',
+      auth: { bedrockApiKey: { apiKey: set.bedrockApiKey.value } },
+      sealed: [set.bedrockApiKey],
+    },
     {
       authType: 'AWS_ROLE',
       modelProvider: 'BEDROCK',
@@ -94,7 +117,9 @@ function authCases(set: SecretSet): { authType: string; modelProvider: ModelProv
     {
       authType: 'AWS_KEYS',
       modelProvider: 'BEDROCK',
-      auth: { awsKeys: { accessKeyId: set.accessKeyId.value, secretAccessKey: set.secretAccessKey.value, sessionToken: set.sessionToken.value } },
+      auth: {
+        awsKeys: { accessKeyId: set.accessKeyId.value, secretAccessKey: set.secretAccessKey.value, sessionToken: set.sessionToken.value },
+      },
       sealed: [set.accessKeyId, set.secretAccessKey, set.sessionToken],
     },
     {
@@ -186,8 +211,10 @@ interface Refusal {
   run(source: string): Promise<{ status: number; body: { errors?: { extensions?: Record<string, unknown> }[] } }>;
 }
 
-const createWith = (source: string, input: CreateCredentialInput | Record<string, unknown>, token: string = adminToken) => send(source, CREATE_CREDENTIAL, { input }, token);
-const anonymousCreate = (source: string, input: CreateCredentialInput | Record<string, unknown>) => send(source, CREATE_CREDENTIAL, { input }, undefined);
+const createWith = (source: string, input: CreateCredentialInput | Record<string, unknown>, token: string = adminToken) =>
+  send(source, CREATE_CREDENTIAL, { input }, token);
+const anonymousCreate = (source: string, input: CreateCredentialInput | Record<string, unknown>) =>
+  send(source, CREATE_CREDENTIAL, { input }, undefined);
 const literalCreate = (source: string, inputLiteral: string) =>
   send(source, `mutation CreateLiteral { createCredential(input: ${inputLiteral}) { id } }`, undefined, adminToken);
 const q = (value: string) => JSON.stringify(value);
@@ -197,13 +224,15 @@ const refusals: Refusal[] = [
     name: 'awsKeys given as a string (variables)',
     code: 'BAD_USER_INPUT',
     field: 'input.auth.awsKeys',
-    run: (source) => createWith(source, { ...aCredentialInput({ modelProvider: 'BEDROCK' }), auth: { awsKeys: plant(canary('awsKeysString')).value } }),
+    run: (source) =>
+      createWith(source, { ...aCredentialInput({ modelProvider: 'BEDROCK' }), auth: { awsKeys: plant(canary('awsKeysString')).value } }),
   },
   {
     name: 'awsKeys given as a string (literal)',
     code: 'BAD_USER_INPUT',
     field: 'input.auth.awsKeys',
-    run: (source) => literalCreate(source, `{ name: "x", modelProvider: BEDROCK, auth: { awsKeys: ${q(plant(canary('awsKeysLiteral')).value)} } }`),
+    run: (source) =>
+      literalCreate(source, `{ name: "x", modelProvider: BEDROCK, auth: { awsKeys: ${q(plant(canary('awsKeysLiteral')).value)} } }`),
   },
   {
     name: 'an apiKey given as a list (variables)',
@@ -215,7 +244,11 @@ const refusals: Refusal[] = [
     name: 'an apiKey given as an object (literal)',
     code: 'BAD_USER_INPUT',
     field: 'input.auth.apiKey.apiKey',
-    run: (source) => literalCreate(source, `{ name: "x", modelProvider: OPENAI, auth: { apiKey: { apiKey: { value: ${q(plant(canary('apiKeyObject')).value)} } } } }`),
+    run: (source) =>
+      literalCreate(
+        source,
+        `{ name: "x", modelProvider: OPENAI, auth: { apiKey: { apiKey: { value: ${q(plant(canary('apiKeyObject')).value)} } } } }`,
+      ),
   },
   {
     name: 'settings given as a string (variables)',
@@ -228,7 +261,10 @@ const refusals: Refusal[] = [
     code: 'BAD_USER_INPUT',
     field: 'input.settings',
     run: (source) =>
-      literalCreate(source, `{ name: "x", modelProvider: OPENAI, auth: { apiKey: { apiKey: "sk-0123456789" } }, settings: ${q(plant(canary('settingsLiteral')).value)} }`),
+      literalCreate(
+        source,
+        `{ name: "x", modelProvider: OPENAI, auth: { apiKey: { apiKey: "sk-0123456789" } }, settings: ${q(plant(canary('settingsLiteral')).value)} }`,
+      ),
   },
   {
     name: 'a secret-like key in settings',
@@ -245,7 +281,10 @@ const refusals: Refusal[] = [
         ...aCredentialInput({ modelProvider: 'BEDROCK' }),
         auth: {
           bedrockApiKey: { apiKey: plant(apiKeyCanary('oneOfApiKey')).value },
-          awsKeys: { accessKeyId: plant(accessKeyIdCanary('oneOfAccessKeyId')).value, secretAccessKey: plant(canary('oneOfSecretAccessKey')).value },
+          awsKeys: {
+            accessKeyId: plant(accessKeyIdCanary('oneOfAccessKeyId')).value,
+            secretAccessKey: plant(canary('oneOfSecretAccessKey')).value,
+          },
         },
       }),
   },
@@ -269,7 +308,11 @@ const refusals: Refusal[] = [
     name: 'an unknown modelProvider (literal)',
     code: 'BAD_USER_INPUT',
     field: 'input.modelProvider',
-    run: (source) => literalCreate(source, `{ name: "x", modelProvider: ${plant(nameCanary('enumLiteral')).value}, auth: { apiKey: { apiKey: "sk-0123456789" } } }`),
+    run: (source) =>
+      literalCreate(
+        source,
+        `{ name: "x", modelProvider: ${plant(nameCanary('enumLiteral')).value}, auth: { apiKey: { apiKey: "sk-0123456789" } } }`,
+      ),
   },
   {
     name: 'an apiKey over 4 KiB',
@@ -288,21 +331,41 @@ const refusals: Refusal[] = [
     code: 'BAD_USER_INPUT',
     field: 'input.auth.awsKeys.secretAccessKey',
     run: (source) =>
-      createWith(source, aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsKeys: { accessKeyId: 'AKIAEXAMPLEEXAMPLE', secretAccessKey: `${plant(canary('secretAccessKeyBreak')).value}\n` } } })),
+      createWith(
+        source,
+        aCredentialInput({
+          modelProvider: 'BEDROCK',
+          auth: { awsKeys: { accessKeyId: 'AKIAEXAMPLEEXAMPLE', secretAccessKey: `${plant(canary('secretAccessKeyBreak')).value}\n` } },
+        }),
+      ),
   },
   {
     name: 'an externalId over 1224 characters',
     code: 'BAD_USER_INPUT',
     field: 'input.auth.awsRole.externalId',
     run: (source) =>
-      createWith(source, aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: 'arn:aws:iam::123456789012:role/x', externalId: plant(canary('externalIdLong')).value.repeat(40) } } })),
+      createWith(
+        source,
+        aCredentialInput({
+          modelProvider: 'BEDROCK',
+          auth: {
+            awsRole: { iamRoleArn: 'arn:aws:iam::123456789012:role/x', externalId: plant(canary('externalIdLong')).value.repeat(40) },
+          },
+        }),
+      ),
   },
   {
     name: 'a malformed role ARN',
     code: 'BAD_USER_INPUT',
     field: 'input.auth.awsRole.iamRoleArn',
     run: (source) =>
-      createWith(source, aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: `arn:aws:iam::123:user/${plant(canary('roleArnBad')).value}`, externalId: 'ext-1234' } } })),
+      createWith(
+        source,
+        aCredentialInput({
+          modelProvider: 'BEDROCK',
+          auth: { awsRole: { iamRoleArn: `arn:aws:iam::123:user/${plant(canary('roleArnBad')).value}`, externalId: 'ext-1234' } },
+        }),
+      ),
   },
   {
     name: 'a privateKey in PEM armour that does not parse',
@@ -349,14 +412,28 @@ const refusals: Refusal[] = [
     code: 'BAD_USER_INPUT',
     field: 'input.auth.awsKeys',
     run: (source) =>
-      createWith(source, aCredentialInput({ modelProvider: 'OPENAI', auth: { awsKeys: { accessKeyId: 'AKIAEXAMPLEEXAMPLE', secretAccessKey: plant(canary('wrongMember')).value } } })),
+      createWith(
+        source,
+        aCredentialInput({
+          modelProvider: 'OPENAI',
+          auth: { awsKeys: { accessKeyId: 'AKIAEXAMPLEEXAMPLE', secretAccessKey: plant(canary('wrongMember')).value } },
+        }),
+      ),
   },
   {
     name: 'a rotation expecting a stale version',
     code: 'CONFLICT',
     field: 'input.expectedSecretVersion',
     run: (source) =>
-      send(source, UPDATE_CREDENTIAL, { id: credentials.get('API_KEY')!.credential.id, input: { auth: { apiKey: { apiKey: plant(apiKeyCanary('staleRotation')).value } }, expectedSecretVersion: 1 } }, adminToken),
+      send(
+        source,
+        UPDATE_CREDENTIAL,
+        {
+          id: credentials.get('API_KEY')!.credential.id,
+          input: { auth: { apiKey: { apiKey: plant(apiKeyCanary('staleRotation')).value } }, expectedSecretVersion: 1 },
+        },
+        adminToken,
+      ),
   },
   {
     name: 'a rotation onto a name already taken',
@@ -368,7 +445,10 @@ const refusals: Refusal[] = [
         UPDATE_CREDENTIAL,
         {
           id: credentials.get('API_KEY')!.credential.id,
-          input: { name: credentials.get('AWS_ROLE')!.credential.name, auth: { apiKey: { apiKey: plant(apiKeyCanary('conflictRotation')).value } } },
+          input: {
+            name: credentials.get('AWS_ROLE')!.credential.name,
+            auth: { apiKey: { apiKey: plant(apiKeyCanary('conflictRotation')).value } },
+          },
         },
         adminToken,
       ),
@@ -376,18 +456,36 @@ const refusals: Refusal[] = [
   {
     name: "a viewer's rotation",
     code: 'FORBIDDEN',
-    run: (source) => send(source, UPDATE_CREDENTIAL, { id: credentials.get('API_KEY')!.credential.id, input: { auth: { apiKey: { apiKey: plant(apiKeyCanary('viewerRotation')).value } } } }, viewerToken),
+    run: (source) =>
+      send(
+        source,
+        UPDATE_CREDENTIAL,
+        {
+          id: credentials.get('API_KEY')!.credential.id,
+          input: { auth: { apiKey: { apiKey: plant(apiKeyCanary('viewerRotation')).value } } },
+        },
+        viewerToken,
+      ),
   },
   {
     name: "a rotation of another organization's credential",
     code: 'NOT_FOUND',
     run: (source) =>
-      send(source, UPDATE_CREDENTIAL, { id: credentials.get('AWS_KEYS')!.credential.id, input: { auth: { awsKeys: { accessKeyId: 'AKIAEXAMPLEEXAMPLE', secretAccessKey: plant(canary('foreignRotation')).value } } } }, strangerToken),
+      send(
+        source,
+        UPDATE_CREDENTIAL,
+        {
+          id: credentials.get('AWS_KEYS')!.credential.id,
+          input: { auth: { awsKeys: { accessKeyId: 'AKIAEXAMPLEEXAMPLE', secretAccessKey: plant(canary('foreignRotation')).value } } },
+        },
+        strangerToken,
+      ),
   },
   {
     name: 'a create without a token',
     code: 'UNAUTHENTICATED',
-    run: (source) => anonymousCreate(source, aCredentialInput({ auth: { apiKey: { apiKey: plant(apiKeyCanary('anonymousCreate')).value } } })),
+    run: (source) =>
+      anonymousCreate(source, aCredentialInput({ auth: { apiKey: { apiKey: plant(apiKeyCanary('anonymousCreate')).value } } })),
   },
   {
     name: 'a secret sent as the bearer token',
@@ -399,7 +497,12 @@ const refusals: Refusal[] = [
     code: 'BAD_REQUEST',
     run: (source) => {
       const body = `{"query": ${q(CREATE_CREDENTIAL)}, "variables": {"input": {"name": "x", "modelProvider": "OPENAI", "auth": {"apiKey": {"apiKey": "${plant(canary('malformedJson')).value}"`;
-      return sendRaw(source, vault.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body }, body);
+      return sendRaw(
+        source,
+        vault.url,
+        { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body },
+        body,
+      );
     },
   },
   {
@@ -407,7 +510,12 @@ const refusals: Refusal[] = [
     code: 'BAD_REQUEST',
     run: (source) => {
       const body = q(plant(canary('bareString')).value);
-      return sendRaw(source, vault.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body }, body);
+      return sendRaw(
+        source,
+        vault.url,
+        { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body },
+        body,
+      );
     },
   },
   {
@@ -415,8 +523,16 @@ const refusals: Refusal[] = [
     code: 'BAD_REQUEST',
     run: (source) => {
       const filler = plant(canary('tooLarge'));
-      const body = JSON.stringify({ query: CREATE_CREDENTIAL, variables: { input: { ...aCredentialInput(), settings: { notes: Array(12_000).fill(filler.value) } } } });
-      return sendRaw(source, vault.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body }, body);
+      const body = JSON.stringify({
+        query: CREATE_CREDENTIAL,
+        variables: { input: { ...aCredentialInput(), settings: { notes: Array(12_000).fill(filler.value) } } },
+      });
+      return sendRaw(
+        source,
+        vault.url,
+        { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body },
+        body,
+      );
     },
   },
   {
@@ -427,32 +543,46 @@ const refusals: Refusal[] = [
         query: CREATE_CREDENTIAL,
         variables: JSON.stringify({ input: aCredentialInput({ auth: { apiKey: { apiKey: plant(apiKeyCanary('getMutation')).value } } }) }),
       })}`;
-      return sendRaw(source, url, { headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${adminToken}` } }, decodeURIComponent(url));
+      return sendRaw(
+        source,
+        url,
+        { headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${adminToken}` } },
+        decodeURIComponent(url),
+      );
     },
   },
   {
     name: 'a document with a syntax error next to the secret',
     code: 'GRAPHQL_PARSE_FAILED',
-    run: (source) => literalCreate(source, `{ name: "x", modelProvider: OPENAI, auth: { apiKey: { apiKey ${q(plant(canary('syntaxError')).value)} } } }`),
+    run: (source) =>
+      literalCreate(source, `{ name: "x", modelProvider: OPENAI, auth: { apiKey: { apiKey ${q(plant(canary('syntaxError')).value)} } } }`),
   },
 ];
 
-test.each(refusals.map((refusal) => [refusal.name, refusal] as const))('a refused request with secrets in %s echoes none of them', async (name, refusal) => {
-  const source = `refused: ${name}`;
-  const before = await database.query<{ count: number }>('SELECT count(*)::int AS count FROM credentials');
+test.each(refusals.map((refusal) => [refusal.name, refusal] as const))(
+  'a refused request with secrets in %s echoes none of them',
+  async (name, refusal) => {
+    const source = `refused: ${name}`;
+    const before = await database.query<{ count: number }>('SELECT count(*)::int AS count FROM credentials');
 
-  const response = await refusal.run(source);
+    const response = await refusal.run(source);
 
-  expect(findCanaries(planted, receivedBy(source))).toEqual([]);
-  expect((response.body.errors ?? []).map((error) => ({ code: error.extensions?.code, field: error.extensions?.field }))).toEqual([
-    { code: refusal.code, field: refusal.field },
-  ]);
-  expect(await database.query('SELECT count(*)::int AS count FROM credentials')).toEqual(before);
-});
+    expect(findCanaries(planted, receivedBy(source))).toEqual([]);
+    expect((response.body.errors ?? []).map((error) => ({ code: error.extensions?.code, field: error.extensions?.field }))).toEqual([
+      { code: refusal.code, field: refusal.field },
+    ]);
+    expect(await database.query('SELECT count(*)::int AS count FROM credentials')).toEqual(before);
+  },
+);
 
 test('no log line carries a secret', async () => {
   expect(vault.logLines.length).toBeGreaterThan(refusals.length);
-  expect(findCanaries(planted, vault.logLines.map((line, index) => ({ source: `log line ${index}`, text: line })))).toEqual([]);
+  expect(
+    findCanaries(
+      planted,
+      vault.logLines.map((line, index) => ({ source: `log line ${index}`, text: line })),
+    ),
+  ).toEqual([]);
 });
 
 test('no table of the database carries a secret, as text, hex or base64', async () => {
@@ -460,9 +590,10 @@ test('no table of the database carries a secret, as text, hex or base64', async 
 
   expect(dump.filter((row) => row.source.includes('"credentials"'))).toHaveLength(credentials.size + 1);
   // The dump covers the sealed columns: the ciphertext of the API key is in it, as hex.
-  const [{ ciphertext }] = await database.query<{ ciphertext: string }>("SELECT encode(secret_ciphertext, 'hex') AS ciphertext FROM credentials WHERE id = $1", [
-    credentials.get('API_KEY')!.credential.id,
-  ]);
+  const [{ ciphertext }] = await database.query<{ ciphertext: string }>(
+    "SELECT encode(secret_ciphertext, 'hex') AS ciphertext FROM credentials WHERE id = $1",
+    [credentials.get('API_KEY')!.credential.id],
+  );
   expect(dump.some((row) => row.text.includes(ciphertext))).toBe(true);
   expect(findCanaries(planted, dump)).toEqual([]);
 });

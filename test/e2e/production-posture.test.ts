@@ -112,7 +112,9 @@ describe('in production', () => {
   });
 
   test('__type introspection is refused as well', async () => {
-    const reply = await post(production.server.url, '{ __type(name: "Credential") { fields { name } } }', { authorization: `Bearer ${adminToken()}` });
+    const reply = await post(production.server.url, '{ __type(name: "Credential") { fields { name } } }', {
+      authorization: `Bearer ${adminToken()}`,
+    });
 
     expect(reply.json?.errors?.length).toBeGreaterThan(0);
     expect(reply.text).not.toContain('secretVersion');

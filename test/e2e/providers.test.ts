@@ -93,20 +93,28 @@ describe('createProvider', () => {
     expect(provider).toMatchObject({ name: 'claude-oauth', modelProvider: 'ANTHROPIC', authType: 'OAUTH_PASSTHROUGH', credential: null });
   });
 
-  test.each<ModelProvider>(['OPENAI', 'BEDROCK', 'CUSTOM'])('oauthPassthrough for %s is BAD_USER_INPUT on input.oauthPassthrough and stores nothing', async (modelProvider) => {
-    const org = newOrg();
+  test.each<ModelProvider>(['OPENAI', 'BEDROCK', 'CUSTOM'])(
+    'oauthPassthrough for %s is BAD_USER_INPUT on input.oauthPassthrough and stores nothing',
+    async (modelProvider) => {
+      const org = newOrg();
 
-    const response = await org.providers.create({ name: 'passthrough', modelProvider, oauthPassthrough: true });
+      const response = await org.providers.create({ name: 'passthrough', modelProvider, oauthPassthrough: true });
 
-    expectBadUserInput(response, 'input.oauthPassthrough', 'ANTHROPIC');
-    expect(await countProviders('organization_id = $1', [org.id])).toBe(0);
-  });
+      expectBadUserInput(response, 'input.oauthPassthrough', 'ANTHROPIC');
+      expect(await countProviders('organization_id = $1', [org.id])).toBe(0);
+    },
+  );
 
   test('both credentialId and oauthPassthrough: true is BAD_USER_INPUT and stores nothing', async () => {
     const org = newOrg();
     const credential = await credentialOf(org, 'ANTHROPIC');
 
-    const response = await org.providers.create({ name: 'both', modelProvider: 'ANTHROPIC', credentialId: credential.id, oauthPassthrough: true });
+    const response = await org.providers.create({
+      name: 'both',
+      modelProvider: 'ANTHROPIC',
+      credentialId: credential.id,
+      oauthPassthrough: true,
+    });
 
     const errors = response.body.errors ?? [];
     expect(errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
@@ -128,7 +136,7 @@ describe('createProvider', () => {
     expect(await countProviders('organization_id = $1', [org.id])).toBe(0);
   });
 
-  test("a credential of another organization is NOT_FOUND, exactly like an id that names nothing", async () => {
+  test('a credential of another organization is NOT_FOUND, exactly like an id that names nothing', async () => {
     const owner = newOrg();
     const stranger = newOrg();
     const foreign = await credentialOf(owner);
@@ -143,13 +151,16 @@ describe('createProvider', () => {
     expect(await countProviders('organization_id = $1', [stranger.id])).toBe(0);
   });
 
-  test.each(['not-a-uuid', '1234', `${randomUUID()}x`])('a malformed credentialId (%s) is BAD_USER_INPUT on input.credentialId', async (credentialId) => {
-    const org = newOrg();
+  test.each(['not-a-uuid', '1234', `${randomUUID()}x`])(
+    'a malformed credentialId (%s) is BAD_USER_INPUT on input.credentialId',
+    async (credentialId) => {
+      const org = newOrg();
 
-    const response = await org.providers.create(aProviderInput(credentialId));
+      const response = await org.providers.create(aProviderInput(credentialId));
 
-    expectBadUserInput(response, 'input.credentialId');
-  });
+      expectBadUserInput(response, 'input.credentialId');
+    },
+  );
 
   test('an OPENAI credential for an ANTHROPIC provider is BAD_USER_INPUT on input.credentialId and stores nothing', async () => {
     const org = newOrg();
@@ -161,24 +172,30 @@ describe('createProvider', () => {
     expect(await countProviders('organization_id = $1', [org.id])).toBe(0);
   });
 
-  test.each<ModelProvider>(['GROQ', 'OPENAI', 'MISTRAL', 'OPENROUTER'])('a CUSTOM credential may back an OpenAI-compatible %s provider', async (modelProvider) => {
-    const org = newOrg();
-    const custom = await credentialOf(org, 'CUSTOM');
+  test.each<ModelProvider>(['GROQ', 'OPENAI', 'MISTRAL', 'OPENROUTER'])(
+    'a CUSTOM credential may back an OpenAI-compatible %s provider',
+    async (modelProvider) => {
+      const org = newOrg();
+      const custom = await credentialOf(org, 'CUSTOM');
 
-    const provider = await org.providers.created(aProviderInput(custom.id, { modelProvider }));
+      const provider = await org.providers.created(aProviderInput(custom.id, { modelProvider }));
 
-    expect(provider).toMatchObject({ modelProvider, authType: 'API_KEY', credential: { id: custom.id, modelProvider: 'CUSTOM' } });
-  });
+      expect(provider).toMatchObject({ modelProvider, authType: 'API_KEY', credential: { id: custom.id, modelProvider: 'CUSTOM' } });
+    },
+  );
 
-  test.each<ModelProvider>(['ANTHROPIC', 'BEDROCK', 'VERTEX'])('a CUSTOM credential cannot back a %s provider: BAD_USER_INPUT on input.credentialId', async (modelProvider) => {
-    const org = newOrg();
-    const custom = await credentialOf(org, 'CUSTOM');
+  test.each<ModelProvider>(['ANTHROPIC', 'BEDROCK', 'VERTEX'])(
+    'a CUSTOM credential cannot back a %s provider: BAD_USER_INPUT on input.credentialId',
+    async (modelProvider) => {
+      const org = newOrg();
+      const custom = await credentialOf(org, 'CUSTOM');
 
-    const response = await org.providers.create(aProviderInput(custom.id, { modelProvider }));
+      const response = await org.providers.create(aProviderInput(custom.id, { modelProvider }));
 
-    expectBadUserInput(response, 'input.credentialId');
-    expect(await countProviders('organization_id = $1', [org.id])).toBe(0);
-  });
+      expectBadUserInput(response, 'input.credentialId');
+      expect(await countProviders('organization_id = $1', [org.id])).toBe(0);
+    },
+  );
 
   test('a GROQ credential cannot back an OPENAI provider (only CUSTOM crosses providers)', async () => {
     const org = newOrg();
@@ -221,14 +238,21 @@ describe('createProvider', () => {
     }
     await org.providers.created({ name: 'vertex-other', modelProvider: 'VERTEX', credentialId: other.id });
 
-    const read = dataOf(await vault.graphql<{ credential: { providers: { id: string; name: string; authType: string; credential: { id: string } }[] } }>(
-      CREDENTIAL_PROVIDERS,
-      { id: credential.id },
-      { token: org.credentials.token },
-    ));
+    const read = dataOf(
+      await vault.graphql<{ credential: { providers: { id: string; name: string; authType: string; credential: { id: string } }[] } }>(
+        CREDENTIAL_PROVIDERS,
+        { id: credential.id },
+        { token: org.credentials.token },
+      ),
+    );
 
     expect(read.credential.providers).toEqual(
-      created.map((provider) => ({ id: provider.id, name: provider.name, authType: 'GOOGLE_SERVICE_ACCOUNT', credential: { id: credential.id } })),
+      created.map((provider) => ({
+        id: provider.id,
+        name: provider.name,
+        authType: 'GOOGLE_SERVICE_ACCOUNT',
+        credential: { id: credential.id },
+      })),
     );
   });
 
@@ -236,7 +260,13 @@ describe('createProvider', () => {
     const org = newOrg();
     const credential = await credentialOf(org);
 
-    const read = dataOf(await vault.graphql<{ credential: { providers: unknown[] } }>(CREDENTIAL_PROVIDERS, { id: credential.id }, { token: org.credentials.token }));
+    const read = dataOf(
+      await vault.graphql<{ credential: { providers: unknown[] } }>(
+        CREDENTIAL_PROVIDERS,
+        { id: credential.id },
+        { token: org.credentials.token },
+      ),
+    );
 
     expect(read.credential.providers).toEqual([]);
   });
@@ -336,9 +366,12 @@ describe('reading providers', () => {
       expect(page.totalCount).toBe(5);
     });
 
-    test.each(['garbage', Buffer.from('{"t":"x","i":"y"}').toString('base64url'), ''.padEnd(8, '=')])('a malformed after (%s) is BAD_USER_INPUT on after', async (after) => {
-      expectBadUserInput(await org.providers.list({ after }), 'after');
-    });
+    test.each(['garbage', Buffer.from('{"t":"x","i":"y"}').toString('base64url'), ''.padEnd(8, '=')])(
+      'a malformed after (%s) is BAD_USER_INPUT on after',
+      async (after) => {
+        expectBadUserInput(await org.providers.list({ after }), 'after');
+      },
+    );
 
     test('a negative first is BAD_USER_INPUT on first', async () => {
       expectBadUserInput(await org.providers.list({ first: -1 }), 'first');
@@ -368,7 +401,13 @@ describe('deleteProvider', () => {
 
     dataOf(await org.providers.delete(drop.id));
 
-    const read = dataOf(await vault.graphql<{ credential: { providers: { id: string }[] } }>(CREDENTIAL_PROVIDERS, { id: credential.id }, { token: org.credentials.token }));
+    const read = dataOf(
+      await vault.graphql<{ credential: { providers: { id: string }[] } }>(
+        CREDENTIAL_PROVIDERS,
+        { id: credential.id },
+        { token: org.credentials.token },
+      ),
+    );
     expect(read.credential.providers.map((provider) => provider.id)).toEqual([keep.id]);
   });
 
@@ -456,7 +495,10 @@ describe('deleteCredential while providers use it', () => {
   test('succeeds once its providers are deleted, and the credential is then NOT_FOUND', async () => {
     const org = newOrg();
     const credential = await credentialOf(org);
-    const providers = [await org.providers.created(aProviderInput(credential.id)), await org.providers.created(aProviderInput(credential.id))];
+    const providers = [
+      await org.providers.created(aProviderInput(credential.id)),
+      await org.providers.created(aProviderInput(credential.id)),
+    ];
     expectError(await org.credentials.delete(credential.id), { code: 'CONFLICT' });
 
     for (const provider of providers) dataOf(await org.providers.delete(provider.id));
@@ -494,8 +536,14 @@ describe('createProvider racing deleteCredential', () => {
 
       const codeOf = (response: typeof created | typeof deleted) =>
         response.body.errors ? response.body.errors.map((error) => error.extensions?.code).join(',') : 'ok';
-      const [{ count: credentialRows }] = await database.query<{ count: number }>('SELECT count(*)::int AS count FROM credentials WHERE id = $1', [credential.id]);
-      const pointing = await database.query<{ credential_id: string }>('SELECT credential_id FROM providers WHERE organization_id = $1 AND name = $2', [org.id, name]);
+      const [{ count: credentialRows }] = await database.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM credentials WHERE id = $1',
+        [credential.id],
+      );
+      const pointing = await database.query<{ credential_id: string }>(
+        'SELECT credential_id FROM providers WHERE organization_id = $1 AND name = $2',
+        [org.id, name],
+      );
       const outcome = {
         round,
         create: codeOf(created),
@@ -504,8 +552,22 @@ describe('createProvider racing deleteCredential', () => {
         providerCredentialIds: pointing.map((row) => row.credential_id),
         createdPointsAtCredential: created.body.data?.createProvider?.credential?.id === credential.id,
       };
-      const providerWon = { round, create: 'ok', delete: 'CONFLICT', credentialExists: true, providerCredentialIds: [credential.id], createdPointsAtCredential: true };
-      const deleteWon = { round, create: 'NOT_FOUND', delete: 'ok', credentialExists: false, providerCredentialIds: [], createdPointsAtCredential: false };
+      const providerWon = {
+        round,
+        create: 'ok',
+        delete: 'CONFLICT',
+        credentialExists: true,
+        providerCredentialIds: [credential.id],
+        createdPointsAtCredential: true,
+      };
+      const deleteWon = {
+        round,
+        create: 'NOT_FOUND',
+        delete: 'ok',
+        credentialExists: false,
+        providerCredentialIds: [],
+        createdPointsAtCredential: false,
+      };
       // Which side wins is up to the scheduler; one of these two is all that may ever happen.
       expect([providerWon, deleteWon]).toContainEqual(outcome);
       expect(await countOrphanProviders(database)).toBe(0);
@@ -536,7 +598,7 @@ describe('the database enforces the provider rules itself', () => {
     await expect(insertProvider(orgA, credentialOfA, false)).resolves.toEqual([]);
   });
 
-  test("a row with a credential of another organization fails the composite foreign key", async () => {
+  test('a row with a credential of another organization fails the composite foreign key', async () => {
     await expect(insertProvider(orgB, credentialOfA, false)).rejects.toMatchObject({ code: '23503' });
   });
 

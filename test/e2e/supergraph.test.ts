@@ -47,7 +47,8 @@ const CREATE_CREDENTIAL = `mutation Create($input: CreateCredentialInput!) {
 }`;
 
 function throughGateway(): RunningGateway {
-  if (!gateway) throw new Error(`no gateway: composition failed with ${JSON.stringify(composition?.errors?.map((error) => error.message))}`);
+  if (!gateway)
+    throw new Error(`no gateway: composition failed with ${JSON.stringify(composition?.errors?.map((error) => error.message))}`);
   return gateway;
 }
 
@@ -88,7 +89,9 @@ describe('composition', () => {
 
   test('the supergraph knows Credential as an entity of both subgraphs, resolvable only in the vault', () => {
     const sdl = composition.supergraphSdl ?? '';
-    expect(sdl).toMatch(/type Credential\s+@join__type\(graph: ORGANIZATIONS, key: "id", resolvable: false\)\s+@join__type\(graph: VAULT, key: "id"\)/);
+    expect(sdl).toMatch(
+      /type Credential\s+@join__type\(graph: ORGANIZATIONS, key: "id", resolvable: false\)\s+@join__type\(graph: VAULT, key: "id"\)/,
+    );
   });
 });
 
@@ -101,7 +104,12 @@ describe('queries through the gateway', () => {
         organization: {
           id: 'acme',
           name: 'Acme',
-          primaryCredential: { id: credentialA.id, name: 'bedrock-prod', authType: 'AWS_ROLE', providers: [{ name: 'bedrock-us' }, { name: 'bedrock-eu' }] },
+          primaryCredential: {
+            id: credentialA.id,
+            name: 'bedrock-prod',
+            authType: 'AWS_ROLE',
+            providers: [{ name: 'bedrock-us' }, { name: 'bedrock-eu' }],
+          },
         },
       },
     });
@@ -121,7 +129,12 @@ describe('queries through the gateway', () => {
   test("the vault's own _entities answers null, without an error, for another organization's credential", async () => {
     const response = await vault.graphql(
       'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Credential { id name } } }',
-      { representations: [{ __typename: 'Credential', id: credentialB.id }, { __typename: 'Credential', id: credentialA.id }] },
+      {
+        representations: [
+          { __typename: 'Credential', id: credentialB.id },
+          { __typename: 'Credential', id: credentialA.id },
+        ],
+      },
       { token: tokenA },
     );
 
@@ -167,7 +180,9 @@ describe('mutations through the gateway', () => {
     const response = await throughGateway().graphql(CREATE_CREDENTIAL, { input: aCredentialInput({ name: '   ' }) }, { token: tokenA });
 
     const errors = response.body.errors ?? [];
-    expect(errors.map((error) => ({ code: error.extensions?.code, field: error.extensions?.field }))).toEqual([{ code: 'BAD_USER_INPUT', field: 'input.name' }]);
+    expect(errors.map((error) => ({ code: error.extensions?.code, field: error.extensions?.field }))).toEqual([
+      { code: 'BAD_USER_INPUT', field: 'input.name' },
+    ]);
   });
 
   // The supergraph does not carry @oneOf (composition drops the directive), so the gateway

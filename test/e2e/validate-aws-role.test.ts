@@ -45,7 +45,10 @@ beforeAll(async () => {
   database = await createTestDatabase('validate_aws_e2e');
   sts = await startFakeSts();
   restoreAwsEnv = useAwsIdentity(sts.caller);
-  vault = await startTestApp({ databaseUrl: database.url, env: { AWS_STS_ENDPOINT: sts.endpoint, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' } });
+  vault = await startTestApp({
+    databaseUrl: database.url,
+    env: { AWS_STS_ENDPOINT: sts.endpoint, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
+  });
   apps.push(vault);
   stsPeers.push(sts);
 });
@@ -153,7 +156,12 @@ describe('validateAwsRole with an inline role', () => {
     const { requests } = await stsRequestsDuring(() => validated(anAdmin(), { input: { role } }));
 
     expect(requests.length).toBeGreaterThanOrEqual(1);
-    expect(requests[0]).toMatchObject({ Action: 'AssumeRole', RoleArn: role.iamRoleArn, ExternalId: role.externalId, DurationSeconds: '900' });
+    expect(requests[0]).toMatchObject({
+      Action: 'AssumeRole',
+      RoleArn: role.iamRoleArn,
+      ExternalId: role.externalId,
+      DurationSeconds: '900',
+    });
   });
 
   it('probes with a second AssumeRole for the same role without an ExternalId', async () => {
@@ -196,7 +204,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(requests).toHaveLength(1);
   });
 
-  it('does not pass on STS\'s own AccessDenied text (it names this service\'s IAM user)', async () => {
+  it("does not pass on STS's own AccessDenied text (it names this service's IAM user)", async () => {
     const role = aRole();
     const response = await validate(anAdmin(), { input: { role: { iamRoleArn: role.iamRoleArn, externalId: anExternalId() } } });
 
@@ -230,7 +238,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(requests[1]).not.toHaveProperty('ExternalId');
   });
 
-  it('is not ok when STS does not know this service\'s own AWS identity (read from the default chain at call time)', async () => {
+  it("is not ok when STS does not know this service's own AWS identity (read from the default chain at call time)", async () => {
     const role = aRole();
     const saved = process.env.AWS_ACCESS_KEY_ID;
     process.env.AWS_ACCESS_KEY_ID = `AKIA${hex(8).toUpperCase()}`;
@@ -379,7 +387,10 @@ describe('validateAwsRole signing region', () => {
     // A second STS that only accepts requests signed for eu-west-1, behind an app whose AWS_REGION is us-east-1.
     regionalSts = await startFakeSts({ region: 'eu-west-1' });
     restoreRegionalEnv = useAwsIdentity(regionalSts.caller);
-    regionalVault = await startTestApp({ databaseUrl: database.url, env: { AWS_STS_ENDPOINT: regionalSts.endpoint, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' } });
+    regionalVault = await startTestApp({
+      databaseUrl: database.url,
+      env: { AWS_STS_ENDPOINT: regionalSts.endpoint, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
+    });
     apps.push(regionalVault);
     stsPeers.push(regionalSts);
   });
@@ -440,7 +451,10 @@ describe('validateAwsRole when STS cannot be reached', () => {
       databaseUrl: database.url,
       env: { AWS_STS_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
     });
-    hangingVault = await startTestApp({ databaseUrl: database.url, env: { AWS_STS_ENDPOINT: silent.base, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' } });
+    hangingVault = await startTestApp({
+      databaseUrl: database.url,
+      env: { AWS_STS_ENDPOINT: silent.base, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
+    });
     apps.push(downVault, hangingVault);
   });
 
@@ -468,7 +482,11 @@ describe('validateAwsRole when STS cannot be reached', () => {
 
   it('is not ok within the request timeout when STS accepts the connection but never answers, and /healthz answers meanwhile', async () => {
     const orgId = randomUUID();
-    const { value: outcome, elapsedMs, health } = await whileHealthChecked(hangingVault, () =>
+    const {
+      value: outcome,
+      elapsedMs,
+      health,
+    } = await whileHealthChecked(hangingVault, () =>
       // The validator asks for a 10 s request timeout with a single attempt; 15 s is ample.
       withinDeadline(validated({ orgId, token: hangingVault.token({ orgId }) }, { input: { role: aRole() } }, hangingVault), 15_000),
     );
@@ -511,11 +529,13 @@ describe('validateAwsRole keeps secrets out of responses and logs', () => {
 
   it('never shows a temporary credential STS issued in a response or a log line', () => {
     expect(sts.issued.length).toBeGreaterThan(5);
-    const issued = stsPeers.flatMap((peer) => peer.issued).flatMap((credentials, index) => [
-      secretNeedle(`issued[${index}].accessKeyId`, credentials.accessKeyId),
-      secretNeedle(`issued[${index}].secretAccessKey`, credentials.secretAccessKey),
-      secretNeedle(`issued[${index}].sessionToken`, credentials.sessionToken),
-    ]);
+    const issued = stsPeers
+      .flatMap((peer) => peer.issued)
+      .flatMap((credentials, index) => [
+        secretNeedle(`issued[${index}].accessKeyId`, credentials.accessKeyId),
+        secretNeedle(`issued[${index}].secretAccessKey`, credentials.secretAccessKey),
+        secretNeedle(`issued[${index}].sessionToken`, credentials.sessionToken),
+      ]);
     expect(findCanaries(issued, haystacks())).toEqual([]);
   });
 

@@ -114,7 +114,13 @@ function anAdmin(app: TestApp = vault): Caller {
 }
 
 function validate(caller: { token?: string }, variables: Record<string, unknown>, app: TestApp = vault) {
-  return transcript.send<{ validateGoogleVertex: ValidationResultView }>(app, VALIDATE_GOOGLE_VERTEX, variables, caller.token, 'validateGoogleVertex');
+  return transcript.send<{ validateGoogleVertex: ValidationResultView }>(
+    app,
+    VALIDATE_GOOGLE_VERTEX,
+    variables,
+    caller.token,
+    'validateGoogleVertex',
+  );
 }
 
 async function validated(caller: Caller, variables: Record<string, unknown>, app: TestApp = vault): Promise<ValidationResultView> {
@@ -149,7 +155,10 @@ const OK_CHECKS = [
 
 describe('validateGoogleVertex with an inline service account', () => {
   it('is ok for a key the token endpoint accepts and an account with Vertex access: token ok, vertex ok', async () => {
-    const result = await validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT });
+    const result = await validated(anAdmin(), {
+      input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
+      projectId: PROJECT,
+    });
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_SERVICE_ACCOUNT', message: null });
     expect(outcomes(result)).toEqual(OK_CHECKS);
@@ -159,7 +168,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     }
   });
 
-  it("gets the token with a JWT-bearer grant and calls countTokens with it as the bearer", async () => {
+  it('gets the token with a JWT-bearer grant and calls countTokens with it as the bearer', async () => {
     const account = aServiceAccount({ vertex: true });
     const { requests } = await googleRequestsDuring(() =>
       validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account) }, projectId: PROJECT }),
@@ -167,7 +176,11 @@ describe('validateGoogleVertex with an inline service account', () => {
 
     expect(requests.map(({ service, method, path }) => ({ service, method, path }))).toEqual([
       { service: 'oauth2', method: 'POST', path: '/token' },
-      { service: 'vertex', method: 'POST', path: `/v1/projects/${PROJECT}/locations/us-central1/publishers/google/models/${DEFAULT_MODEL}:countTokens` },
+      {
+        service: 'vertex',
+        method: 'POST',
+        path: `/v1/projects/${PROJECT}/locations/us-central1/publishers/google/models/${DEFAULT_MODEL}:countTokens`,
+      },
     ]);
     expect(vertexCaller(requests)).toBe(account.clientEmail);
   });
@@ -188,7 +201,10 @@ describe('validateGoogleVertex with an inline service account', () => {
   });
 
   it('is not ok when Vertex refuses the identity (403): token ok, vertex fails naming the missing access', async () => {
-    const result = await validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) }, projectId: PROJECT });
+    const result = await validated(anAdmin(), {
+      input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) },
+      projectId: PROJECT,
+    });
 
     expect(result.ok).toBe(false);
     expect(outcomes(result)).toEqual([
@@ -285,7 +301,9 @@ describe('validateGoogleVertex with an inline service account', () => {
 describe('validateGoogleVertex with GOOGLE_ADC', () => {
   it("is ok with this service's own key file (GOOGLE_APPLICATION_CREDENTIALS): Vertex sees the runtime identity", async () => {
     google.grantVertex(runtime.clientEmail, PROJECT);
-    const { value: result, requests } = await googleRequestsDuring(() => validated(anAdmin(), { input: { googleAdc: {} }, projectId: PROJECT }));
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(anAdmin(), { input: { googleAdc: {} }, projectId: PROJECT }),
+    );
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_ADC', message: null });
     expect(outcomes(result)).toEqual(OK_CHECKS);
@@ -294,7 +312,10 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
   });
 
   it('is not ok for a project where the runtime identity has no Vertex access: vertex fails with 403', async () => {
-    const result = await validated(anAdmin(), { input: { googleAdc: { quotaProjectId: 'vault-quota-project' } }, projectId: 'vault-unrelated-project' });
+    const result = await validated(anAdmin(), {
+      input: { googleAdc: { quotaProjectId: 'vault-quota-project' } },
+      projectId: 'vault-unrelated-project',
+    });
 
     expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_ADC' });
     expect(outcomes(result)).toEqual([
@@ -317,7 +338,10 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
 describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
   it('is ok when the runtime identity may impersonate a target with Vertex access: token ok, vertex ok', async () => {
     const target = aTarget({ tokenCreator: true, vertex: true });
-    const result = await validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT });
+    const result = await validated(anAdmin(), {
+      input: { googleImpersonation: { targetPrincipal: target.clientEmail } },
+      projectId: PROJECT,
+    });
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_IMPERSONATION', message: null });
     expect(outcomes(result)).toEqual(OK_CHECKS);
@@ -357,7 +381,10 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     const target = aServiceAccount({ vertex: true });
     google.grantTokenCreator(delegate.clientEmail, target.clientEmail);
     const { value: result, requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } }, projectId: PROJECT }),
+      validated(anAdmin(), {
+        input: { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } },
+        projectId: PROJECT,
+      }),
     );
 
     expect(outcomes(result)).toEqual(OK_CHECKS);
@@ -392,7 +419,9 @@ describe('validateGoogleVertex by credentialId', () => {
     const caller = anAdmin();
     const account = aServiceAccount({ vertex: true });
     const id = await storedVertexCredential(caller, { googleServiceAccount: serviceAccountInput(account) });
-    const { value: result, requests } = await googleRequestsDuring(() => validated(caller, { input: { credentialId: id }, projectId: PROJECT }));
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(caller, { input: { credentialId: id }, projectId: PROJECT }),
+    );
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_SERVICE_ACCOUNT' });
     expect(outcomes(result)).toEqual(OK_CHECKS);
@@ -403,7 +432,9 @@ describe('validateGoogleVertex by credentialId', () => {
     const caller = anAdmin();
     google.grantVertex(runtime.clientEmail, PROJECT);
     const id = await storedVertexCredential(caller, { googleAdc: { quotaProjectId: PROJECT } });
-    const { value: result, requests } = await googleRequestsDuring(() => validated(caller, { input: { credentialId: id }, projectId: PROJECT }));
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(caller, { input: { credentialId: id }, projectId: PROJECT }),
+    );
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_ADC' });
     expect(outcomes(result)).toEqual(OK_CHECKS);
@@ -415,8 +446,12 @@ describe('validateGoogleVertex by credentialId', () => {
     const delegate = aTarget({ tokenCreator: true });
     const target = aServiceAccount({ vertex: true });
     google.grantTokenCreator(delegate.clientEmail, target.clientEmail);
-    const id = await storedVertexCredential(caller, { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } });
-    const { value: result, requests } = await googleRequestsDuring(() => validated(caller, { input: { credentialId: id }, projectId: PROJECT }));
+    const id = await storedVertexCredential(caller, {
+      googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] },
+    });
+    const { value: result, requests } = await googleRequestsDuring(() =>
+      validated(caller, { input: { credentialId: id }, projectId: PROJECT }),
+    );
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_IMPERSONATION' });
     expect(outcomes(result)).toEqual(OK_CHECKS);
@@ -434,7 +469,9 @@ describe('validateGoogleVertex by credentialId', () => {
 
   it("is NOT_FOUND for another organization's credential, before any request", async () => {
     const id = await storedVertexCredential(anAdmin(), { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
-    const { value: response, requests } = await googleRequestsDuring(() => validate(anAdmin(), { input: { credentialId: id }, projectId: PROJECT }));
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate(anAdmin(), { input: { credentialId: id }, projectId: PROJECT }),
+    );
 
     expectError(response, { code: 'NOT_FOUND' });
     expect(response.body.data).toBeNull();
@@ -444,7 +481,9 @@ describe('validateGoogleVertex by credentialId', () => {
   it('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_ROLE credential', async () => {
     const caller = anAdmin();
     const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth() }));
-    const { value: response, requests } = await googleRequestsDuring(() => validate(caller, { input: { credentialId: created.id }, projectId: PROJECT }));
+    const { value: response, requests } = await googleRequestsDuring(() =>
+      validate(caller, { input: { credentialId: created.id }, projectId: PROJECT }),
+    );
 
     expectBadUserInput(response, 'input.credentialId');
     expect(requests).toEqual([]);
@@ -536,7 +575,11 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
 
   it('is not ok, quickly, when nothing listens at the token endpoint, and /healthz stays 200', async () => {
     const started = Date.now();
-    const result = await validated(anAdmin(downVault), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }, downVault);
+    const result = await validated(
+      anAdmin(downVault),
+      { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT },
+      downVault,
+    );
 
     expect(Date.now() - started).toBeLessThan(5000);
     expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_SERVICE_ACCOUNT' });
@@ -556,9 +599,17 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
 
   it('is not ok within the timeout when the token endpoint never answers, and /healthz answers meanwhile', async () => {
     const before = silent.connections;
-    const { value: outcome, elapsedMs, health } = await whileHealthChecked(silentTokenVault, () =>
+    const {
+      value: outcome,
+      elapsedMs,
+      health,
+    } = await whileHealthChecked(silentTokenVault, () =>
       withinDeadline(
-        validated(anAdmin(silentTokenVault), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }, silentTokenVault),
+        validated(
+          anAdmin(silentTokenVault),
+          { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT },
+          silentTokenVault,
+        ),
         20_000,
       ),
     );
@@ -577,7 +628,11 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
   it('is not ok within the timeout when Vertex never answers: token ok, vertex fails', async () => {
     const { value: outcome, elapsedMs } = await whileHealthChecked(silentApisVault, () =>
       withinDeadline(
-        validated(anAdmin(silentApisVault), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }, silentApisVault),
+        validated(
+          anAdmin(silentApisVault),
+          { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT },
+          silentApisVault,
+        ),
         20_000,
       ),
     );
@@ -596,7 +651,11 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
     const target = aTarget({ tokenCreator: true, vertex: true });
     const { value: outcome, elapsedMs } = await whileHealthChecked(silentApisVault, () =>
       withinDeadline(
-        validated(anAdmin(silentApisVault), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }, silentApisVault),
+        validated(
+          anAdmin(silentApisVault),
+          { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT },
+          silentApisVault,
+        ),
         20_000,
       ),
     );

@@ -83,8 +83,7 @@ class HttpError extends Error {
 }
 
 /** OAuth 2.0 token endpoint error: `{ error, error_description }`. */
-const oauthError = (status: number, error: string, description: string) =>
-  new HttpError(status, { error, error_description: description });
+const oauthError = (status: number, error: string, description: string) => new HttpError(status, { error, error_description: description });
 
 /** Google API (google.rpc.Status) error: `{ error: { code, message, status } }`. */
 const apiError = (code: number, status: string, message: string) => new HttpError(code, { error: { code, message, status } });
@@ -105,7 +104,9 @@ function insufficientScopes(): HttpError {
       code: 403,
       message: 'Request had insufficient authentication scopes.',
       status: 'PERMISSION_DENIED',
-      details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', domain: 'googleapis.com' }],
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', domain: 'googleapis.com' },
+      ],
     },
   });
 }
@@ -320,7 +321,12 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     let lifetime = MAX_TOKEN_LIFETIME_SECONDS;
     if (request.lifetime !== undefined) {
       const lm = typeof request.lifetime === 'string' ? /^(\d+)(?:\.\d{1,9})?s$/.exec(request.lifetime) : null;
-      if (!lm) throw apiError(400, 'INVALID_ARGUMENT', `Invalid value at 'lifetime' (type.googleapis.com/google.protobuf.Duration), ${JSON.stringify(request.lifetime)}`);
+      if (!lm)
+        throw apiError(
+          400,
+          'INVALID_ARGUMENT',
+          `Invalid value at 'lifetime' (type.googleapis.com/google.protobuf.Duration), ${JSON.stringify(request.lifetime)}`,
+        );
       lifetime = Number(lm[1]);
       if (lifetime < 1 || lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
         throw apiError(400, 'INVALID_ARGUMENT', `The lifetime must be between 1s and ${MAX_TOKEN_LIFETIME_SECONDS}s.`);
@@ -331,7 +337,11 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     for (let i = 1; i < chain.length; i += 1) {
       const hop = chain[i] as string;
       if (!principals.has(hop) || !tokenCreators.get(hop)?.has(chain[i - 1] as string)) {
-        throw apiError(403, 'PERMISSION_DENIED', "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).");
+        throw apiError(
+          403,
+          'PERMISSION_DENIED',
+          "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+        );
       }
     }
     const { token, expiresAt } = issue(target, scopes, lifetime);
@@ -349,13 +359,21 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     if (!caller.scopes.includes(CLOUD_PLATFORM_SCOPE)) throw insufficientScopes();
     const resource = `projects/${project}/locations/${location}/publishers/google/models/${model}`;
     if (!vertexGrants.get(project)?.has(caller.principal)) {
-      throw apiError(403, 'PERMISSION_DENIED', `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`);
+      throw apiError(
+        403,
+        'PERMISSION_DENIED',
+        `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}' (or it may not exist).`,
+      );
     }
     if (!knownModels.has(model)) throw apiError(404, 'NOT_FOUND', `Publisher Model \`${resource}\` not found.`);
     const request = parseJsonBody(body) as { contents?: Array<{ parts?: Array<{ text?: unknown }> }> } | null;
     const first = request?.contents?.[0]?.parts?.[0]?.text;
     if (typeof first !== 'string') {
-      throw apiError(400, 'INVALID_ARGUMENT', 'Unable to submit request because it has an empty contents field. Add content and try again.');
+      throw apiError(
+        400,
+        'INVALID_ARGUMENT',
+        'Unable to submit request because it has an empty contents field. Add content and try again.',
+      );
     }
     const texts = (request?.contents ?? []).flatMap((c) => (c.parts ?? []).map((p) => (typeof p.text === 'string' ? p.text : '')));
     const words = texts.join(' ').split(/\s+/).filter(Boolean).length;

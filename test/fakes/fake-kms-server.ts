@@ -30,10 +30,7 @@ const DEFAULT_KEY_NAME = 'projects/test/locations/global/keyRings/vault/cryptoKe
 
 export type FakeKmsMethod = 'encrypt' | 'decrypt';
 export type CorruptibleField =
-  | 'ciphertextCrc32c'
-  | 'plaintextCrc32c'
-  | 'verifiedPlaintextCrc32c'
-  | 'verifiedAdditionalAuthenticatedDataCrc32c';
+  'ciphertextCrc32c' | 'plaintextCrc32c' | 'verifiedPlaintextCrc32c' | 'verifiedAdditionalAuthenticatedDataCrc32c';
 
 export interface FailNextOptions {
   /** How many calls fail (default 1). */
@@ -215,8 +212,7 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
     return /^[1-9][0-9]*$/.test(rest) ? Number(rest) : undefined;
   };
 
-  const notFound = (name: string): KmsError =>
-    new KmsError(grpc.status.NOT_FOUND, `Resource '${name}' was not found.`);
+  const notFound = (name: string): KmsError => new KmsError(grpc.status.NOT_FOUND, `Resource '${name}' was not found.`);
 
   const requireEnabled = (version: KeyVersion): void => {
     if (version.state !== 'ENABLED') {
@@ -294,10 +290,7 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
     const name = request.name ?? '';
     if (name !== keyName) {
       if (versionNumberOf(name) !== undefined) {
-        throw new KmsError(
-          grpc.status.INVALID_ARGUMENT,
-          `Decrypt takes a CryptoKey name, not a CryptoKeyVersion name: ${name}`,
-        );
+        throw new KmsError(grpc.status.INVALID_ARGUMENT, `Decrypt takes a CryptoKey name, not a CryptoKeyVersion name: ${name}`);
       }
       throw notFound(name);
     }

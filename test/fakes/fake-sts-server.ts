@@ -62,16 +62,14 @@ function randomUpper(length: number): string {
 }
 
 function randomSecret(): string {
-  return randomBytes(30).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 40);
+  return randomBytes(30)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, 'x')
+    .slice(0, 40);
 }
 
 function xmlEscape(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -183,11 +181,13 @@ function verifySignature(
   if (!authorization) {
     throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
   }
-  const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(
-    authorization.trim(),
-  );
+  const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(authorization.trim());
   if (!m) {
-    throw new StsError(400, 'IncompleteSignature', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${authorization.split(' ')[0]}`);
+    throw new StsError(
+      400,
+      'IncompleteSignature',
+      `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. Authorization=${authorization.split(' ')[0]}`,
+    );
   }
   const [, credential, signedHeaderList, signature] = m as unknown as [string, string, string, string];
   const credentialParts = credential.split('/');
@@ -201,13 +201,21 @@ function verifySignature(
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const signedAt = parseAmzDate(amzDate);
   if (signedAt === undefined) {
-    throw new StsError(400, 'IncompleteSignature', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.');
+    throw new StsError(400, 'IncompleteSignature', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   }
   if (!amzDate.startsWith(date)) {
-    throw new StsError(403, 'SignatureDoesNotMatch', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
+    throw new StsError(
+      403,
+      'SignatureDoesNotMatch',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
   }
   if (Math.abs(Date.now() - signedAt) > MAX_CLOCK_SKEW_MS) {
-    throw new StsError(403, 'SignatureDoesNotMatch', `Signature expired: ${amzDate} is now earlier than ${new Date(Date.now() - MAX_CLOCK_SKEW_MS).toISOString().replace(/[-:]|\.\d{3}/g, '')} (${new Date().toISOString().replace(/[-:]|\.\d{3}/g, '')} - 15 min.)`);
+    throw new StsError(
+      403,
+      'SignatureDoesNotMatch',
+      `Signature expired: ${amzDate} is now earlier than ${new Date(Date.now() - MAX_CLOCK_SKEW_MS).toISOString().replace(/[-:]|\.\d{3}/g, '')} (${new Date().toISOString().replace(/[-:]|\.\d{3}/g, '')} - 15 min.)`,
+    );
   }
   if (scopeRegion !== region) {
     throw new StsError(403, 'SignatureDoesNotMatch', `Credential should be scoped to a valid region. `);
@@ -241,7 +249,11 @@ function verifySignature(
 
 function validationError(field: string, value: string | undefined, constraint: string): StsError {
   const shown = value === undefined ? 'null' : `'${value}'`;
-  return new StsError(400, 'ValidationError', `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`);
+  return new StsError(
+    400,
+    'ValidationError',
+    `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`,
+  );
 }
 
 interface AssumeRoleParams {
@@ -395,7 +407,11 @@ export async function startFakeSts(options: { region?: string } = {}): Promise<F
       if (params.Action === 'AssumeRole') requests.push({ ...params });
       verifySignature(req, body, caller, region);
       if (params.Version !== API_VERSION) {
-        throw new StsError(400, 'InvalidAction', `Could not find operation ${params.Action ?? ''} for version ${params.Version ?? 'NO_VERSION_SPECIFIED'}`);
+        throw new StsError(
+          400,
+          'InvalidAction',
+          `Could not find operation ${params.Action ?? ''} for version ${params.Version ?? 'NO_VERSION_SPECIFIED'}`,
+        );
       }
       if (params.Action !== 'AssumeRole') {
         throw new StsError(400, 'InvalidAction', `Could not find operation ${params.Action ?? ''} for version ${API_VERSION}`);
@@ -409,7 +425,14 @@ export async function startFakeSts(options: { region?: string } = {}): Promise<F
       );
     } catch (error) {
       const stsError =
-        error instanceof StsError ? error : new StsError(500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 'Receiver');
+        error instanceof StsError
+          ? error
+          : new StsError(
+              500,
+              'InternalFailure',
+              'The request processing has failed because of an unknown error, exception or failure.',
+              'Receiver',
+            );
       if (!res.headersSent && !res.destroyed) sendXml(res, stsError.status, requestId, errorXml(stsError, requestId));
     }
   }

@@ -44,7 +44,9 @@ async function seedMany<T>(client: VaultClient, mutation: string, inputType: str
     const variables = Object.fromEntries(chunk.map((input, index) => [`i${index}`, input]));
     const declarations = chunk.map((_, index) => `$i${index}: ${inputType}!`).join(', ');
     const fields = chunk.map((_, index) => `r${index}: ${mutation}(input: $i${index}) { id }`).join('\n');
-    const data = dataOf(await vault.graphql<Record<string, T>>(`mutation Seed(${declarations}) { ${fields} }`, variables, { token: client.token }));
+    const data = dataOf(
+      await vault.graphql<Record<string, T>>(`mutation Seed(${declarations}) { ${fields} }`, variables, { token: client.token }),
+    );
     results.push(...chunk.map((_, index) => data[`r${index}`]));
   }
   return results;
@@ -56,7 +58,9 @@ async function seedOrganization(size: number): Promise<VaultClient> {
     client,
     'createCredential',
     'CreateCredentialInput',
-    Array.from({ length: size }, (_, index) => aCredentialInput({ modelProvider: 'OPENAI', name: `batch-${String(index).padStart(3, '0')}` })),
+    Array.from({ length: size }, (_, index) =>
+      aCredentialInput({ modelProvider: 'OPENAI', name: `batch-${String(index).padStart(3, '0')}` }),
+    ),
   );
   const providers: CreateProviderInput[] = credentials.flatMap((credential, index) =>
     Array.from({ length: PROVIDERS_PER_CREDENTIAL }, (_, copy) => aProviderInput(credential.id, { name: `route-${index}-${copy}` })),

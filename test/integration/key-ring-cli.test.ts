@@ -44,7 +44,8 @@ function freshSchemaUrl(): { url: string; table: string } {
   return { url: url.toString(), table: `"${schema}".credentials` };
 }
 
-const versionsIn = async (dataDir: string) => (await LocalKeyring.open(dataDir, dev)).versions().map(({ version, primary }) => ({ version, primary }));
+const versionsIn = async (dataDir: string) =>
+  (await LocalKeyring.open(dataDir, dev)).versions().map(({ version, primary }) => ({ version, primary }));
 
 describe('key-ring rotate', () => {
   it('adds version 2 and makes it primary, keeping version 1', async () => {

@@ -109,7 +109,9 @@ describe('on a fresh database', () => {
 
   test('each record carries the sha256 hex of its migration.sql as checksum', () => {
     const expected = migrationFolders.map((name) =>
-      createHash('sha256').update(readFileSync(path.join(migrationsDirectory(), name, 'migration.sql'))).digest('hex'),
+      createHash('sha256')
+        .update(readFileSync(path.join(migrationsDirectory(), name, 'migration.sql')))
+        .digest('hex'),
     );
     expect(rows.map((row) => row.checksum)).toEqual(expected);
   });
@@ -130,7 +132,7 @@ describe('on a fresh database', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  test('_prisma_migrations has the columns and types of Prisma\'s own table', async () => {
+  test("_prisma_migrations has the columns and types of Prisma's own table", async () => {
     const columns = await database.query<{ column_name: string; data_type: string; is_nullable: string }>(
       `SELECT column_name, data_type, is_nullable FROM information_schema.columns
         WHERE table_schema = 'public' AND table_name = '_prisma_migrations' ORDER BY ordinal_position`,
@@ -227,7 +229,9 @@ describe('a migration whose SQL fails', () => {
 
   test('leaves nothing of itself: no table, no column, no type', async () => {
     expect(await tableExists(database, 'will_vanish')).toBe(false);
-    const columns = await database.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'credentials' AND column_name = 'will_vanish'");
+    const columns = await database.query(
+      "SELECT 1 FROM information_schema.columns WHERE table_name = 'credentials' AND column_name = 'will_vanish'",
+    );
     expect(columns).toEqual([]);
     expect(await database.query("SELECT 1 FROM pg_type WHERE typname = 'will_vanish_enum'")).toEqual([]);
   });
@@ -331,7 +335,17 @@ describe('openDatabase({ databaseUrl })', () => {
       const id = randomUUID();
       const organizationId = randomUUID();
       await handle.prisma.credential.create({
-        data: { id, organizationId, name: 'n', modelProvider: 'openai', authType: 'API_KEY', baseUrl: 'https://api.openai.com/v1', storesKeyMaterial: false, createdBy: 'u', updatedBy: 'u' },
+        data: {
+          id,
+          organizationId,
+          name: 'n',
+          modelProvider: 'openai',
+          authType: 'API_KEY',
+          baseUrl: 'https://api.openai.com/v1',
+          storesKeyMaterial: false,
+          createdBy: 'u',
+          updatedBy: 'u',
+        },
       });
       const read = await handle.prisma.credential.findFirst({ where: { id, organizationId } });
       expect(read).toMatchObject({ id, organizationId, name: 'n', settings: {}, secretVersion: 1 });
@@ -366,7 +380,9 @@ describe('openDatabase({ databaseUrl })', () => {
       );
       expect(tables.every((table) => table.table_schema === 'custom')).toBe(true);
       expect(tables.map((table) => table.table_name)).toEqual(expect.arrayContaining(['_prisma_migrations', 'credentials']));
-      const enums = await database.query("SELECT n.nspname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = 'auth_type'");
+      const enums = await database.query(
+        "SELECT n.nspname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = 'auth_type'",
+      );
       expect(enums).toEqual([{ nspname: 'custom' }]);
     });
 
@@ -375,7 +391,17 @@ describe('openDatabase({ databaseUrl })', () => {
       try {
         const id = randomUUID();
         await handle.prisma.credential.create({
-          data: { id, organizationId: randomUUID(), name: 'in custom', modelProvider: 'openai', authType: 'API_KEY', baseUrl: 'https://x.test', storesKeyMaterial: false, createdBy: 'u', updatedBy: 'u' },
+          data: {
+            id,
+            organizationId: randomUUID(),
+            name: 'in custom',
+            modelProvider: 'openai',
+            authType: 'API_KEY',
+            baseUrl: 'https://x.test',
+            storesKeyMaterial: false,
+            createdBy: 'u',
+            updatedBy: 'u',
+          },
         });
         expect(await database.query('SELECT name FROM custom.credentials WHERE id = $1', [id])).toEqual([{ name: 'in custom' }]);
         expect(await handle.prisma.credential.count()).toBe(1);
@@ -398,7 +424,9 @@ describe('openDatabase({ databaseUrl })', () => {
     test('the runner records the migrations in that schema as Prisma would', async () => {
       const client = await connect(database, { searchPath: 'custom' });
       expect(await migrate(pgSession(client), await readMigrations(migrationsDirectory()))).toEqual([]);
-      const names = await database.query<{ migration_name: string }>('SELECT migration_name FROM custom."_prisma_migrations" ORDER BY migration_name');
+      const names = await database.query<{ migration_name: string }>(
+        'SELECT migration_name FROM custom."_prisma_migrations" ORDER BY migration_name',
+      );
       expect(names.map((row) => row.migration_name)).toEqual(migrationFolders);
     });
   });

@@ -344,7 +344,14 @@ describe('a re-wrap whose key service fails halfway, resumed', () => {
 
   it('a normal run afterwards re-wraps only the rest', async () => {
     const second = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 5 });
-    expect(second).toEqual({ primaryKeyId: 'local:2', rewrapped: N - K, alreadyCurrent: K, changedConcurrently: 0, failed: [], remaining: {} });
+    expect(second).toEqual({
+      primaryKeyId: 'local:2',
+      rewrapped: N - K,
+      alreadyCurrent: K,
+      changedConcurrently: 0,
+      failed: [],
+      remaining: {},
+    });
   });
 
   it('leaves every row current and every credential opening with what was sent', async () => {
@@ -386,7 +393,14 @@ describe('a re-wrap interrupted halfway (the run itself dies), resumed', () => {
 
   it('the next run finishes the rest', async () => {
     const resumed = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 5 });
-    expect(resumed).toEqual({ primaryKeyId: 'local:2', rewrapped: N - 10, alreadyCurrent: 10, changedConcurrently: 0, failed: [], remaining: {} });
+    expect(resumed).toEqual({
+      primaryKeyId: 'local:2',
+      rewrapped: N - 10,
+      alreadyCurrent: 10,
+      changedConcurrently: 0,
+      failed: [],
+      remaining: {},
+    });
   });
 
   it('every credential opens with what was sent', async () => {
@@ -486,7 +500,9 @@ describe('re-wrap racing rotations through the API', () => {
     const store = scenario.storeWith(fresh);
     const opened = [];
     for (const credential of written) opened.push(await store.open(credential.organizationId, credential.id));
-    expect(opened).toEqual(written.map((credential) => ({ authType: 'API_KEY', secretVersion: 1 + ROTATIONS, payload: lastSent.get(credential.id) })));
+    expect(opened).toEqual(
+      written.map((credential) => ({ authType: 'API_KEY', secretVersion: 1 + ROTATIONS, payload: lastSent.get(credential.id) })),
+    );
   }, 60_000);
 
   it('loses no credential: every row created in this scenario is still there and opens', async () => {
@@ -494,7 +510,10 @@ describe('re-wrap racing rotations through the API', () => {
     expect(rows).toHaveLength(5 + 4 + 12);
     const store = scenario.storeWith(await LocalKeyring.open(scenario.dataDir, dev));
     for (const row of rows) {
-      await expect(store.open(row.organization_id, row.id)).resolves.toMatchObject({ secretVersion: row.secret_version, payload: expect.any(Object) });
+      await expect(store.open(row.organization_id, row.id)).resolves.toMatchObject({
+        secretVersion: row.secret_version,
+        payload: expect.any(Object),
+      });
     }
   });
 });
@@ -583,11 +602,21 @@ describe('rotate and re-wrap with Cloud KMS (the fake)', () => {
 });
 
 describe('summarize', () => {
-  const base: RewrapReport = { primaryKeyId: 'local:3', rewrapped: 5, alreadyCurrent: 7, changedConcurrently: 2, failed: [], remaining: {} };
+  const base: RewrapReport = {
+    primaryKeyId: 'local:3',
+    rewrapped: 5,
+    alreadyCurrent: 7,
+    changedConcurrently: 2,
+    failed: [],
+    remaining: {},
+  };
 
   it('prints the primary key and the counts line', () => {
     const text = summarize(base);
-    expect(text.split('\n').slice(0, 2)).toEqual(['primary key: local:3', 'rewrapped 5, already current 7, changed concurrently 2, failed 0']);
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'primary key: local:3',
+      'rewrapped 5, already current 7, changed concurrently 2, failed 0',
+    ]);
   });
 
   it('says old versions can be retired when nothing remains under them', () => {
@@ -647,7 +676,7 @@ describe('the secrets:rewrap CLI', () => {
   it.each([{ argv: ['--batch-size', '0'] }, { argv: ['--batch-size', 'ten'] }, { argv: ['--batch'] }, { argv: ['extra'] }])(
     'exits 2 on the usage error $argv',
     async ({ argv }) => {
-    const io = captureIo();
+      const io = captureIo();
       expect(await rewrapMain(argv, scenario.env, io)).toBe(2);
       expect(io.err).toContain('Usage: rewrap-secrets [--batch-size N]');
     },

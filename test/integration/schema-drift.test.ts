@@ -89,20 +89,76 @@ describe('the drift check reports a database that differs from schema.prisma', (
   });
 
   test.each([
-    ['an extra column', 'ALTER TABLE credentials ADD COLUMN x int', /^column credentials\.x exists in the database but not in model Credential$/],
-    ['a missing column', 'ALTER TABLE credentials DROP COLUMN key_last4', /^column credentials\.key_last4 \(Credential\.keyLast4\) is missing/],
-    ['a changed type', 'ALTER TABLE credentials ALTER COLUMN secret_version TYPE bigint', /^column credentials\.secret_version .* has type bigint, schema\.prisma says integer$/],
-    ['a uuid stored as text', 'ALTER TABLE providers ALTER COLUMN id TYPE text', /^column providers\.id .* has type text, schema\.prisma says uuid$/],
-    ['a changed timestamp precision', 'ALTER TABLE credentials ALTER COLUMN created_at TYPE timestamptz(6)', /created_at .* has type timestamp\(6\) with time zone, schema\.prisma says timestamp\(3\) with time zone$/],
-    ['a timestamp without time zone', 'ALTER TABLE credentials ALTER COLUMN updated_at TYPE timestamp(3)', /updated_at .* has type timestamp\(3\) without time zone/],
-    ['json instead of jsonb', 'ALTER TABLE credentials ALTER COLUMN settings TYPE json', /settings .* has type json, schema\.prisma says jsonb$/],
-    ['an enum column turned into text', 'ALTER TABLE credentials ALTER COLUMN auth_type TYPE text', /auth_type .* has type text, schema\.prisma says enum auth_type$/],
-    ['a required column made nullable', 'ALTER TABLE credentials ALTER COLUMN base_url DROP NOT NULL', /^column credentials\.base_url .* is nullable, schema\.prisma says required$/],
-    ['an optional column made NOT NULL', 'ALTER TABLE credentials ALTER COLUMN key_last4 SET NOT NULL', /^column credentials\.key_last4 .* is NOT NULL, schema\.prisma says optional$/],
-    ['a dropped default', 'ALTER TABLE credentials ALTER COLUMN settings DROP DEFAULT', /^column credentials\.settings .* default is missing/],
-    ['a changed default', 'ALTER TABLE credentials ALTER COLUMN secret_version SET DEFAULT 2', /^column credentials\.secret_version .* default should be 1, is 2$/],
-    ['a default schema.prisma does not declare', "ALTER TABLE credentials ALTER COLUMN name SET DEFAULT 'x'", /^column credentials\.name .* has a database default/],
-    ['a missing index', 'DROP INDEX credentials_organization_id_created_at_id_idx', /^index credentials_organization_id_created_at_id_idx .* is missing from the database$/],
+    [
+      'an extra column',
+      'ALTER TABLE credentials ADD COLUMN x int',
+      /^column credentials\.x exists in the database but not in model Credential$/,
+    ],
+    [
+      'a missing column',
+      'ALTER TABLE credentials DROP COLUMN key_last4',
+      /^column credentials\.key_last4 \(Credential\.keyLast4\) is missing/,
+    ],
+    [
+      'a changed type',
+      'ALTER TABLE credentials ALTER COLUMN secret_version TYPE bigint',
+      /^column credentials\.secret_version .* has type bigint, schema\.prisma says integer$/,
+    ],
+    [
+      'a uuid stored as text',
+      'ALTER TABLE providers ALTER COLUMN id TYPE text',
+      /^column providers\.id .* has type text, schema\.prisma says uuid$/,
+    ],
+    [
+      'a changed timestamp precision',
+      'ALTER TABLE credentials ALTER COLUMN created_at TYPE timestamptz(6)',
+      /created_at .* has type timestamp\(6\) with time zone, schema\.prisma says timestamp\(3\) with time zone$/,
+    ],
+    [
+      'a timestamp without time zone',
+      'ALTER TABLE credentials ALTER COLUMN updated_at TYPE timestamp(3)',
+      /updated_at .* has type timestamp\(3\) without time zone/,
+    ],
+    [
+      'json instead of jsonb',
+      'ALTER TABLE credentials ALTER COLUMN settings TYPE json',
+      /settings .* has type json, schema\.prisma says jsonb$/,
+    ],
+    [
+      'an enum column turned into text',
+      'ALTER TABLE credentials ALTER COLUMN auth_type TYPE text',
+      /auth_type .* has type text, schema\.prisma says enum auth_type$/,
+    ],
+    [
+      'a required column made nullable',
+      'ALTER TABLE credentials ALTER COLUMN base_url DROP NOT NULL',
+      /^column credentials\.base_url .* is nullable, schema\.prisma says required$/,
+    ],
+    [
+      'an optional column made NOT NULL',
+      'ALTER TABLE credentials ALTER COLUMN key_last4 SET NOT NULL',
+      /^column credentials\.key_last4 .* is NOT NULL, schema\.prisma says optional$/,
+    ],
+    [
+      'a dropped default',
+      'ALTER TABLE credentials ALTER COLUMN settings DROP DEFAULT',
+      /^column credentials\.settings .* default is missing/,
+    ],
+    [
+      'a changed default',
+      'ALTER TABLE credentials ALTER COLUMN secret_version SET DEFAULT 2',
+      /^column credentials\.secret_version .* default should be 1, is 2$/,
+    ],
+    [
+      'a default schema.prisma does not declare',
+      "ALTER TABLE credentials ALTER COLUMN name SET DEFAULT 'x'",
+      /^column credentials\.name .* has a database default/,
+    ],
+    [
+      'a missing index',
+      'DROP INDEX credentials_organization_id_created_at_id_idx',
+      /^index credentials_organization_id_created_at_id_idx .* is missing from the database$/,
+    ],
     [
       'an index with its columns in another order',
       'DROP INDEX credentials_organization_id_created_at_id_idx; CREATE INDEX credentials_organization_id_created_at_id_idx ON credentials (created_at, organization_id, id)',
@@ -113,14 +169,26 @@ describe('the drift check reports a database that differs from schema.prisma', (
       'DROP INDEX credentials_organization_id_name_key; CREATE INDEX credentials_organization_id_name_key ON credentials (organization_id, name)',
       /^index credentials_organization_id_name_key .* is not unique in the database$/,
     ],
-    ['an extra index', 'CREATE INDEX credentials_name_idx ON credentials (name)', /^index credentials_name_idx on credentials\(name\) exists in the database but not in model Credential$/],
-    ['a missing primary key', 'ALTER TABLE credentials DROP CONSTRAINT credentials_pkey CASCADE', /^index credentials_pkey .* is missing from the database$/],
+    [
+      'an extra index',
+      'CREATE INDEX credentials_name_idx ON credentials (name)',
+      /^index credentials_name_idx on credentials\(name\) exists in the database but not in model Credential$/,
+    ],
+    [
+      'a missing primary key',
+      'ALTER TABLE credentials DROP CONSTRAINT credentials_pkey CASCADE',
+      /^index credentials_pkey .* is missing from the database$/,
+    ],
     ['an extra table', 'CREATE TABLE stray (id int)', /^table stray exists in the database but not in schema\.prisma$/],
     ['a missing table', 'DROP TABLE providers', /^table providers \(model Provider\) is missing from the database$/],
     ['an extra enum label', "ALTER TYPE auth_type ADD VALUE 'EXTRA'", /^enum auth_type has labels \(.*, EXTRA\), schema\.prisma says/],
     ['a renamed enum label', "ALTER TYPE auth_type RENAME VALUE 'AWS_KEYS' TO 'AWS_KEY'", /^enum auth_type has labels/],
     ['an extra enum', "CREATE TYPE mood AS ENUM ('ok')", /^enum mood exists in the database but not in schema\.prisma$/],
-    ['a missing foreign key', 'ALTER TABLE providers DROP CONSTRAINT providers_organization_id_credential_id_fkey', /^foreign key of Provider\.credential .* is missing from the database$/],
+    [
+      'a missing foreign key',
+      'ALTER TABLE providers DROP CONSTRAINT providers_organization_id_credential_id_fkey',
+      /^foreign key of Provider\.credential .* is missing from the database$/,
+    ],
     [
       'a foreign key with another delete rule',
       'ALTER TABLE providers DROP CONSTRAINT providers_organization_id_credential_id_fkey; ALTER TABLE providers ADD CONSTRAINT providers_organization_id_credential_id_fkey FOREIGN KEY (organization_id, credential_id) REFERENCES credentials (organization_id, id) ON DELETE CASCADE ON UPDATE RESTRICT',
@@ -153,13 +221,17 @@ describe('the drift check reports a schema.prisma that differs from the database
 
   test('a native type changed without a migration', () => {
     expect(driftWith(/(createdAt\s+DateTime[^\n]*)@db\.Timestamptz\(3\)/, '$1@db.Timestamptz(6)')).toContainEqual(
-      expect.stringMatching(/^column credentials\.created_at .* has type timestamp\(3\) with time zone, schema\.prisma says timestamp\(6\) with time zone$/),
+      expect.stringMatching(
+        /^column credentials\.created_at .* has type timestamp\(3\) with time zone, schema\.prisma says timestamp\(6\) with time zone$/,
+      ),
     );
   });
 
   test('an index removed from the schema but still in the database', () => {
     expect(driftWith(/\n\s*@@index\(\[organizationId, modelProvider, createdAt, id\][^\n]*/, '')).toContainEqual(
-      expect.stringMatching(/^index credentials_organization_id_model_provider_created_at_id_idx on credentials.* exists in the database but not in model Credential$/),
+      expect.stringMatching(
+        /^index credentials_organization_id_model_provider_created_at_id_idx on credentials.* exists in the database but not in model Credential$/,
+      ),
     );
   });
 

@@ -33,11 +33,15 @@ describe('SEALED_SECRET_COLUMNS', () => {
 describe('the SQL check used below', () => {
   // These prove the check can fail; without them, "no sealed column read" could be vacuous.
   test('flags a sealed column in a SELECT list', () => {
-    expect(columnsRead('SELECT "public"."credentials"."id", "public"."credentials"."secret_nonce" FROM "public"."credentials"', SEALED_COLUMNS)).toEqual(['secret_nonce']);
+    expect(
+      columnsRead('SELECT "public"."credentials"."id", "public"."credentials"."secret_nonce" FROM "public"."credentials"', SEALED_COLUMNS),
+    ).toEqual(['secret_nonce']);
   });
 
   test('flags a sealed column in a RETURNING clause', () => {
-    expect(columnsRead('UPDATE "credentials" SET "name" = $1 RETURNING "credentials"."id", "credentials"."secret_key_id"', SEALED_COLUMNS)).toEqual(['secret_key_id']);
+    expect(
+      columnsRead('UPDATE "credentials" SET "name" = $1 RETURNING "credentials"."id", "credentials"."secret_key_id"', SEALED_COLUMNS),
+    ).toEqual(['secret_key_id']);
   });
 
   test('flags SELECT * and RETURNING *, which read every column', () => {
@@ -47,11 +51,15 @@ describe('the SQL check used below', () => {
   });
 
   test('flags a sealed column selected in a subquery of the SELECT list', () => {
-    expect(columnsRead('SELECT id, (SELECT c.secret_ciphertext FROM credentials c LIMIT 1) AS x FROM credentials', SEALED_COLUMNS)).toEqual(['secret_ciphertext']);
+    expect(columnsRead('SELECT id, (SELECT c.secret_ciphertext FROM credentials c LIMIT 1) AS x FROM credentials', SEALED_COLUMNS)).toEqual(
+      ['secret_ciphertext'],
+    );
   });
 
   test('does not flag columns an INSERT or UPDATE writes, nor a WHERE clause', () => {
-    expect(columnsRead('INSERT INTO "credentials" ("id","secret_nonce") VALUES ($1,$2) RETURNING "credentials"."id"', SEALED_COLUMNS)).toEqual([]);
+    expect(
+      columnsRead('INSERT INTO "credentials" ("id","secret_nonce") VALUES ($1,$2) RETURNING "credentials"."id"', SEALED_COLUMNS),
+    ).toEqual([]);
     expect(columnsRead('UPDATE "credentials" SET "secret_nonce" = $1 WHERE "secret_key_id" = $2', SEALED_COLUMNS)).toEqual([]);
   });
 
@@ -181,7 +189,11 @@ describe('ordinary Prisma reads and writes', () => {
     statements.length = 0;
     const row = await handle.prisma.credential.findFirst({ where: { id }, select: { secretCiphertext: true, secretKeyId: true } });
     expect(row?.secretKeyId).toBe('test-key');
-    expect(sealedReads(statements).flatMap((read) => read.columns).sort()).toEqual(['secret_ciphertext', 'secret_key_id']);
+    expect(
+      sealedReads(statements)
+        .flatMap((read) => read.columns)
+        .sort(),
+    ).toEqual(['secret_ciphertext', 'secret_key_id']);
   });
 });
 
@@ -212,25 +224,50 @@ describe('every GraphQL credential operation', () => {
     const created = await run(
       'createCredential',
       `mutation($input: CreateCredentialInput!) { createCredential(input: $input) { ${FIELDS} } }`,
-      { input: { name: 'sealed', modelProvider: 'OPENAI', auth: { apiKey: { apiKey: 'sk-sealed-canary-0001' } }, settings: { api_version: 'v1' } } },
+      {
+        input: {
+          name: 'sealed',
+          modelProvider: 'OPENAI',
+          auth: { apiKey: { apiKey: 'sk-sealed-canary-0001' } },
+          settings: { api_version: 'v1' },
+        },
+      },
     );
-    await run(
-      'createCredential (BEDROCK awsRole)',
-      `mutation($input: CreateCredentialInput!) { createCredential(input: $input) { id } }`,
-      { input: { name: 'role', modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: 'arn:aws:iam::123456789012:role/vault', externalId: 'ext-0001' } } } },
-    );
+    await run('createCredential (BEDROCK awsRole)', `mutation($input: CreateCredentialInput!) { createCredential(input: $input) { id } }`, {
+      input: {
+        name: 'role',
+        modelProvider: 'BEDROCK',
+        auth: { awsRole: { iamRoleArn: 'arn:aws:iam::123456789012:role/vault', externalId: 'ext-0001' } },
+      },
+    });
     const id = (created.createCredential as { id: string }).id;
     await run('credential', `query($id: ID!) { credential(id: $id) { ${FIELDS} } }`, { id });
-    await run('credentials', `query { credentials(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${FIELDS} } } } }`, {});
-    await run('credentials (by provider)', `query { credentials(first: 10, modelProvider: BEDROCK) { totalCount edges { node { id } } } }`, {});
-    await run('updateCredential', `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`, {
-      id,
-      input: { name: 'renamed', settings: { api_version: 'v2' } },
-    });
-    await run('updateCredential (rotate)', `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`, {
-      id,
-      input: { auth: { apiKey: { apiKey: 'sk-sealed-canary-0002' } }, expectedSecretVersion: 1 },
-    });
+    await run(
+      'credentials',
+      `query { credentials(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${FIELDS} } } } }`,
+      {},
+    );
+    await run(
+      'credentials (by provider)',
+      `query { credentials(first: 10, modelProvider: BEDROCK) { totalCount edges { node { id } } } }`,
+      {},
+    );
+    await run(
+      'updateCredential',
+      `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`,
+      {
+        id,
+        input: { name: 'renamed', settings: { api_version: 'v2' } },
+      },
+    );
+    await run(
+      'updateCredential (rotate)',
+      `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`,
+      {
+        id,
+        input: { auth: { apiKey: { apiKey: 'sk-sealed-canary-0002' } }, expectedSecretVersion: 1 },
+      },
+    );
     await run('deleteCredential', `mutation($id: ID!) { deleteCredential(id: $id) }`, { id });
   });
 

@@ -116,11 +116,20 @@ export async function dumpDatabase(database: TestDatabase): Promise<Haystack[]> 
     const selections = tableColumns.flatMap((column, index) => {
       const name = quoteIdent(column.column_name);
       const asText = `${name}::text AS c${index}`;
-      return column.data_type === 'bytea' ? [asText, `encode(${name}, 'hex') AS h${index}`, `encode(${name}, 'escape') AS e${index}`] : [asText];
+      return column.data_type === 'bytea'
+        ? [asText, `encode(${name}, 'hex') AS h${index}`, `encode(${name}, 'escape') AS e${index}`]
+        : [asText];
     });
-    const rows = await database.query<Record<string, string | null>>(`SELECT row_to_json(t)::text AS json, ${selections.join(', ')} FROM ${table} t`);
+    const rows = await database.query<Record<string, string | null>>(
+      `SELECT row_to_json(t)::text AS json, ${selections.join(', ')} FROM ${table} t`,
+    );
     rows.forEach((row, index) => {
-      haystacks.push({ source: `${table} row ${index}`, text: Object.values(row).filter((value) => value !== null).join('\n') });
+      haystacks.push({
+        source: `${table} row ${index}`,
+        text: Object.values(row)
+          .filter((value) => value !== null)
+          .join('\n'),
+      });
     });
   }
   return haystacks;

@@ -141,9 +141,9 @@ export function googleAdcAuth(overrides: GoogleAdcInput = {}): { googleAdc: Goog
   return { googleAdc: { ...overrides } };
 }
 
-export function googleServiceAccountAuth(
-  overrides: Partial<GoogleServiceAccountInput> = {},
-): { googleServiceAccount: GoogleServiceAccountInput } {
+export function googleServiceAccountAuth(overrides: Partial<GoogleServiceAccountInput> = {}): {
+  googleServiceAccount: GoogleServiceAccountInput;
+} {
   return {
     googleServiceAccount: {
       clientEmail: `vault-${hex(3)}@${TEST_PROJECT_ID}.iam.gserviceaccount.com`,
@@ -156,9 +156,9 @@ export function googleServiceAccountAuth(
   };
 }
 
-export function googleImpersonationAuth(
-  overrides: Partial<GoogleImpersonationInput> = {},
-): { googleImpersonation: GoogleImpersonationInput } {
+export function googleImpersonationAuth(overrides: Partial<GoogleImpersonationInput> = {}): {
+  googleImpersonation: GoogleImpersonationInput;
+} {
   return {
     googleImpersonation: {
       targetPrincipal: `gateway-${hex(3)}@${TEST_PROJECT_ID}.iam.gserviceaccount.com`,

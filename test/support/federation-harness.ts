@@ -79,12 +79,18 @@ export function composeSupergraph(subgraphs: { name: string; url: string; typeDe
 }
 
 /** A gateway response: the gateway may add top-level `extensions` (e.g. valueCompletion). */
-export type GatewayResponse<Data> = GraphQLResponse<Data> & { body: GraphQLResponse<Data>['body'] & { extensions?: Record<string, unknown> } };
+export type GatewayResponse<Data> = GraphQLResponse<Data> & {
+  body: GraphQLResponse<Data>['body'] & { extensions?: Record<string, unknown> };
+};
 
 export interface RunningGateway {
   url: string;
   /** POSTs an operation to the gateway, with `Authorization: Bearer <token>` when a token is given. */
-  graphql<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: { token?: string }): Promise<GatewayResponse<Data>>;
+  graphql<Data = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string },
+  ): Promise<GatewayResponse<Data>>;
   stop(): Promise<void>;
 }
 

@@ -33,7 +33,9 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { databaseUrl?: string; env?: Record<string, string>; dataDir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { databaseUrl?: string; env?: Record<string, string>; dataDir?: string } = {},
+): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'vault-e2e-'));
   const ownsDataDir = options.dataDir === undefined;
   const config = loadConfig({
@@ -48,7 +50,12 @@ export async function startTestApp(options: { databaseUrl?: string; env?: Record
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+      logLines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.length > 0),
+      );
       callback();
     },
   });

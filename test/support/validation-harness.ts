@@ -153,7 +153,10 @@ export async function healthz(vault: TestApp): Promise<{ status: number; body: u
  * Polls /healthz every 200 ms while `work` runs and returns what `work` returned, how long it took,
  * and every /healthz outcome seen meanwhile (a status, or 'failed' when the request did not finish).
  */
-export async function whileHealthChecked<T>(vault: TestApp, work: () => Promise<T>): Promise<{ value: T; elapsedMs: number; health: Array<number | 'failed'> }> {
+export async function whileHealthChecked<T>(
+  vault: TestApp,
+  work: () => Promise<T>,
+): Promise<{ value: T; elapsedMs: number; health: Array<number | 'failed'> }> {
   const health: Array<number | 'failed'> = [];
   let running = true;
   const poller = (async () => {

@@ -62,7 +62,10 @@ export interface ListArgs {
 export interface VaultClient {
   token: string;
   create(input: CreateCredentialInput | Record<string, unknown>): Promise<GraphQLResponse<{ createCredential: CredentialView }>>;
-  update(id: string, input: UpdateCredentialInput | Record<string, unknown>): Promise<GraphQLResponse<{ updateCredential: CredentialView }>>;
+  update(
+    id: string,
+    input: UpdateCredentialInput | Record<string, unknown>,
+  ): Promise<GraphQLResponse<{ updateCredential: CredentialView }>>;
   delete(id: string): Promise<GraphQLResponse<{ deleteCredential: string }>>;
   get(id: string): Promise<GraphQLResponse<{ credential: CredentialView | null }>>;
   list(args?: ListArgs): Promise<GraphQLResponse<{ credentials: CredentialConnectionView }>>;
@@ -144,7 +147,9 @@ export async function countCredentials(database: TestDatabase, where = 'true', p
 
 /** The stored row as text (sealed columns as hex), to prove that a rejected write changed nothing. */
 export async function storedRow(database: TestDatabase, id: string): Promise<Record<string, unknown> | undefined> {
-  const [row] = await database.query<{ row: Record<string, unknown> }>('SELECT row_to_json(c) AS row FROM credentials c WHERE id = $1', [id]);
+  const [row] = await database.query<{ row: Record<string, unknown> }>('SELECT row_to_json(c) AS row FROM credentials c WHERE id = $1', [
+    id,
+  ]);
   return row?.row;
 }
 

@@ -83,18 +83,24 @@ function loadSchemaWasm(): WasmExports {
   const byPrefix: [string, (...args: number[]) => unknown][] = [
     ['__wbg_set_message_', () => undefined],
     ['__wbg_Error_', (pointer, length) => new Error(text(pointer, length))],
-    ['__wbg___wbindgen_throw_', (pointer, length) => {
-      throw new Error(text(pointer, length));
-    }],
-    ['__wbindgen_init_externref_table', () => {
-      const table = exports!.__wbindgen_externrefs;
-      const offset = table.grow(4);
-      table.set(0, undefined);
-      table.set(offset + 0, undefined);
-      table.set(offset + 1, null);
-      table.set(offset + 2, true);
-      table.set(offset + 3, false);
-    }],
+    [
+      '__wbg___wbindgen_throw_',
+      (pointer, length) => {
+        throw new Error(text(pointer, length));
+      },
+    ],
+    [
+      '__wbindgen_init_externref_table',
+      () => {
+        const table = exports!.__wbindgen_externrefs;
+        const offset = table.grow(4);
+        table.set(0, undefined);
+        table.set(offset + 0, undefined);
+        table.set(offset + 1, null);
+        table.set(offset + 2, true);
+        table.set(offset + 3, false);
+      },
+    ],
   ];
   const imports: Record<string, Record<string, (...args: number[]) => unknown>> = {};
   for (const wanted of WasmRuntime.Module.imports(module)) {

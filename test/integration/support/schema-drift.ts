@@ -211,32 +211,58 @@ function withArguments(name: string, args: string[], suffix = ''): string {
 function nativeTypeName(native: [string, string[]]): string {
   const [name, args] = native;
   switch (name) {
-    case 'Text': return 'text';
-    case 'Uuid': return 'uuid';
-    case 'Xml': return 'xml';
-    case 'Inet': return 'inet';
-    case 'Citext': return 'citext';
-    case 'VarChar': return withArguments('character varying', args);
-    case 'Char': return withArguments('character', args);
-    case 'Bit': return withArguments('bit', args);
-    case 'VarBit': return withArguments('bit varying', args);
-    case 'Integer': return 'integer';
-    case 'SmallInt': return 'smallint';
-    case 'Oid': return 'oid';
-    case 'BigInt': return 'bigint';
-    case 'DoublePrecision': return 'double precision';
-    case 'Real': return 'real';
-    case 'Decimal': return withArguments('numeric', args);
-    case 'Money': return 'money';
-    case 'Boolean': return 'boolean';
-    case 'Date': return 'date';
-    case 'Timestamp': return withArguments('timestamp', args, ' without time zone');
-    case 'Timestamptz': return withArguments('timestamp', args, ' with time zone');
-    case 'Time': return withArguments('time', args, ' without time zone');
-    case 'Timetz': return withArguments('time', args, ' with time zone');
-    case 'Json': return 'json';
-    case 'JsonB': return 'jsonb';
-    case 'ByteA': return 'bytea';
+    case 'Text':
+      return 'text';
+    case 'Uuid':
+      return 'uuid';
+    case 'Xml':
+      return 'xml';
+    case 'Inet':
+      return 'inet';
+    case 'Citext':
+      return 'citext';
+    case 'VarChar':
+      return withArguments('character varying', args);
+    case 'Char':
+      return withArguments('character', args);
+    case 'Bit':
+      return withArguments('bit', args);
+    case 'VarBit':
+      return withArguments('bit varying', args);
+    case 'Integer':
+      return 'integer';
+    case 'SmallInt':
+      return 'smallint';
+    case 'Oid':
+      return 'oid';
+    case 'BigInt':
+      return 'bigint';
+    case 'DoublePrecision':
+      return 'double precision';
+    case 'Real':
+      return 'real';
+    case 'Decimal':
+      return withArguments('numeric', args);
+    case 'Money':
+      return 'money';
+    case 'Boolean':
+      return 'boolean';
+    case 'Date':
+      return 'date';
+    case 'Timestamp':
+      return withArguments('timestamp', args, ' without time zone');
+    case 'Timestamptz':
+      return withArguments('timestamp', args, ' with time zone');
+    case 'Time':
+      return withArguments('time', args, ' without time zone');
+    case 'Timetz':
+      return withArguments('time', args, ' with time zone');
+    case 'Json':
+      return 'json';
+    case 'JsonB':
+      return 'jsonb';
+    case 'ByteA':
+      return 'bytea';
     default:
       // Loud on purpose: a new native type must be taught to this check, not silently accepted.
       throw new Error(`schema drift check: native type @db.${name} is not mapped yet`);
@@ -262,7 +288,9 @@ function actualType(column: ColumnSnapshot): string {
 
 function typeMatches(expected: ExpectedType, column: ColumnSnapshot, isList: boolean): boolean {
   if ('enum' in expected) {
-    return isList ? column.elementTypeName === expected.enum && column.type.endsWith('[]') : column.typeKind === 'e' && column.typeName === expected.enum;
+    return isList
+      ? column.elementTypeName === expected.enum && column.type.endsWith('[]')
+      : column.typeKind === 'e' && column.typeName === expected.enum;
   }
   return column.type === expected.formatted;
 }
@@ -286,7 +314,9 @@ function defaultProblem(field: DmmfField, column: ColumnSnapshot, enumValueDbNam
       case 'now':
         return actual === 'CURRENT_TIMESTAMP' ? null : `default should be CURRENT_TIMESTAMP (@default(now())), is ${actual ?? 'absent'}`;
       case 'autoincrement':
-        return actual !== null && /^nextval\('[^']+'::regclass\)$/.test(actual) ? null : `default should be a sequence (@default(autoincrement())), is ${actual ?? 'absent'}`;
+        return actual !== null && /^nextval\('[^']+'::regclass\)$/.test(actual)
+          ? null
+          : `default should be a sequence (@default(autoincrement())), is ${actual ?? 'absent'}`;
       case 'uuid':
       case 'cuid':
       case 'nanoid':
@@ -456,13 +486,16 @@ export function findDrift(datamodel: Datamodel, snapshot: DatabaseSnapshot, igno
       // Prisma creates scalar lists without NOT NULL.
       const expectedNullable = field.isList || !field.isRequired;
       if (column.nullable !== expectedNullable) {
-        drift.push(`${where} is ${column.nullable ? 'nullable' : 'NOT NULL'}, schema.prisma says ${expectedNullable ? 'optional' : 'required'}`);
+        drift.push(
+          `${where} is ${column.nullable ? 'nullable' : 'NOT NULL'}, schema.prisma says ${expectedNullable ? 'optional' : 'required'}`,
+        );
       }
       const problem = defaultProblem(field, column, enumValueDbNames);
       if (problem) drift.push(`${where} ${problem}`);
     }
     for (const column of actual.columns) {
-      if (!expectedColumns.has(column.name)) drift.push(`column ${table}.${column.name} exists in the database but not in model ${model.name}`);
+      if (!expectedColumns.has(column.name))
+        drift.push(`column ${table}.${column.name} exists in the database but not in model ${model.name}`);
     }
 
     const indexes = new Map(actual.indexes.map((index) => [index.name, index]));
@@ -475,7 +508,9 @@ export function findDrift(datamodel: Datamodel, snapshot: DatabaseSnapshot, igno
         continue;
       }
       if (!sameList(found.columns, index.columns) || found.expressions) {
-        drift.push(`${where} covers (${found.columns.join(', ')}${found.expressions ? ', <expression>' : ''}), schema.prisma says (${index.columns.join(', ')})`);
+        drift.push(
+          `${where} covers (${found.columns.join(', ')}${found.expressions ? ', <expression>' : ''}), schema.prisma says (${index.columns.join(', ')})`,
+        );
       }
       if (found.unique !== index.unique) drift.push(`${where} is ${found.unique ? 'unique' : 'not unique'} in the database`);
       if (found.primary !== index.primary) drift.push(`${where} is ${found.primary ? '' : 'not '}the primary key in the database`);
@@ -486,14 +521,19 @@ export function findDrift(datamodel: Datamodel, snapshot: DatabaseSnapshot, igno
     const expectedNames = new Set(expected.map((index) => index.name));
     for (const index of actual.indexes) {
       if (!expectedNames.has(index.name)) {
-        drift.push(`index ${index.name} on ${table}(${index.columns.join(', ')})${index.unique ? ' (unique)' : ''} exists in the database but not in model ${model.name}`);
+        drift.push(
+          `index ${index.name} on ${table}(${index.columns.join(', ')})${index.unique ? ' (unique)' : ''} exists in the database but not in model ${model.name}`,
+        );
       }
     }
 
     const foreignKeys = [...actual.foreignKeys];
     for (const key of expectedForeignKeys(datamodel, model)) {
       const at = foreignKeys.findIndex(
-        (found) => sameList(found.columns, key.columns) && found.referencedTable === key.referencedTable && sameList(found.referencedColumns, key.referencedColumns),
+        (found) =>
+          sameList(found.columns, key.columns) &&
+          found.referencedTable === key.referencedTable &&
+          sameList(found.referencedColumns, key.referencedColumns),
       );
       const where = `foreign key of ${key.source} (${key.columns.join(', ')}) → ${key.referencedTable}(${key.referencedColumns.join(', ')})`;
       if (at < 0) {
@@ -501,8 +541,10 @@ export function findDrift(datamodel: Datamodel, snapshot: DatabaseSnapshot, igno
         continue;
       }
       const [found] = foreignKeys.splice(at, 1);
-      if (found.onDelete !== key.onDelete) drift.push(`${where} is ON DELETE ${found.onDelete} in the database, schema.prisma says ${key.onDelete}`);
-      if (found.onUpdate !== key.onUpdate) drift.push(`${where} is ON UPDATE ${found.onUpdate} in the database, schema.prisma says ${key.onUpdate}`);
+      if (found.onDelete !== key.onDelete)
+        drift.push(`${where} is ON DELETE ${found.onDelete} in the database, schema.prisma says ${key.onDelete}`);
+      if (found.onUpdate !== key.onUpdate)
+        drift.push(`${where} is ON UPDATE ${found.onUpdate} in the database, schema.prisma says ${key.onUpdate}`);
     }
     for (const found of foreignKeys) {
       drift.push(`foreign key ${found.name} on ${table}(${found.columns.join(', ')}) exists in the database but not in schema.prisma`);
@@ -510,7 +552,8 @@ export function findDrift(datamodel: Datamodel, snapshot: DatabaseSnapshot, igno
   }
 
   for (const table of snapshot.tables.keys()) {
-    if (!modelTables.has(table) && !ignoredTables.includes(table)) drift.push(`table ${table} exists in the database but not in schema.prisma`);
+    if (!modelTables.has(table) && !ignoredTables.includes(table))
+      drift.push(`table ${table} exists in the database but not in schema.prisma`);
   }
 
   const modelEnums = new Set<string>();

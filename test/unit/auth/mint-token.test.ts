@@ -42,7 +42,11 @@ describe('mint-token main', () => {
     const { code, stdout } = run([], { DATA_DIR: dataDir });
     expect(code).toBe(0);
     const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir) });
-    await expect(verifier.verify(stdout.trim())).resolves.toEqual({ userId: 'dev-user', orgId: DEFAULT_DEVELOPMENT_ORG_ID, roles: ['admin'] });
+    await expect(verifier.verify(stdout.trim())).resolves.toEqual({
+      userId: 'dev-user',
+      orgId: DEFAULT_DEVELOPMENT_ORG_ID,
+      roles: ['admin'],
+    });
   });
 
   test('stdout holds the token alone and stderr says which org and role were used', () => {

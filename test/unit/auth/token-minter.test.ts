@@ -13,7 +13,11 @@ function header(token: string): Record<string, unknown> {
 describe('mintDevelopmentToken', () => {
   test('a minted token is accepted by the verifier with the same secret', async () => {
     const token = mintDevelopmentToken(SECRET, { orgId: ORG_ID, roles: ['viewer'], sub: 'bob' });
-    await expect(TokenVerifier.create({ secret: SECRET }).verify(token)).resolves.toEqual({ userId: 'bob', orgId: ORG_ID, roles: ['viewer'] });
+    await expect(TokenVerifier.create({ secret: SECRET }).verify(token)).resolves.toEqual({
+      userId: 'bob',
+      orgId: ORG_ID,
+      roles: ['viewer'],
+    });
   });
 
   test('tokens are HS256', () => {

@@ -21,7 +21,10 @@ const CONTRACT: Record<ModelProvider, { authTypes: AuthType[]; baseUrl: string |
   AZURE_OPENAI: { authTypes: ['API_KEY'], baseUrl: null },
   GOOGLE_AI: { authTypes: ['API_KEY'], baseUrl: 'https://generativelanguage.googleapis.com' },
   BEDROCK: { authTypes: ['AWS_ROLE', 'AWS_KEYS', 'BEDROCK_API_KEY'], baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com' },
-  VERTEX: { authTypes: ['GOOGLE_ADC', 'GOOGLE_SERVICE_ACCOUNT', 'GOOGLE_IMPERSONATION'], baseUrl: 'https://us-central1-aiplatform.googleapis.com' },
+  VERTEX: {
+    authTypes: ['GOOGLE_ADC', 'GOOGLE_SERVICE_ACCOUNT', 'GOOGLE_IMPERSONATION'],
+    baseUrl: 'https://us-central1-aiplatform.googleapis.com',
+  },
   GROQ: { authTypes: ['API_KEY'], baseUrl: 'https://api.groq.com/openai/v1' },
   TOGETHER: { authTypes: ['API_KEY'], baseUrl: 'https://api.together.xyz/v1' },
   MISTRAL: { authTypes: ['API_KEY'], baseUrl: 'https://api.mistral.ai/v1' },
@@ -37,16 +40,37 @@ const CONTRACT: Record<ModelProvider, { authTypes: AuthType[]; baseUrl: string |
 const providers = [...MODEL_PROVIDERS];
 
 describe('the provider list', () => {
-  test('is exactly the contract\'s ModelProvider enum, in its order', () => {
+  test("is exactly the contract's ModelProvider enum, in its order", () => {
     expect(providers).toEqual([
-      'OPENAI', 'ANTHROPIC', 'AZURE_OPENAI', 'GOOGLE_AI', 'BEDROCK', 'VERTEX', 'GROQ', 'TOGETHER',
-      'MISTRAL', 'COHERE', 'XAI', 'FIREWORKS', 'PERPLEXITY', 'OPENROUTER', 'DEEPSEEK', 'CUSTOM',
+      'OPENAI',
+      'ANTHROPIC',
+      'AZURE_OPENAI',
+      'GOOGLE_AI',
+      'BEDROCK',
+      'VERTEX',
+      'GROQ',
+      'TOGETHER',
+      'MISTRAL',
+      'COHERE',
+      'XAI',
+      'FIREWORKS',
+      'PERPLEXITY',
+      'OPENROUTER',
+      'DEEPSEEK',
+      'CUSTOM',
     ]);
   });
 
-  test('the auth types are exactly the contract\'s AuthType enum, in its order', () => {
+  test("the auth types are exactly the contract's AuthType enum, in its order", () => {
     expect([...AUTH_TYPES]).toEqual([
-      'API_KEY', 'AWS_ROLE', 'AWS_KEYS', 'BEDROCK_API_KEY', 'GOOGLE_ADC', 'GOOGLE_SERVICE_ACCOUNT', 'GOOGLE_IMPERSONATION', 'OAUTH_PASSTHROUGH',
+      'API_KEY',
+      'AWS_ROLE',
+      'AWS_KEYS',
+      'BEDROCK_API_KEY',
+      'GOOGLE_ADC',
+      'GOOGLE_SERVICE_ACCOUNT',
+      'GOOGLE_IMPERSONATION',
+      'OAUTH_PASSTHROUGH',
     ]);
   });
 
@@ -76,7 +100,7 @@ describe('slugs', () => {
 });
 
 describe('allowed auth types', () => {
-  test.each(providers)('%s takes exactly the contract\'s auth types, in order', (provider) => {
+  test.each(providers)("%s takes exactly the contract's auth types, in order", (provider) => {
     expect([...catalogEntry(provider).authTypes]).toEqual(CONTRACT[provider].authTypes);
   });
 
@@ -95,7 +119,7 @@ describe('allowed auth types', () => {
 });
 
 describe('default base URLs', () => {
-  test.each(providers)('%s without settings: the contract\'s default', (provider) => {
+  test.each(providers)("%s without settings: the contract's default", (provider) => {
     expect(defaultBaseUrl(provider, {})).toEqual({ url: CONTRACT[provider].baseUrl });
   });
 
@@ -110,7 +134,9 @@ describe('default base URLs', () => {
 
   test('BEDROCK accepts multi-part regions such as us-gov-west-1 and ap-southeast-2', () => {
     expect(defaultBaseUrl('BEDROCK', { region: 'us-gov-west-1' })).toEqual({ url: 'https://bedrock-runtime.us-gov-west-1.amazonaws.com' });
-    expect(defaultBaseUrl('BEDROCK', { region: 'ap-southeast-2' })).toEqual({ url: 'https://bedrock-runtime.ap-southeast-2.amazonaws.com' });
+    expect(defaultBaseUrl('BEDROCK', { region: 'ap-southeast-2' })).toEqual({
+      url: 'https://bedrock-runtime.ap-southeast-2.amazonaws.com',
+    });
   });
 
   test('VERTEX substitutes settings.location', () => {

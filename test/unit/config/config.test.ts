@@ -37,7 +37,7 @@ describe('defaults', () => {
     expect(config.jwt).toEqual({ secret: undefined, jwksUri: undefined, issuer: undefined, audience: undefined });
   });
 
-  test('uses the local key ring (no KMS key) and Google\'s endpoints', () => {
+  test("uses the local key ring (no KMS key) and Google's endpoints", () => {
     expect(config.kmsKeyName).toBeUndefined();
     expect(config.kmsApiEndpoint).toBeUndefined();
     expect(config.google).toEqual({
@@ -49,7 +49,7 @@ describe('defaults', () => {
     expect(DEFAULT_GOOGLE_OAUTH_TOKEN_URL).toBe('https://oauth2.googleapis.com/token');
   });
 
-  test('uses us-east-1 and AWS\'s STS', () => {
+  test("uses us-east-1 and AWS's STS", () => {
     expect(config.aws).toEqual({ region: 'us-east-1', stsEndpoint: undefined });
   });
 
@@ -142,9 +142,25 @@ describe('values given', () => {
 
 describe('an empty string counts as unset', () => {
   const EVERY_VARIABLE = [
-    'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'JWT_JWKS_URI', 'JWT_ISSUER', 'JWT_AUDIENCE',
-    'KMS_KEY_NAME', 'KMS_API_ENDPOINT', 'AWS_REGION', 'AWS_STS_ENDPOINT', 'GOOGLE_OAUTH_TOKEN_URL',
-    'GOOGLE_IAM_CREDENTIALS_ENDPOINT', 'VERTEX_API_ENDPOINT', 'GOOGLE_APPLICATION_CREDENTIALS', 'OUTBOUND_ALLOW_PRIVATE', 'LOG_LEVEL',
+    'NODE_ENV',
+    'PORT',
+    'HOST',
+    'DATABASE_URL',
+    'DATA_DIR',
+    'JWT_SECRET',
+    'JWT_JWKS_URI',
+    'JWT_ISSUER',
+    'JWT_AUDIENCE',
+    'KMS_KEY_NAME',
+    'KMS_API_ENDPOINT',
+    'AWS_REGION',
+    'AWS_STS_ENDPOINT',
+    'GOOGLE_OAUTH_TOKEN_URL',
+    'GOOGLE_IAM_CREDENTIALS_ENDPOINT',
+    'VERTEX_API_ENDPOINT',
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    'OUTBOUND_ALLOW_PRIVATE',
+    'LOG_LEVEL',
   ];
 
   test('every variable set to "" gives exactly the defaults', () => {
@@ -202,12 +218,7 @@ describe('bad values', () => {
     expect(text).not.toContain('canary-db-password');
   });
 
-  test.each([
-    ['65536'],
-    ['-1'],
-    ['80.5'],
-    ['1e3'],
-  ])('PORT=%s is rejected', (port) => {
+  test.each([['65536'], ['-1'], ['80.5'], ['1e3']])('PORT=%s is rejected', (port) => {
     expect(problemsOf({ PORT: port })).toEqual([expect.stringMatching(/^PORT must be a port number \(0-65535\)/)]);
   });
 
@@ -233,9 +244,9 @@ describe('production (NODE_ENV=production)', () => {
   });
 
   test('a JWKS URI over https is enough to verify tokens', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY }, CWD).jwt.jwksUri).toBe(
-      'https://issuer.example/jwks',
-    );
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY }, CWD).jwt.jwksUri,
+    ).toBe('https://issuer.example/jwks');
   });
 
   test('requires JWT_SECRET or JWT_JWKS_URI and KMS_KEY_NAME, naming both at once', () => {
@@ -266,7 +277,9 @@ describe('production (NODE_ENV=production)', () => {
   });
 
   test('refuses OUTBOUND_ALLOW_PRIVATE=true', () => {
-    expect(problemsOf({ ...PRODUCTION, OUTBOUND_ALLOW_PRIVATE: 'true' })).toEqual(['OUTBOUND_ALLOW_PRIVATE=true is refused when NODE_ENV=production']);
+    expect(problemsOf({ ...PRODUCTION, OUTBOUND_ALLOW_PRIVATE: 'true' })).toEqual([
+      'OUTBOUND_ALLOW_PRIVATE=true is refused when NODE_ENV=production',
+    ]);
   });
 
   test('any other NODE_ENV is not production', () => {

@@ -114,7 +114,9 @@ describe('each member becomes its auth type', () => {
   });
 
   test('awsKeys → AWS_KEYS, without a session token when none is given', () => {
-    expect(resolve({ awsKeys: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } })).toEqual({
+    expect(
+      resolve({ awsKeys: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } }),
+    ).toEqual({
       authType: 'AWS_KEYS',
       secretPayload: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
       authParameters: {},
@@ -123,8 +125,14 @@ describe('each member becomes its auth type', () => {
   });
 
   test('awsKeys with a session token seals it too', () => {
-    const resolved = resolve({ awsKeys: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret', sessionToken: 'FwoGZXIvYXdzEBY' } });
-    expect(resolved.secretPayload).toEqual({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret', sessionToken: 'FwoGZXIvYXdzEBY' });
+    const resolved = resolve({
+      awsKeys: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret', sessionToken: 'FwoGZXIvYXdzEBY' },
+    });
+    expect(resolved.secretPayload).toEqual({
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'FwoGZXIvYXdzEBY',
+    });
   });
 
   test('awsKeys with a null session token stores none', () => {
@@ -172,19 +180,30 @@ describe('each member becomes its auth type', () => {
   test('googleImpersonation keeps delegates and scopes', () => {
     const delegates = ['hop@my-project.iam.gserviceaccount.com'];
     const scopes = ['https://www.googleapis.com/auth/cloud-platform'];
-    expect(resolve({ googleImpersonation: { targetPrincipal: TARGET, delegates, scopes } }).secretPayload).toEqual({ targetPrincipal: TARGET, delegates, scopes });
+    expect(resolve({ googleImpersonation: { targetPrincipal: TARGET, delegates, scopes } }).secretPayload).toEqual({
+      targetPrincipal: TARGET,
+      delegates,
+      scopes,
+    });
   });
 
-  test('oauthPassthrough is refused with the contract\'s explanation', () => {
+  test("oauthPassthrough is refused with the contract's explanation", () => {
     const error = expectRejected({ oauthPassthrough: true }, `${PATH}.oauthPassthrough`);
     expect(error.message).toBe(OAUTH_PASSTHROUGH_MESSAGE);
     expect(error.message).toMatch(/Anthropic OAuth passthrough is configured on a provider/);
   });
 
   test('the member map covers every auth type exactly once', () => {
-    expect(Object.values(AUTH_MEMBER_TYPES).sort()).toEqual(
-      ['API_KEY', 'AWS_KEYS', 'AWS_ROLE', 'BEDROCK_API_KEY', 'GOOGLE_ADC', 'GOOGLE_IMPERSONATION', 'GOOGLE_SERVICE_ACCOUNT', 'OAUTH_PASSTHROUGH'],
-    );
+    expect(Object.values(AUTH_MEMBER_TYPES).sort()).toEqual([
+      'API_KEY',
+      'AWS_KEYS',
+      'AWS_ROLE',
+      'BEDROCK_API_KEY',
+      'GOOGLE_ADC',
+      'GOOGLE_IMPERSONATION',
+      'GOOGLE_SERVICE_ACCOUNT',
+      'OAUTH_PASSTHROUGH',
+    ]);
   });
 });
 
@@ -271,7 +290,9 @@ describe('AWS role', () => {
   });
 
   test('a missing ARN is required', () => {
-    expect(expectRejected({ awsRole: { externalId: 'ext' } as never }, `${PATH}.awsRole.iamRoleArn`).message).toBe('iamRoleArn is required.');
+    expect(expectRejected({ awsRole: { externalId: 'ext' } as never }, `${PATH}.awsRole.iamRoleArn`).message).toBe(
+      'iamRoleArn is required.',
+    );
   });
 
   test(`an external id of ${LIMITS.externalIdMin} characters is accepted`, () => {
@@ -288,7 +309,9 @@ describe('AWS role', () => {
 
   test('an external id of 1225 characters is rejected without echoing it', () => {
     const externalId = `canary${'x'.repeat(1219)}`;
-    expect(expectRejected(role(ARN, externalId), `${PATH}.awsRole.externalId`, 'canary').message).toBe('externalId must be 2 to 1224 characters.');
+    expect(expectRejected(role(ARN, externalId), `${PATH}.awsRole.externalId`, 'canary').message).toBe(
+      'externalId must be 2 to 1224 characters.',
+    );
   });
 
   test('an external id may use every character AWS allows', () => {
@@ -399,7 +422,7 @@ describe('Google service account', () => {
     expectRejected(serviceAccount({ privateKey: 'canary-not-a-key' }), `${field}.privateKey`, 'canary-not-a-key');
   });
 
-  test('garbage between PEM markers is rejected without the parser\'s message or the value', () => {
+  test("garbage between PEM markers is rejected without the parser's message or the value", () => {
     const privateKey = '-----BEGIN PRIVATE KEY-----\nY2FuYXJ5IGdhcmJhZ2U=canarygarbage\n-----END PRIVATE KEY-----\n';
     const error = expectRejected(serviceAccount({ privateKey }), `${field}.privateKey`, 'canarygarbage');
     expect(error.message).toBe('privateKey is not a readable PEM private key.');
@@ -427,7 +450,7 @@ describe('Google service account', () => {
     expect(error.message).toBe(`tokenUri must be the configured token URL (${TOKEN_URL}) or omitted.`);
   });
 
-  test('a tokenUri is compared with the token URL configured, not with Google\'s', () => {
+  test("a tokenUri is compared with the token URL configured, not with Google's", () => {
     const configured = 'http://127.0.0.1:9999/token';
     expect(() => resolveAuth(serviceAccount({ tokenUri: configured }), PATH, { googleTokenUrl: configured })).not.toThrow();
     expect(() => resolveAuth(serviceAccount({ tokenUri: TOKEN_URL }), PATH, { googleTokenUrl: configured })).toThrow(BadUserInputError);
@@ -467,7 +490,11 @@ describe('Google impersonation', () => {
   });
 
   test('a malformed delegate is rejected on its index', () => {
-    expectRejected({ googleImpersonation: { targetPrincipal: TARGET, delegates: [account(0), 'canary@example.com'] } }, `${field}.delegates.1`, 'canary@example.com');
+    expectRejected(
+      { googleImpersonation: { targetPrincipal: TARGET, delegates: [account(0), 'canary@example.com'] } },
+      `${field}.delegates.1`,
+      'canary@example.com',
+    );
   });
 
   test('an empty delegate list is accepted', () => {

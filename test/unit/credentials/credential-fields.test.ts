@@ -53,7 +53,9 @@ describe('checkName', () => {
   });
 
   test('a control character inside the name is rejected', () => {
-    expect(rejectionOf(() => checkName('input.name', 'a\u0007b')).message).toBe('name must not contain control characters or unpaired surrogates.');
+    expect(rejectionOf(() => checkName('input.name', 'a\u0007b')).message).toBe(
+      'name must not contain control characters or unpaired surrogates.',
+    );
   });
 
   test('a line break inside the name is rejected', () => {
@@ -70,9 +72,12 @@ describe('checkName', () => {
 });
 
 describe('checkBaseUrl', () => {
-  test.each(['https://api.example.com/v1', 'http://localhost:8080', 'https://example.com/v1?api-version=2024-02-01'])('%s is accepted as given', (url) => {
-    expect(checkBaseUrl('input.baseUrl', url)).toBe(url);
-  });
+  test.each(['https://api.example.com/v1', 'http://localhost:8080', 'https://example.com/v1?api-version=2024-02-01'])(
+    '%s is accepted as given',
+    (url) => {
+      expect(checkBaseUrl('input.baseUrl', url)).toBe(url);
+    },
+  );
 
   test(`a URL of ${BASE_URL_MAX_LENGTH} characters is accepted`, () => {
     const url = `https://example.com/${'p'.repeat(2048 - 'https://example.com/'.length)}`;
@@ -109,7 +114,9 @@ describe('checkBaseUrl', () => {
   });
 
   test('a fragment is rejected', () => {
-    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://api.example.com/v1#canary')).message).toBe('baseUrl must not contain a fragment.');
+    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://api.example.com/v1#canary')).message).toBe(
+      'baseUrl must not contain a fragment.',
+    );
   });
 });
 
@@ -143,7 +150,9 @@ describe('checkSettings', () => {
   });
 
   test('16385 bytes of JSON are rejected', () => {
-    expect(rejectionOf(() => checkSettings('input.settings', settingsOfBytes(16385))).message).toBe('settings must be at most 16384 bytes of JSON.');
+    expect(rejectionOf(() => checkSettings('input.settings', settingsOfBytes(16385))).message).toBe(
+      'settings must be at most 16384 bytes of JSON.',
+    );
   });
 
   test('the size counts UTF-8 bytes, not characters', () => {
@@ -154,9 +163,26 @@ describe('checkSettings', () => {
   });
 
   test.each([
-    'apiKey', 'api_key', 'api-key', 'APIKEY', 'secret', 'secretAccessKey', 'secret_access_key', 'password', 'passwd',
-    'privateKey', 'private_key', 'token', 'accessToken', 'refresh_token', 'sessionToken', 'externalId', 'external-id',
-    'clientSecret', 'client_secret', 'Authorization',
+    'apiKey',
+    'api_key',
+    'api-key',
+    'APIKEY',
+    'secret',
+    'secretAccessKey',
+    'secret_access_key',
+    'password',
+    'passwd',
+    'privateKey',
+    'private_key',
+    'token',
+    'accessToken',
+    'refresh_token',
+    'sessionToken',
+    'externalId',
+    'external-id',
+    'clientSecret',
+    'client_secret',
+    'Authorization',
   ])('a secret-like key "%s" is refused on its own path, without its value', (key) => {
     const error = rejectionOf(() => checkSettings('input.settings', { region: 'us-east-1', [key]: 'canary-secret-value' }));
     expect(error.field).toBe(`input.settings.${key}`);
@@ -171,7 +197,9 @@ describe('checkSettings', () => {
   });
 
   test('a secret-like key inside an array of objects is refused with the index in its path', () => {
-    const error = rejectionOf(() => checkSettings('input.settings', { upstreams: [{ url: 'https://a.example' }, { api_key: 'canary-secret-value' }] }));
+    const error = rejectionOf(() =>
+      checkSettings('input.settings', { upstreams: [{ url: 'https://a.example' }, { api_key: 'canary-secret-value' }] }),
+    );
     expect(error.field).toBe('input.settings.upstreams.1.api_key');
   });
 
@@ -186,7 +214,7 @@ describe('checkSettings', () => {
 describe('resolveDefaultBaseUrl', () => {
   const paths = { baseUrl: 'input.baseUrl', settings: 'input.settings' };
 
-  test('returns the provider\'s default URL', () => {
+  test("returns the provider's default URL", () => {
     expect(resolveDefaultBaseUrl('OPENAI', {}, paths)).toBe('https://api.openai.com/v1');
   });
 

@@ -50,7 +50,10 @@ const schema = new GraphQLSchema({
 });
 
 /** Runs a request as Apollo does (one parsed document for validation, execution and shaping). */
-async function errorsOf(source: string, variableValues?: Record<string, unknown>): Promise<{ errors: readonly GraphQLError[]; document: DocumentNode }> {
+async function errorsOf(
+  source: string,
+  variableValues?: Record<string, unknown>,
+): Promise<{ errors: readonly GraphQLError[]; document: DocumentNode }> {
   const document = parse(source);
   const validationErrors = validate(schema, document);
   if (validationErrors.length > 0) return { errors: validationErrors, document };
@@ -116,7 +119,7 @@ describe('a bad variable', () => {
     expect(shape.field).toBe('input');
   });
 
-  test('a canary that imitates graphql-js\'s own path suffix does not move the field', async () => {
+  test("a canary that imitates graphql-js's own path suffix does not move the field", async () => {
     const sneaky = `${CANARY}" at "x.name`;
     const shape = await shaped(WITH_X, { x: { name: 'a', settings: sneaky } });
     expect(shape.message).not.toContain(CANARY);
@@ -136,7 +139,9 @@ describe('a bad variable', () => {
   });
 
   test('a variable used deep inside a literal: field is the full path', async () => {
-    const shape = await shaped('mutation($key: String!) { create(input: { name: "a", auth: { apiKey: { apiKey: $key } } }) }', { key: 4242424242 });
+    const shape = await shaped('mutation($key: String!) { create(input: { name: "a", auth: { apiKey: { apiKey: $key } } }) }', {
+      key: 4242424242,
+    });
     expect(shape.message).not.toContain('4242424242');
     expect(shape.field).toBe('input.auth.apiKey.apiKey');
   });
@@ -162,7 +167,9 @@ describe('a bad literal', () => {
   });
 
   test('a @oneOf literal with two members: field is the oneOf input', async () => {
-    const shape = await shaped(`mutation { create(input: { name: "a", auth: { apiKey: { apiKey: "${CANARY}" }, bedrockApiKey: { apiKey: "${CANARY}" } } }) }`);
+    const shape = await shaped(
+      `mutation { create(input: { name: "a", auth: { apiKey: { apiKey: "${CANARY}" }, bedrockApiKey: { apiKey: "${CANARY}" } } }) }`,
+    );
     expect(shape.message).not.toContain(CANARY);
     expect(shape.field).toBe('input.auth');
   });
@@ -215,7 +222,10 @@ describe('errors that are not about input values', () => {
 
 describe('withoutValues', () => {
   test.each([
-    [`Expected value of type "JSONObject", found "${CANARY}"; JSONObject cannot represent non-object value: "${CANARY}"`, 'Expected value of type "JSONObject".'],
+    [
+      `Expected value of type "JSONObject", found "${CANARY}"; JSONObject cannot represent non-object value: "${CANARY}"`,
+      'Expected value of type "JSONObject".',
+    ],
     [`Int cannot represent non-integer value: "${CANARY}"`, 'Int cannot represent non-integer value.'],
     [`String cannot represent a non string value: ["${CANARY}"]`, 'String cannot represent a non string value.'],
     [`Boolean cannot represent a non boolean value: "${CANARY}"`, 'Boolean cannot represent a non boolean value.'],

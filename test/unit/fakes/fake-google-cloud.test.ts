@@ -51,8 +51,7 @@ describe('fake Google Cloud', () => {
       data: COUNT_BODY,
     });
 
-  const postToken = (form: Record<string, string>) =>
-    fetch(google.tokenUrl, { method: 'POST', body: new URLSearchParams(form) });
+  const postToken = (form: Record<string, string>) => fetch(google.tokenUrl, { method: 'POST', body: new URLSearchParams(form) });
 
   const assertion = (claims: Record<string, unknown>, key: string, keyid?: string) =>
     jsonwebtoken.sign(claims, key, { algorithm: 'RS256', ...(keyid ? { keyid } : {}) });
@@ -176,7 +175,12 @@ describe('fake Google Cloud', () => {
       const crossed = new JWT({ email: source.clientEmail, key: target.privateKeyPem, scopes: [CLOUD_PLATFORM_SCOPE], transporter });
       expect((await failure(crossed.getAccessToken())).message).toBe('invalid_grant: Invalid JWT Signature.');
 
-      const stranger = new JWT({ email: 'nobody@x.iam.gserviceaccount.com', key: source.privateKeyPem, scopes: [CLOUD_PLATFORM_SCOPE], transporter });
+      const stranger = new JWT({
+        email: 'nobody@x.iam.gserviceaccount.com',
+        key: source.privateKeyPem,
+        scopes: [CLOUD_PLATFORM_SCOPE],
+        transporter,
+      });
       expect((await failure(stranger.getAccessToken())).message).toBe('invalid_grant: Invalid grant: account not found');
 
       const now = Math.floor(Date.now() / 1000);
@@ -193,14 +197,27 @@ describe('fake Google Cloud', () => {
         assertion: assertion(claims, source.privateKeyPem, source.privateKeyId),
       });
       expect(rightKid.status).toBe(200);
-      expect(await rightKid.json()).toEqual({ access_token: expect.stringMatching(/^ya29\./), expires_in: expect.any(Number), token_type: 'Bearer' });
+      expect(await rightKid.json()).toEqual({
+        access_token: expect.stringMatching(/^ya29\./),
+        expires_in: expect.any(Number),
+        token_type: 'Bearer',
+      });
     });
 
     it('checks aud, the one-hour lifetime, scope and sub like Google', async () => {
       const now = Math.floor(Date.now() / 1000);
-      const base = { iss: source.clientEmail, aud: 'https://oauth2.googleapis.com/token', scope: CLOUD_PLATFORM_SCOPE, iat: now, exp: now + 3600 };
+      const base = {
+        iss: source.clientEmail,
+        aud: 'https://oauth2.googleapis.com/token',
+        scope: CLOUD_PLATFORM_SCOPE,
+        iat: now,
+        exp: now + 3600,
+      };
       const grant = async (claims: Record<string, unknown>) => {
-        const res = await postToken({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: assertion(claims, source.privateKeyPem) });
+        const res = await postToken({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: assertion(claims, source.privateKeyPem),
+        });
         return { status: res.status, body: (await res.json()) as { error?: string; error_description?: string } };
       };
       expect((await grant(base)).status).toBe(200);
@@ -385,7 +402,9 @@ describe('fake Google Cloud', () => {
           body: JSON.stringify(COUNT_BODY),
         });
         expect(res.status).toBe(401);
-        expect(await res.json()).toEqual({ error: { code: 401, status: 'UNAUTHENTICATED', message: expect.stringMatching(/authentication credential/) } });
+        expect(await res.json()).toEqual({
+          error: { code: 401, status: 'UNAUTHENTICATED', message: expect.stringMatching(/authentication credential/) },
+        });
       }
     });
 

@@ -168,10 +168,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
 
     const ciphertext = (await encrypt()).ciphertext as Uint8Array;
     const badCiphertextCrc = await failure(
-      client.decrypt(
-        { name: kms.keyName, ciphertext, additionalAuthenticatedData: aad, ciphertextCrc32c: { value: '12345' } },
-        ONCE,
-      ),
+      client.decrypt({ name: kms.keyName, ciphertext, additionalAuthenticatedData: aad, ciphertextCrc32c: { value: '12345' } }, ONCE),
     );
     expect(badCiphertextCrc.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(badCiphertextCrc.message).toMatch(/ciphertext_crc32c/);

@@ -44,10 +44,7 @@ function attempt(run: () => Buffer): Outcome {
 function decrypt(vector: Vector): Outcome[] {
   const hex = (value: string): Buffer => Buffer.from(value, 'hex');
   const [key, iv, ct, tag, aad] = [hex(vector.key), hex(vector.iv), hex(vector.ct), hex(vector.tag), hex(vector.aad)];
-  return [
-    attempt(() => openAeadDetached(key, iv, ct, tag, aad)),
-    attempt(() => openAead(key, iv, Buffer.concat([ct, tag]), aad)),
-  ];
+  return [attempt(() => openAeadDetached(key, iv, ct, tag, aad)), attempt(() => openAead(key, iv, Buffer.concat([ct, tag]), aad))];
 }
 
 const present = fs.existsSync(VECTORS);

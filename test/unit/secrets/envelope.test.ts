@@ -63,9 +63,7 @@ function flipBit(buffer: Buffer, bit: number): Buffer {
 
 describe('additionalData', () => {
   it('encodes the binding as a prefixed fixed-order JSON array', () => {
-    expect(additionalData(binding).toString('utf8')).toBe(
-      '["credential-vault/v1/credential-secret","org-7f3a","cred-91c2",3,"API_KEY"]',
-    );
+    expect(additionalData(binding).toString('utf8')).toBe('["credential-vault/v1/credential-secret","org-7f3a","cred-91c2",3,"API_KEY"]');
   });
 
   it('keeps field boundaries unambiguous when values contain separators and quotes', () => {
@@ -100,9 +98,7 @@ describe('EnvelopeCipher', () => {
   it('fails to open after any single-bit flip of the wrapped key', async () => {
     const sealed = await cipher.seal(payload, binding);
     for (let bit = 0; bit < sealed.wrappedKey.length * 8; bit += 1) {
-      await expect(cipher.open({ ...sealed, wrappedKey: flipBit(sealed.wrappedKey, bit) }, binding)).rejects.toThrow(
-        DecryptionError,
-      );
+      await expect(cipher.open({ ...sealed, wrappedKey: flipBit(sealed.wrappedKey, bit) }, binding)).rejects.toThrow(DecryptionError);
     }
   });
 

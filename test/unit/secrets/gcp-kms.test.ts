@@ -225,7 +225,10 @@ describe('GcpKmsKeyService refuses key ids that are not its own, without calling
   it.each([
     ['a local key ring id', 'local:1'],
     ['a version of another CryptoKey', 'projects/test/locations/global/keyRings/vault/cryptoKeys/other/cryptoKeyVersions/1'],
-    ['a version of a CryptoKey whose name merely starts with ours', 'projects/test/locations/global/keyRings/vault/cryptoKeys/secrets2/cryptoKeyVersions/1'],
+    [
+      'a version of a CryptoKey whose name merely starts with ours',
+      'projects/test/locations/global/keyRings/vault/cryptoKeys/secrets2/cryptoKeyVersions/1',
+    ],
   ])('refuses %s', async (_label, keyId) => {
     const service = await warmService();
     const wrapped = await service.wrap(dataKey(), aad);

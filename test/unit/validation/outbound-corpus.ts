@@ -78,9 +78,27 @@ export const HOSTILE_DNS: Readonly<Record<string, readonly StubAddress[]>> = {
 export function hostileTargets(ports: CanaryPorts): HostileTarget[] {
   const p4 = ports.v4;
   const p6 = ports.v6;
-  const literal = (label: string, url: string, canary?: 'v4' | 'v6'): HostileTarget => ({ label, url, kind: 'literal', reason: 'blocked_address', ...(canary ? { canary } : {}) });
-  const name = (label: string, url: string, canary?: 'v4' | 'v6'): HostileTarget => ({ label, url, kind: 'name', reason: 'blocked_address', ...(canary ? { canary } : {}) });
-  const metadataName = (label: string, url: string): HostileTarget => ({ label, url, kind: 'name', reason: 'blocked_address', metadataName: true });
+  const literal = (label: string, url: string, canary?: 'v4' | 'v6'): HostileTarget => ({
+    label,
+    url,
+    kind: 'literal',
+    reason: 'blocked_address',
+    ...(canary ? { canary } : {}),
+  });
+  const name = (label: string, url: string, canary?: 'v4' | 'v6'): HostileTarget => ({
+    label,
+    url,
+    kind: 'name',
+    reason: 'blocked_address',
+    ...(canary ? { canary } : {}),
+  });
+  const metadataName = (label: string, url: string): HostileTarget => ({
+    label,
+    url,
+    kind: 'name',
+    reason: 'blocked_address',
+    metadataName: true,
+  });
   const scheme = (label: string, url: string): HostileTarget => ({ label, url, kind: 'scheme', reason: 'invalid_url' });
   const credentials = (label: string, url: string): HostileTarget => ({ label, url, kind: 'credentials', reason: 'invalid_url' });
 

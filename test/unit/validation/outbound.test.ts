@@ -106,9 +106,13 @@ function connectTarget(args: unknown[]): { host: string | undefined; port: numbe
   const first: unknown = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
   if (typeof first === 'object' && first !== null) {
     const options = first as { host?: unknown; port?: unknown };
-    return { host: typeof options.host === 'string' ? options.host : undefined, port: options.port === undefined ? undefined : Number(options.port) };
+    return {
+      host: typeof options.host === 'string' ? options.host : undefined,
+      port: options.port === undefined ? undefined : Number(options.port),
+    };
   }
-  if (typeof first === 'number' || typeof first === 'string') return { port: Number(first), host: typeof args[1] === 'string' ? args[1] : undefined };
+  if (typeof first === 'number' || typeof first === 'string')
+    return { port: Number(first), host: typeof args[1] === 'string' ? args[1] : undefined };
   return { host: undefined, port: undefined };
 }
 
@@ -167,14 +171,23 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string | d
 
 function stubLookup(hostname: string, options: unknown, callback?: unknown): void {
   const done = (typeof options === 'function' ? options : callback) as LookupCallback;
-  const opts: dns.LookupOptions = typeof options === 'object' && options !== null ? (options as dns.LookupOptions) : typeof options === 'number' ? { family: options } : {};
+  const opts: dns.LookupOptions =
+    typeof options === 'object' && options !== null
+      ? (options as dns.LookupOptions)
+      : typeof options === 'number'
+        ? { family: options }
+        : {};
   const insideConnect = connectingTo === hostname;
   events.push(`dns.lookup ${hostname}${insideConnect ? ' (inside socket.connect)' : ''}`);
   const key = hostname.toLowerCase().replace(/\.+$/, '');
   const override = dnsOverrides.get(key);
   // Numeric hosts answer themselves, as getaddrinfo does (server.listen('127.0.0.1') asks too).
   const literal = net.isIP(hostname);
-  const answer: DnsAnswer | undefined = literal ? [{ address: hostname, family: literal === 6 ? 6 : 4 }] : override ? override({ insideConnect }) : HOSTILE_DNS[key];
+  const answer: DnsAnswer | undefined = literal
+    ? [{ address: hostname, family: literal === 6 ? 6 : 4 }]
+    : override
+      ? override({ insideConnect })
+      : HOSTILE_DNS[key];
   if (answer === 'stall') return; // a resolver that never answers
   setImmediate(() => {
     const family = opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : opts.family;
@@ -182,14 +195,20 @@ function stubLookup(hostname: string, options: unknown, callback?: unknown): voi
     if (list.length === 0) {
       if (!answer) unexpectedNames.push(hostname);
       done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }));
-    } else if (opts.all) done(null, list.map((entry) => ({ ...entry })));
+    } else if (opts.all)
+      done(
+        null,
+        list.map((entry) => ({ ...entry })),
+      );
     else done(null, list[0].address, list[0].family);
   });
 }
 
 /** dns.lookup (the stubbed one) as a promise, all addresses. */
 function resolveAll(hostname: string): Promise<dns.LookupAddress[]> {
-  return new Promise((resolve, reject) => dns.lookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
+  return new Promise((resolve, reject) =>
+    dns.lookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,7 +436,9 @@ describe('DNS: names are checked by the lookup the socket itself uses', () => {
     // An attacker's DNS: whoever asks outside a connection (a validator checking first) gets a public
     // address; the lookup made while the socket connects gets loopback. A check-then-connect client
     // would approve the name and then connect to the canary.
-    dnsOverrides.set('flip.rebind.test', ({ insideConnect }) => (insideConnect ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '8.8.8.8', family: 4 }]));
+    dnsOverrides.set('flip.rebind.test', ({ insideConnect }) =>
+      insideConnect ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '8.8.8.8', family: 4 }],
+    );
     const checked = await resolveAll('flip.rebind.test');
     expect(checked.map((entry) => entry.address)).toEqual(['8.8.8.8']);
     expect(isBlockedAddress('8.8.8.8')).toBe(false);
@@ -436,7 +457,11 @@ describe('DNS: names are checked by the lookup the socket itself uses', () => {
   });
 
   test("rebinding: the client's lookup judges every answer afresh (public, then loopback, then public)", async () => {
-    const answers: StubAddress[][] = [[{ address: '1.1.1.1', family: 4 }], [{ address: '127.0.0.1', family: 4 }], [{ address: '2606:4700:4700::1111', family: 6 }]];
+    const answers: StubAddress[][] = [
+      [{ address: '1.1.1.1', family: 4 }],
+      [{ address: '127.0.0.1', family: 4 }],
+      [{ address: '2606:4700:4700::1111', family: 6 }],
+    ];
     let asked = 0;
     dnsOverrides.set('flap.rebind.test', () => answers[asked++ % answers.length]);
     const lookup = strict['lookup'];
@@ -597,7 +622,10 @@ describe('timeouts', () => {
       const error = await refusal(promise);
       return { reason: error.reason, elapsed: performance.now() - started };
     };
-    const [connect, total] = await Promise.all([timed(defaults.request('http://stall.rebind.test/')), timed(defaults.request(`http://127.0.0.1:${silent.port}/`))]);
+    const [connect, total] = await Promise.all([
+      timed(defaults.request('http://stall.rebind.test/')),
+      timed(defaults.request(`http://127.0.0.1:${silent.port}/`)),
+    ]);
     expect(connect.reason).toBe('timeout');
     expect(connect.elapsed).toBeGreaterThanOrEqual(2990);
     expect(connect.elapsed).toBeLessThan(6000);
@@ -705,8 +733,18 @@ describe('response bodies: capped, and never in an error', () => {
     let google: TestServer;
     let mode: { token: 'ok' | 'error' | 'huge'; vertex: 'ok' | 'error' | 'huge' } = { token: 'ok', vertex: 'ok' };
     let validator: GoogleVertexValidator;
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-    const auth = { type: 'GOOGLE_SERVICE_ACCOUNT' as const, clientEmail: 'probe@vault-test.iam.gserviceaccount.com', privateKey, privateKeyId: 'k1', projectId: 'vault-test' };
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const auth = {
+      type: 'GOOGLE_SERVICE_ACCOUNT' as const,
+      clientEmail: 'probe@vault-test.iam.gserviceaccount.com',
+      privateKey,
+      privateKeyId: 'k1',
+      projectId: 'vault-test',
+    };
     const call = { projectId: 'vault-test', location: 'us-central1', model: 'gemini-2.5-flash' };
 
     beforeAll(async () => {
@@ -716,7 +754,11 @@ describe('response bodies: capped, and never in an error', () => {
         request.on('end', () => {
           if (which === 'ok') {
             response.writeHead(200, { 'content-type': 'application/json' });
-            response.end(request.url?.startsWith('/token') ? JSON.stringify({ access_token: 'ya29.test', expires_in: 3600, token_type: 'Bearer' }) : JSON.stringify({ totalTokens: 1 }));
+            response.end(
+              request.url?.startsWith('/token')
+                ? JSON.stringify({ access_token: 'ya29.test', expires_in: 3600, token_type: 'Bearer' })
+                : JSON.stringify({ totalTokens: 1 }),
+            );
           } else if (which === 'error') {
             response.writeHead(500, { 'content-type': 'application/json' });
             response.end(JSON.stringify({ error_description: BODY_CANARY, message: BODY_CANARY }));
@@ -754,7 +796,14 @@ describe('response bodies: capped, and never in an error', () => {
       expect(result.ok).toBe(false);
       // the step that failed is the one whose server misbehaved, reported by status or size only
       const failedStep = failing.token === 'ok' ? 'vertex' : 'token';
-      expect(result.checks.map((check) => [check.name, check.ok])).toEqual(failedStep === 'vertex' ? [['token', true], ['vertex', false]] : [['token', false]]);
+      expect(result.checks.map((check) => [check.name, check.ok])).toEqual(
+        failedStep === 'vertex'
+          ? [
+              ['token', true],
+              ['vertex', false],
+            ]
+          : [['token', false]],
+      );
       expect(result.message).toMatch(failing[failedStep] === 'error' ? /HTTP 500/ : /more than 1024 bytes/);
       expect(JSON.stringify(result)).not.toContain(BODY_CANARY);
     });
@@ -794,7 +843,14 @@ describe('fetch adapter', () => {
           return;
         }
         response.writeHead(201, { 'content-type': 'application/json', 'x-served-by': 'echo' });
-        response.end(JSON.stringify({ method: request.method, url: request.url, probe: request.headers['x-probe'] ?? null, body: Buffer.concat(chunks).toString() }));
+        response.end(
+          JSON.stringify({
+            method: request.method,
+            url: request.url,
+            probe: request.headers['x-probe'] ?? null,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
       });
     });
   });
@@ -816,12 +872,18 @@ describe('fetch adapter', () => {
       body: new URLSearchParams({ grant_type: 'x', assertion: 'y' }),
     });
     expect(await posted.json()).toEqual({ method: 'POST', url: '/form', probe: 'yes', body: 'grant_type=x&assertion=y' });
-    const put = await permissive.fetch(`http://127.0.0.1:${echo.port}/text`, { method: 'PUT', headers: new Headers({ 'x-probe': 'h' }), body: 'plain' });
+    const put = await permissive.fetch(`http://127.0.0.1:${echo.port}/text`, {
+      method: 'PUT',
+      headers: new Headers({ 'x-probe': 'h' }),
+      body: 'plain',
+    });
     expect(await put.json()).toEqual({ method: 'PUT', url: '/text', probe: 'h', body: 'plain' });
   });
 
   test('takes a Request, honouring its URL, method, headers and body', async () => {
-    const response = await permissive.fetch(new Request(`http://127.0.0.1:${echo.port}/req`, { method: 'POST', headers: { 'x-probe': 'r' }, body: 'from-request' }));
+    const response = await permissive.fetch(
+      new Request(`http://127.0.0.1:${echo.port}/req`, { method: 'POST', headers: { 'x-probe': 'r' }, body: 'from-request' }),
+    );
     expect(await response.json()).toEqual({ method: 'POST', url: '/req', probe: 'r', body: 'from-request' });
   });
 
@@ -832,7 +894,11 @@ describe('fetch adapter', () => {
   });
 
   test('a blocked target is refused with an OutboundError and no socket', async () => {
-    for (const input of ['http://169.254.169.254/latest/meta-data/', new URL(`http://127.0.0.1:${ports.v4}/`), new Request('http://[fd00:ec2::254]/')]) {
+    for (const input of [
+      'http://169.254.169.254/latest/meta-data/',
+      new URL(`http://127.0.0.1:${ports.v4}/`),
+      new Request('http://[fd00:ec2::254]/'),
+    ]) {
       expect((await refusal(strict.fetch(input))).reason).toBe('blocked_address');
     }
     expect(connectSpy).not.toHaveBeenCalled();
