@@ -51,7 +51,7 @@ export async function createSchema(): Promise<GraphQLSchema> {
 function mergeResolvers(base: GraphQLResolverMap<Context>, extra: GraphQLResolverMap<Context>): GraphQLResolverMap<Context> {
   const merged: GraphQLResolverMap<Context> = { ...base };
   for (const [typeName, fields] of Object.entries(extra)) {
-    merged[typeName] = { ...(base[typeName] as object), ...(fields as object) } as GraphQLResolverMap<Context>[string];
+    merged[typeName] = { ...(base[typeName] as object), ...(fields as object) };
   }
   return merged;
 }

@@ -39,7 +39,7 @@ export class GoogleVertexValidator {
   private readonly transporter: InstanceType<typeof gaxios.Gaxios>;
 
   constructor(private readonly options: GoogleVertexValidatorOptions) {
-    this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch as typeof fetch });
+    this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch });
     this.transporter.interceptors.request.add({
       resolved: async (config) => {
         // google-auth-library ignores token_uri and always posts to Google's URL.

@@ -197,7 +197,7 @@ export class OutboundClient {
         callback(new OutboundError('dns_failed', `${hostname} could not be resolved`), '', 4);
         return;
       }
-      const list = addresses as dns.LookupAddress[];
+      const list = addresses;
       const usable = this.options.allowPrivate ? list : list.filter((entry) => !isBlockedAddress(entry.address));
       if (usable.length === 0) {
         callback(new OutboundError('blocked_address', `${hostname} resolves to an address that is not public`), '', 4);
@@ -208,7 +208,7 @@ export class OutboundClient {
         callback(new OutboundError('blocked_address', `${hostname} resolves to an address that is not public`), '', 4);
         return;
       }
-      if ((options as dns.LookupOptions).all) callback(null, usable);
+      if (options.all) callback(null, usable);
       else callback(null, usable[0].address, usable[0].family);
     });
   };

@@ -60,31 +60,31 @@ async function readyz(
 }
 
 describe('credentials with Cloud KMS as the key service', () => {
-  it('uses the Cloud KMS key service, not the local key ring', () => {
+  test('uses the Cloud KMS key service, not the local key ring', () => {
     expect(vault.app.keyService.name).toBe('gcp-kms');
     expect(existsSync(path.join(vault.dataDir, LOCAL_KEYRING_FILE))).toBe(false);
   });
 
-  it('creates a credential with exactly one Encrypt and no Decrypt', async () => {
+  test('creates a credential with exactly one Encrypt and no Decrypt', async () => {
     const admin = anAdmin();
     kms.resetCalls();
     await admin.created(aCredentialInput());
     expect(kms.calls).toEqual({ encrypt: 1, decrypt: 0 });
   });
 
-  it('stores the CryptoKeyVersion name KMS reported as secret_key_id', async () => {
+  test('stores the CryptoKeyVersion name KMS reported as secret_key_id', async () => {
     const created = await anAdmin().created(aCredentialInput());
     expect(await storedKeyId(created.id)).toBe(`${kms.keyName}/cryptoKeyVersions/1`);
   });
 
-  it('seals a secret that opens with the application key service', async () => {
+  test('seals a secret that opens with the application key service', async () => {
     const input = aCredentialInput({ auth: apiKeyAuth() });
     const created = await anAdmin().created(input);
     const opened = await openSecret(vault, created.organizationId, created.id);
     expect(opened).toEqual({ authType: 'API_KEY', secretVersion: 1, payload: expectedSecretPayload(input.auth!) });
   });
 
-  it('reads a credential with no KMS call', async () => {
+  test('reads a credential with no KMS call', async () => {
     const admin = anAdmin();
     const created = await admin.created(aCredentialInput());
     kms.resetCalls();
@@ -93,7 +93,7 @@ describe('credentials with Cloud KMS as the key service', () => {
     expect(kms.calls).toEqual({ encrypt: 0, decrypt: 0 });
   });
 
-  it('lists credentials with no KMS call', async () => {
+  test('lists credentials with no KMS call', async () => {
     const admin = anAdmin();
     const created: CredentialView[] = [];
     for (let i = 0; i < 3; i += 1) created.push(await admin.created(aCredentialInput()));
@@ -103,7 +103,7 @@ describe('credentials with Cloud KMS as the key service', () => {
     expect(kms.calls).toEqual({ encrypt: 0, decrypt: 0 });
   });
 
-  it('rotates a secret with exactly one Encrypt and no Decrypt', async () => {
+  test('rotates a secret with exactly one Encrypt and no Decrypt', async () => {
     const admin = anAdmin();
     const created = await admin.created(aCredentialInput());
     kms.resetCalls();
@@ -113,7 +113,7 @@ describe('credentials with Cloud KMS as the key service', () => {
     expect(kms.calls).toEqual({ encrypt: 1, decrypt: 0 });
   });
 
-  it('opens the rotated secret, version 2, under the KMS key version', async () => {
+  test('opens the rotated secret, version 2, under the KMS key version', async () => {
     const admin = anAdmin();
     const created = await admin.created(aCredentialInput());
     const auth = apiKeyAuth(anApiKey());
@@ -126,7 +126,7 @@ describe('credentials with Cloud KMS as the key service', () => {
     expect(await storedKeyId(created.id)).toBe(kms.primaryVersion());
   });
 
-  it('stores new writes under the new primary after a rotation in KMS, without a restart, and old rows still open', async () => {
+  test('stores new writes under the new primary after a rotation in KMS, without a restart, and old rows still open', async () => {
     const admin = anAdmin();
     const oldInput = aCredentialInput({ auth: apiKeyAuth() });
     const old = await admin.created(oldInput);
@@ -157,7 +157,7 @@ const FAULTS: Fault[] = [
 
 describe('KMS faults on createCredential', () => {
   for (const fault of FAULTS) {
-    it(
+    test(
       `fails with KMS_UNAVAILABLE and leaves the credentials table unchanged on ${fault.name}`,
       async () => {
         const admin = anAdmin();
@@ -180,7 +180,7 @@ describe('KMS faults on createCredential', () => {
 
 describe('KMS faults on a rotation (updateCredential with auth)', () => {
   for (const fault of FAULTS) {
-    it(
+    test(
       `fails with KMS_UNAVAILABLE and leaves the credentials table unchanged on ${fault.name}`,
       async () => {
         const admin = anAdmin();
@@ -212,14 +212,14 @@ describe('/readyz with Cloud KMS', () => {
     app = undefined;
   });
 
-  it('answers 200 when KMS answers', async () => {
+  test('answers 200 when KMS answers', async () => {
     app = await startTestApp({ databaseUrl: database.url, env: kmsEnv(kms) });
     const ready = await readyz(app);
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toEqual({ database: 'ok', keyService: 'ok' });
   });
 
-  it('answers 503 naming keyService while KMS is UNAVAILABLE, and 200 once it recovers', async () => {
+  test('answers 503 naming keyService while KMS is UNAVAILABLE, and 200 once it recovers', async () => {
     app = await startTestApp({ databaseUrl: database.url, env: kmsEnv(kms) });
     kms.failNext(grpc.status.UNAVAILABLE, { count: 3 });
     const failing = await readyz(app);
@@ -229,7 +229,7 @@ describe('/readyz with Cloud KMS', () => {
     expect(recovered.status).toBe(200);
   });
 
-  it('answers 503 naming keyService while KMS denies permission, and 200 once it allows', async () => {
+  test('answers 503 naming keyService while KMS denies permission, and 200 once it allows', async () => {
     app = await startTestApp({ databaseUrl: database.url, env: kmsEnv(kms) });
     kms.failNext(grpc.status.PERMISSION_DENIED);
     const failing = await readyz(app);
@@ -238,7 +238,7 @@ describe('/readyz with Cloud KMS', () => {
     expect((await readyz(app)).status).toBe(200);
   });
 
-  it('answers 503 naming keyService while KMS answers with a corrupted checksum', async () => {
+  test('answers 503 naming keyService while KMS answers with a corrupted checksum', async () => {
     app = await startTestApp({ databaseUrl: database.url, env: kmsEnv(kms) });
     kms.corruptNext('ciphertextCrc32c');
     const failing = await readyz(app);
@@ -261,19 +261,19 @@ describe('no fallback to the local key ring', () => {
     await app?.stop();
   });
 
-  it('fails createCredential with KMS_UNAVAILABLE and writes no row when the KMS endpoint is down', async () => {
+  test('fails createCredential with KMS_UNAVAILABLE and writes no row when the KMS endpoint is down', async () => {
     const before = await dumpCredentials();
     const response = await anAdmin(app).create(aCredentialInput());
     expectError(response, { code: 'KMS_UNAVAILABLE' });
     expect(await dumpCredentials()).toBe(before);
   });
 
-  it('creates no keyring.json in DATA_DIR when the KMS endpoint is down', async () => {
+  test('creates no keyring.json in DATA_DIR when the KMS endpoint is down', async () => {
     await anAdmin(app).create(aCredentialInput());
     expect(existsSync(path.join(app.dataDir, LOCAL_KEYRING_FILE))).toBe(false);
   });
 
-  it('answers /readyz 503 naming keyService when the KMS endpoint is down', async () => {
+  test('answers /readyz 503 naming keyService when the KMS endpoint is down', async () => {
     const ready = await readyz(app);
     expect(ready.status).toBe(503);
     expect(ready.body.failed).toEqual(['keyService']);
@@ -287,7 +287,7 @@ describe('KMS_API_ENDPOINT configuration', () => {
     KMS_KEY_NAME: 'projects/p/locations/global/keyRings/r/cryptoKeys/k',
   };
 
-  it('refuses a plaintext http:// endpoint when NODE_ENV=production, naming KMS_API_ENDPOINT', () => {
+  test('refuses a plaintext http:// endpoint when NODE_ENV=production, naming KMS_API_ENDPOINT', () => {
     let thrown: unknown;
     try {
       loadConfig({ ...production, KMS_API_ENDPOINT: 'http://127.0.0.1:8085' });
@@ -298,11 +298,11 @@ describe('KMS_API_ENDPOINT configuration', () => {
     expect((thrown as ConfigError).problems).toEqual([expect.stringContaining('KMS_API_ENDPOINT')]);
   });
 
-  it('accepts a host:port (TLS) endpoint when NODE_ENV=production', () => {
+  test('accepts a host:port (TLS) endpoint when NODE_ENV=production', () => {
     expect(loadConfig({ ...production, KMS_API_ENDPOINT: 'kms.internal.example:443' }).kmsApiEndpoint).toBe('kms.internal.example:443');
   });
 
-  it('accepts a plaintext http:// endpoint outside production', () => {
+  test('accepts a plaintext http:// endpoint outside production', () => {
     expect(loadConfig({ KMS_KEY_NAME: production.KMS_KEY_NAME, KMS_API_ENDPOINT: 'http://127.0.0.1:8085' }).kmsApiEndpoint).toBe(
       'http://127.0.0.1:8085',
     );

@@ -119,7 +119,7 @@ async function storedAwsRole(caller: Caller, role: Role, settings?: Record<strin
 }
 
 describe('validateAwsRole with an inline role', () => {
-  it('is ok for a role that trusts this service with the external id: assume-role ok, external-id-required ok', async () => {
+  test('is ok for a role that trusts this service with the external id: assume-role ok, external-id-required ok', async () => {
     const result = await validated(anAdmin(), { input: { role: aRole() } });
 
     expect(result).toMatchObject({ ok: true, authType: 'AWS_ROLE', message: null });
@@ -133,7 +133,7 @@ describe('validateAwsRole with an inline role', () => {
     }
   });
 
-  it('reports the assumed-role ARN and the expiry of the discarded credentials in the assume-role detail', async () => {
+  test('reports the assumed-role ARN and the expiry of the discarded credentials in the assume-role detail', async () => {
     const caller = anAdmin();
     const role = aRole();
     const before = Date.now();
@@ -151,7 +151,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(expiresAt).toBeLessThanOrEqual(after + 900_000 + 1000);
   });
 
-  it('sends AssumeRole with the role ARN, the external id and DurationSeconds 900', async () => {
+  test('sends AssumeRole with the role ARN, the external id and DurationSeconds 900', async () => {
     const role = aRole();
     const { requests } = await stsRequestsDuring(() => validated(anAdmin(), { input: { role } }));
 
@@ -164,7 +164,7 @@ describe('validateAwsRole with an inline role', () => {
     });
   });
 
-  it('probes with a second AssumeRole for the same role without an ExternalId', async () => {
+  test('probes with a second AssumeRole for the same role without an ExternalId', async () => {
     const role = aRole();
     const { requests } = await stsRequestsDuring(() => validated(anAdmin(), { input: { role } }));
 
@@ -173,7 +173,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(requests[1]).not.toHaveProperty('ExternalId');
   });
 
-  it('uses a RoleSessionName that names this service and the organization, fresh for every AssumeRole', async () => {
+  test('uses a RoleSessionName that names this service and the organization, fresh for every AssumeRole', async () => {
     const caller = anAdmin();
     const role = aRole();
     const { requests } = await stsRequestsDuring(async () => {
@@ -191,7 +191,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('is not ok with a wrong external id: only the assume-role check, failing with the AccessDenied sentence', async () => {
+  test('is not ok with a wrong external id: only the assume-role check, failing with the AccessDenied sentence', async () => {
     const role = aRole();
     const { value: result, requests } = await stsRequestsDuring(() =>
       validated(anAdmin(), { input: { role: { iamRoleArn: role.iamRoleArn, externalId: anExternalId() } } }),
@@ -204,7 +204,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(requests).toHaveLength(1);
   });
 
-  it("does not pass on STS's own AccessDenied text (it names this service's IAM user)", async () => {
+  test("does not pass on STS's own AccessDenied text (it names this service's IAM user)", async () => {
     const role = aRole();
     const response = await validate(anAdmin(), { input: { role: { iamRoleArn: role.iamRoleArn, externalId: anExternalId() } } });
 
@@ -213,7 +213,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(response.text).not.toContain('is not authorized to perform');
   });
 
-  it('is not ok for a role STS does not know: AccessDenied', async () => {
+  test('is not ok for a role STS does not know: AccessDenied', async () => {
     const result = await validated(anAdmin(), {
       input: { role: { iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/never-created-${hex(4)}`, externalId: anExternalId() } },
     });
@@ -222,7 +222,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(outcomes(result)).toEqual([['assume-role', false]]);
   });
 
-  it('is not ok for a role that trusts anyone: external-id-required fails and says the trust policy must require sts:ExternalId', async () => {
+  test('is not ok for a role that trusts anyone: external-id-required fails and says the trust policy must require sts:ExternalId', async () => {
     const role = aRole({ trustsAnyone: true });
     const { value: result, requests } = await stsRequestsDuring(() => validated(anAdmin(), { input: { role } }));
 
@@ -238,7 +238,7 @@ describe('validateAwsRole with an inline role', () => {
     expect(requests[1]).not.toHaveProperty('ExternalId');
   });
 
-  it("is not ok when STS does not know this service's own AWS identity (read from the default chain at call time)", async () => {
+  test("is not ok when STS does not know this service's own AWS identity (read from the default chain at call time)", async () => {
     const role = aRole();
     const saved = process.env.AWS_ACCESS_KEY_ID;
     process.env.AWS_ACCESS_KEY_ID = `AKIA${hex(8).toUpperCase()}`;
@@ -257,7 +257,7 @@ describe('validateAwsRole with an inline role', () => {
 });
 
 describe('validateAwsRole by credentialId', () => {
-  it('validates a stored AWS_ROLE credential with its stored ARN and external id', async () => {
+  test('validates a stored AWS_ROLE credential with its stored ARN and external id', async () => {
     const caller = anAdmin();
     const role = aRole();
     const id = await storedAwsRole(caller, role);
@@ -271,7 +271,7 @@ describe('validateAwsRole by credentialId', () => {
     expect(requests[0]).toMatchObject({ RoleArn: role.iamRoleArn, ExternalId: role.externalId, DurationSeconds: '900' });
   });
 
-  it('reports a stored role whose external id the trust policy refuses as not ok', async () => {
+  test('reports a stored role whose external id the trust policy refuses as not ok', async () => {
     const caller = anAdmin();
     const role = aRole();
     const id = await storedAwsRole(caller, { iamRoleArn: role.iamRoleArn, externalId: anExternalId() });
@@ -281,7 +281,7 @@ describe('validateAwsRole by credentialId', () => {
     expect(outcomes(result)).toEqual([['assume-role', false]]);
   });
 
-  it("is NOT_FOUND for another organization's credential, and STS is not called", async () => {
+  test("is NOT_FOUND for another organization's credential, and STS is not called", async () => {
     const id = await storedAwsRole(anAdmin(), aRole());
     const { value: response, requests } = await stsRequestsDuring(() => validate(anAdmin(), { input: { credentialId: id } }));
 
@@ -290,15 +290,15 @@ describe('validateAwsRole by credentialId', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is NOT_FOUND for an id no credential has', async () => {
+  test('is NOT_FOUND for an id no credential has', async () => {
     expectError(await validate(anAdmin(), { input: { credentialId: randomUUID() } }), { code: 'NOT_FOUND' });
   });
 
-  it('is BAD_USER_INPUT on input.credentialId for an id that is not a UUID', async () => {
+  test('is BAD_USER_INPUT on input.credentialId for an id that is not a UUID', async () => {
     expectBadUserInput(await validate(anAdmin(), { input: { credentialId: 'not-a-uuid' } }), 'input.credentialId');
   });
 
-  it('is BAD_USER_INPUT on input.credentialId for an API_KEY credential', async () => {
+  test('is BAD_USER_INPUT on input.credentialId for an API_KEY credential', async () => {
     const caller = anAdmin();
     const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'OPENAI', auth: apiKeyAuth() }));
     const { value: response, requests } = await stsRequestsDuring(() => validate(caller, { input: { credentialId: created.id } }));
@@ -307,7 +307,7 @@ describe('validateAwsRole by credentialId', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_KEYS credential', async () => {
+  test('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_KEYS credential', async () => {
     const caller = anAdmin();
     const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth() }));
 
@@ -316,7 +316,7 @@ describe('validateAwsRole by credentialId', () => {
 });
 
 describe('validateAwsRole input errors', () => {
-  it('is BAD_USER_INPUT on input.role.iamRoleArn for a malformed ARN, and STS is not called', async () => {
+  test('is BAD_USER_INPUT on input.role.iamRoleArn for a malformed ARN, and STS is not called', async () => {
     const { value: response, requests } = await stsRequestsDuring(() =>
       validate(anAdmin(), { input: { role: { iamRoleArn: 'arn:aws:iam::123:user/not-a-role', externalId: anExternalId() } } }),
     );
@@ -325,7 +325,7 @@ describe('validateAwsRole input errors', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input.role.externalId for an external id with a space, without repeating it', async () => {
+  test('is BAD_USER_INPUT on input.role.externalId for an external id with a space, without repeating it', async () => {
     const externalId = `${anExternalId()} tail`;
     const { value: response, requests } = await stsRequestsDuring(() =>
       validate(anAdmin(), { input: { role: { iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/some-role`, externalId } } }),
@@ -336,7 +336,7 @@ describe('validateAwsRole input errors', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input when both role and credentialId are given', async () => {
+  test('is BAD_USER_INPUT on input when both role and credentialId are given', async () => {
     const { value: response, requests } = await stsRequestsDuring(() =>
       validate(anAdmin(), { input: { role: aRole(), credentialId: randomUUID() } }),
     );
@@ -345,11 +345,11 @@ describe('validateAwsRole input errors', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input when neither role nor credentialId is given', async () => {
+  test('is BAD_USER_INPUT on input when neither role nor credentialId is given', async () => {
     expectBadUserInput(await validate(anAdmin(), { input: {} }), 'input');
   });
 
-  it('is BAD_USER_INPUT on region for a region that is not an AWS region, and STS is not called', async () => {
+  test('is BAD_USER_INPUT on region for a region that is not an AWS region, and STS is not called', async () => {
     const { value: response, requests } = await stsRequestsDuring(() =>
       validate(anAdmin(), { input: { role: aRole() }, region: 'evil.example.com/' }),
     );
@@ -360,7 +360,7 @@ describe('validateAwsRole input errors', () => {
 });
 
 describe('validateAwsRole authorization', () => {
-  it('is FORBIDDEN for a viewer, and STS is not called', async () => {
+  test('is FORBIDDEN for a viewer, and STS is not called', async () => {
     const orgId = randomUUID();
     const { value: response, requests } = await stsRequestsDuring(() =>
       validate({ token: vault.token({ orgId, roles: ['viewer'] }) }, { input: { role: aRole() } }),
@@ -370,7 +370,7 @@ describe('validateAwsRole authorization', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is UNAUTHENTICATED without a token, and STS is not called', async () => {
+  test('is UNAUTHENTICATED without a token, and STS is not called', async () => {
     const { value: response, requests } = await stsRequestsDuring(() => validate({}, { input: { role: aRole() } }));
 
     expectError(response, { code: 'UNAUTHENTICATED' });
@@ -413,7 +413,7 @@ describe('validateAwsRole signing region', () => {
     return { orgId, token: regionalVault.token({ orgId }) };
   }
 
-  it('signs for the region argument', async () => {
+  test('signs for the region argument', async () => {
     const result = await validated(aRegionalAdmin(), { input: { role: aRegionalRole() }, region: 'eu-west-1' }, regionalVault);
 
     expect(outcomes(result)).toEqual([
@@ -422,13 +422,13 @@ describe('validateAwsRole signing region', () => {
     ]);
   });
 
-  it('signs for AWS_REGION when no region is given (here the wrong one: STS refuses the signature)', async () => {
+  test('signs for AWS_REGION when no region is given (here the wrong one: STS refuses the signature)', async () => {
     const result = await validated(aRegionalAdmin(), { input: { role: aRegionalRole() } }, regionalVault);
 
     expect(result).toMatchObject({ ok: false, message: "STS rejected this service's own AWS identity (invalid or expired credentials)" });
   });
 
-  it("signs for a stored credential's settings.region when no region is given", async () => {
+  test("signs for a stored credential's settings.region when no region is given", async () => {
     const caller = aRegionalAdmin();
     const role = aRegionalRole();
     const created = await clientFor(regionalVault, caller.orgId).created(
@@ -465,7 +465,7 @@ describe('validateAwsRole when STS cannot be reached', () => {
     await hangingVault?.stop();
   });
 
-  it('is not ok, quickly, when nothing listens at AWS_STS_ENDPOINT, and /healthz stays 200', async () => {
+  test('is not ok, quickly, when nothing listens at AWS_STS_ENDPOINT, and /healthz stays 200', async () => {
     const orgId = randomUUID();
     const started = Date.now();
     const result = await validated({ orgId, token: downVault.token({ orgId }) }, { input: { role: aRole() } }, downVault);
@@ -480,7 +480,7 @@ describe('validateAwsRole when STS cannot be reached', () => {
     expect(await healthz(downVault)).toEqual({ status: 200, body: { status: 'ok' } });
   });
 
-  it('is not ok within the request timeout when STS accepts the connection but never answers, and /healthz answers meanwhile', async () => {
+  test('is not ok within the request timeout when STS accepts the connection but never answers, and /healthz answers meanwhile', async () => {
     const orgId = randomUUID();
     const {
       value: outcome,
@@ -510,7 +510,7 @@ describe('validateAwsRole keeps secrets out of responses and logs', () => {
     ];
   }
 
-  it('writes an audit line with the outcome of each check', async () => {
+  test('writes an audit line with the outcome of each check', async () => {
     const caller = anAdmin();
     await validated(caller, { input: { role: aRole() } });
     const lines = vault.logLines
@@ -521,13 +521,13 @@ describe('validateAwsRole keeps secrets out of responses and logs', () => {
     expect(lines[0]).toMatchObject({ ok: true, checks: ['assume-role:ok', 'external-id-required:ok'] });
   });
 
-  it('scans responses that carry validation results and log lines that carry audit events', () => {
+  test('scans responses that carry validation results and log lines that carry audit events', () => {
     const texts = haystacks().map((haystack) => haystack.text);
     expect(texts.some((text) => text.includes(`arn:aws:sts::${ACCOUNT}:assumed-role/`))).toBe(true);
     expect(texts.some((text) => text.includes('"event":"validation.aws_role"'))).toBe(true);
   });
 
-  it('never shows a temporary credential STS issued in a response or a log line', () => {
+  test('never shows a temporary credential STS issued in a response or a log line', () => {
     expect(sts.issued.length).toBeGreaterThan(5);
     const issued = stsPeers
       .flatMap((peer) => peer.issued)
@@ -539,7 +539,7 @@ describe('validateAwsRole keeps secrets out of responses and logs', () => {
     expect(findCanaries(issued, haystacks())).toEqual([]);
   });
 
-  it("never shows an external id or this service's own secret access key in a response or a log line", () => {
+  test("never shows an external id or this service's own secret access key in a response or a log line", () => {
     expect(externalIds.length).toBeGreaterThan(5);
     expect(transcript.texts.length).toBeGreaterThan(10);
     expect(vault.logLines.length).toBeGreaterThan(10);

@@ -154,7 +154,7 @@ const OK_CHECKS = [
 ];
 
 describe('validateGoogleVertex with an inline service account', () => {
-  it('is ok for a key the token endpoint accepts and an account with Vertex access: token ok, vertex ok', async () => {
+  test('is ok for a key the token endpoint accepts and an account with Vertex access: token ok, vertex ok', async () => {
     const result = await validated(anAdmin(), {
       input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
       projectId: PROJECT,
@@ -168,7 +168,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     }
   });
 
-  it('gets the token with a JWT-bearer grant and calls countTokens with it as the bearer', async () => {
+  test('gets the token with a JWT-bearer grant and calls countTokens with it as the bearer', async () => {
     const account = aServiceAccount({ vertex: true });
     const { requests } = await googleRequestsDuring(() =>
       validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account) }, projectId: PROJECT }),
@@ -185,7 +185,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     expect(vertexCaller(requests)).toBe(account.clientEmail);
   });
 
-  it('is not ok when the token endpoint rejects the key (another key than the account has): token fails, no Vertex call', async () => {
+  test('is not ok when the token endpoint rejects the key (another key than the account has): token fails, no Vertex call', async () => {
     const account = aServiceAccount({ vertex: true });
     const otherKey = rsaPrivateKeyPem();
     privateKeys.push(pemNeedle('unregistered private key', otherKey));
@@ -200,7 +200,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     expect(requests.filter((request) => request.service === 'vertex')).toEqual([]);
   });
 
-  it('is not ok when Vertex refuses the identity (403): token ok, vertex fails naming the missing access', async () => {
+  test('is not ok when Vertex refuses the identity (403): token ok, vertex fails naming the missing access', async () => {
     const result = await validated(anAdmin(), {
       input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) },
       projectId: PROJECT,
@@ -217,7 +217,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     expect(result.message).toBe(vertex.detail);
   });
 
-  it('is not ok for a model Vertex does not know: vertex fails with 404', async () => {
+  test('is not ok for a model Vertex does not know: vertex fails with 404', async () => {
     const model = `gemini-0-unknown-${hex(2)}`;
     const result = await validated(anAdmin(), {
       input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
@@ -234,7 +234,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     expect(checkNamed(result, 'vertex').detail).toContain(model);
   });
 
-  it('uses gemini-2.5-flash in us-central1 when model and location are omitted', async () => {
+  test('uses gemini-2.5-flash in us-central1 when model and location are omitted', async () => {
     const { value: result, requests } = await googleRequestsDuring(() =>
       validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }),
     );
@@ -246,7 +246,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     ]);
   });
 
-  it('calls countTokens for the given model and location', async () => {
+  test('calls countTokens for the given model and location', async () => {
     const { value: result, requests } = await googleRequestsDuring(() =>
       validated(anAdmin(), {
         input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
@@ -262,7 +262,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     ]);
   });
 
-  it('accepts a tokenUri equal to the configured token URL', async () => {
+  test('accepts a tokenUri equal to the configured token URL', async () => {
     const account = aServiceAccount({ vertex: true });
     const result = await validated(anAdmin(), {
       input: { googleServiceAccount: serviceAccountInput(account, { tokenUri: google.tokenUrl }) },
@@ -272,7 +272,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     expect(outcomes(result)).toEqual(OK_CHECKS);
   });
 
-  it('is BAD_USER_INPUT on input.googleServiceAccount.tokenUri for another token URL, before any request', async () => {
+  test('is BAD_USER_INPUT on input.googleServiceAccount.tokenUri for another token URL, before any request', async () => {
     const account = aServiceAccount({ vertex: true });
     const { value: response, requests } = await googleRequestsDuring(() =>
       validate(anAdmin(), {
@@ -285,7 +285,7 @@ describe('validateGoogleVertex with an inline service account', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input.googleServiceAccount.privateKey for a key that is not PEM, without repeating it', async () => {
+  test('is BAD_USER_INPUT on input.googleServiceAccount.privateKey for a key that is not PEM, without repeating it', async () => {
     const account = aServiceAccount({ vertex: true });
     const notPem = `not-a-key-${hex(16)}`;
     const { value: response, requests } = await googleRequestsDuring(() =>
@@ -299,7 +299,7 @@ describe('validateGoogleVertex with an inline service account', () => {
 });
 
 describe('validateGoogleVertex with GOOGLE_ADC', () => {
-  it("is ok with this service's own key file (GOOGLE_APPLICATION_CREDENTIALS): Vertex sees the runtime identity", async () => {
+  test("is ok with this service's own key file (GOOGLE_APPLICATION_CREDENTIALS): Vertex sees the runtime identity", async () => {
     google.grantVertex(runtime.clientEmail, PROJECT);
     const { value: result, requests } = await googleRequestsDuring(() =>
       validated(anAdmin(), { input: { googleAdc: {} }, projectId: PROJECT }),
@@ -311,7 +311,7 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
     expect(vertexCaller(requests)).toBe(runtime.clientEmail);
   });
 
-  it('is not ok for a project where the runtime identity has no Vertex access: vertex fails with 403', async () => {
+  test('is not ok for a project where the runtime identity has no Vertex access: vertex fails with 403', async () => {
     const result = await validated(anAdmin(), {
       input: { googleAdc: { quotaProjectId: 'vault-quota-project' } },
       projectId: 'vault-unrelated-project',
@@ -325,7 +325,7 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
     expect(checkNamed(result, 'vertex').detail).toContain('403');
   });
 
-  it('is BAD_USER_INPUT on input.googleAdc.quotaProjectId for a malformed quota project', async () => {
+  test('is BAD_USER_INPUT on input.googleAdc.quotaProjectId for a malformed quota project', async () => {
     const { value: response, requests } = await googleRequestsDuring(() =>
       validate(anAdmin(), { input: { googleAdc: { quotaProjectId: 'Not A Project' } }, projectId: PROJECT }),
     );
@@ -336,7 +336,7 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
 });
 
 describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
-  it('is ok when the runtime identity may impersonate a target with Vertex access: token ok, vertex ok', async () => {
+  test('is ok when the runtime identity may impersonate a target with Vertex access: token ok, vertex ok', async () => {
     const target = aTarget({ tokenCreator: true, vertex: true });
     const result = await validated(anAdmin(), {
       input: { googleImpersonation: { targetPrincipal: target.clientEmail } },
@@ -347,7 +347,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     expect(outcomes(result)).toEqual(OK_CHECKS);
   });
 
-  it("gets an ADC token, then generateAccessToken for the target, and calls Vertex with the target's token", async () => {
+  test("gets an ADC token, then generateAccessToken for the target, and calls Vertex with the target's token", async () => {
     const target = aTarget({ tokenCreator: true, vertex: true });
     const { requests } = await googleRequestsDuring(() =>
       validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
@@ -363,7 +363,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     expect(vertexCaller(requests)).toBe(target.clientEmail);
   });
 
-  it(`is not ok without ${TOKEN_CREATOR_ROLE} on the target: token fails naming the role, no Vertex call`, async () => {
+  test(`is not ok without ${TOKEN_CREATOR_ROLE} on the target: token fails naming the role, no Vertex call`, async () => {
     const target = aTarget({ vertex: true });
     const { value: result, requests } = await googleRequestsDuring(() =>
       validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
@@ -376,7 +376,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     expect(requests.filter((request) => request.service === 'vertex')).toEqual([]);
   });
 
-  it('is ok through a delegate chain: runtime → delegate → target', async () => {
+  test('is ok through a delegate chain: runtime → delegate → target', async () => {
     const delegate = aTarget({ tokenCreator: true });
     const target = aServiceAccount({ vertex: true });
     google.grantTokenCreator(delegate.clientEmail, target.clientEmail);
@@ -391,7 +391,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     expect(vertexCaller(requests)).toBe(target.clientEmail);
   });
 
-  it('is not ok when a hop of the delegate chain lacks the token creator grant', async () => {
+  test('is not ok when a hop of the delegate chain lacks the token creator grant', async () => {
     // The runtime may impersonate the delegate, but the delegate may not impersonate the target.
     const delegate = aTarget({ tokenCreator: true });
     const target = aTarget({ tokenCreator: true, vertex: true });
@@ -404,7 +404,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     expect(result.message).toContain(TOKEN_CREATOR_ROLE);
   });
 
-  it('is BAD_USER_INPUT on input.googleImpersonation.targetPrincipal for a target that is not a service account email', async () => {
+  test('is BAD_USER_INPUT on input.googleImpersonation.targetPrincipal for a target that is not a service account email', async () => {
     const { value: response, requests } = await googleRequestsDuring(() =>
       validate(anAdmin(), { input: { googleImpersonation: { targetPrincipal: 'someone@example.com' } }, projectId: PROJECT }),
     );
@@ -415,7 +415,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
 });
 
 describe('validateGoogleVertex by credentialId', () => {
-  it('validates a stored GOOGLE_SERVICE_ACCOUNT credential with its stored key', async () => {
+  test('validates a stored GOOGLE_SERVICE_ACCOUNT credential with its stored key', async () => {
     const caller = anAdmin();
     const account = aServiceAccount({ vertex: true });
     const id = await storedVertexCredential(caller, { googleServiceAccount: serviceAccountInput(account) });
@@ -428,7 +428,7 @@ describe('validateGoogleVertex by credentialId', () => {
     expect(vertexCaller(requests)).toBe(account.clientEmail);
   });
 
-  it('validates a stored GOOGLE_ADC credential with the runtime identity', async () => {
+  test('validates a stored GOOGLE_ADC credential with the runtime identity', async () => {
     const caller = anAdmin();
     google.grantVertex(runtime.clientEmail, PROJECT);
     const id = await storedVertexCredential(caller, { googleAdc: { quotaProjectId: PROJECT } });
@@ -441,7 +441,7 @@ describe('validateGoogleVertex by credentialId', () => {
     expect(vertexCaller(requests)).toBe(runtime.clientEmail);
   });
 
-  it('validates a stored GOOGLE_IMPERSONATION credential with its stored target and delegates', async () => {
+  test('validates a stored GOOGLE_IMPERSONATION credential with its stored target and delegates', async () => {
     const caller = anAdmin();
     const delegate = aTarget({ tokenCreator: true });
     const target = aServiceAccount({ vertex: true });
@@ -458,7 +458,7 @@ describe('validateGoogleVertex by credentialId', () => {
     expect(vertexCaller(requests)).toBe(target.clientEmail);
   });
 
-  it('reports a stored impersonation the runtime may not perform as not ok', async () => {
+  test('reports a stored impersonation the runtime may not perform as not ok', async () => {
     const caller = anAdmin();
     const id = await storedVertexCredential(caller, { googleImpersonation: { targetPrincipal: aTarget({ vertex: true }).clientEmail } });
     const result = await validated(caller, { input: { credentialId: id }, projectId: PROJECT });
@@ -467,7 +467,7 @@ describe('validateGoogleVertex by credentialId', () => {
     expect(result.message).toContain(TOKEN_CREATOR_ROLE);
   });
 
-  it("is NOT_FOUND for another organization's credential, before any request", async () => {
+  test("is NOT_FOUND for another organization's credential, before any request", async () => {
     const id = await storedVertexCredential(anAdmin(), { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
     const { value: response, requests } = await googleRequestsDuring(() =>
       validate(anAdmin(), { input: { credentialId: id }, projectId: PROJECT }),
@@ -478,7 +478,7 @@ describe('validateGoogleVertex by credentialId', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_ROLE credential', async () => {
+  test('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_ROLE credential', async () => {
     const caller = anAdmin();
     const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth() }));
     const { value: response, requests } = await googleRequestsDuring(() =>
@@ -489,14 +489,14 @@ describe('validateGoogleVertex by credentialId', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input.credentialId for an API_KEY credential', async () => {
+  test('is BAD_USER_INPUT on input.credentialId for an API_KEY credential', async () => {
     const caller = anAdmin();
     const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'GOOGLE_AI', auth: apiKeyAuth() }));
 
     expectBadUserInput(await validate(caller, { input: { credentialId: created.id }, projectId: PROJECT }), 'input.credentialId');
   });
 
-  it('is BAD_USER_INPUT on input.credentialId for an id that is not a UUID', async () => {
+  test('is BAD_USER_INPUT on input.credentialId for an id that is not a UUID', async () => {
     expectBadUserInput(await validate(anAdmin(), { input: { credentialId: 'not-a-uuid' }, projectId: PROJECT }), 'input.credentialId');
   });
 });
@@ -504,7 +504,7 @@ describe('validateGoogleVertex by credentialId', () => {
 describe('validateGoogleVertex argument errors', () => {
   const anyValidInput = () => ({ googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
 
-  it.each([
+  test.each([
     ['projectId', { projectId: 'Not_A_Project' }],
     ['location', { projectId: PROJECT, location: 'us-central1.evil.example.com' }],
     ['model', { projectId: PROJECT, model: 'gemini/../../other' }],
@@ -515,7 +515,7 @@ describe('validateGoogleVertex argument errors', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input when two members are given', async () => {
+  test('is BAD_USER_INPUT on input when two members are given', async () => {
     const { value: response, requests } = await googleRequestsDuring(() =>
       validate(anAdmin(), { input: { ...anyValidInput(), googleAdc: {} }, projectId: PROJECT }),
     );
@@ -524,13 +524,13 @@ describe('validateGoogleVertex argument errors', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is BAD_USER_INPUT on input when no member is given', async () => {
+  test('is BAD_USER_INPUT on input when no member is given', async () => {
     expectBadUserInput(await validate(anAdmin(), { input: {}, projectId: PROJECT }), 'input');
   });
 });
 
 describe('validateGoogleVertex authorization', () => {
-  it('is FORBIDDEN for a viewer, before any request', async () => {
+  test('is FORBIDDEN for a viewer, before any request', async () => {
     const orgId = randomUUID();
     const { value: response, requests } = await googleRequestsDuring(() =>
       validate({ token: vault.token({ orgId, roles: ['viewer'] }) }, { input: { googleAdc: {} }, projectId: PROJECT }),
@@ -540,7 +540,7 @@ describe('validateGoogleVertex authorization', () => {
     expect(requests).toEqual([]);
   });
 
-  it('is UNAUTHENTICATED without a token, before any request', async () => {
+  test('is UNAUTHENTICATED without a token, before any request', async () => {
     const { value: response, requests } = await googleRequestsDuring(() => validate({}, { input: { googleAdc: {} }, projectId: PROJECT }));
 
     expectError(response, { code: 'UNAUTHENTICATED' });
@@ -573,7 +573,7 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
     await silentApisVault?.stop();
   });
 
-  it('is not ok, quickly, when nothing listens at the token endpoint, and /healthz stays 200', async () => {
+  test('is not ok, quickly, when nothing listens at the token endpoint, and /healthz stays 200', async () => {
     const started = Date.now();
     const result = await validated(
       anAdmin(downVault),
@@ -588,7 +588,7 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
     expect(await healthz(downVault)).toEqual({ status: 200, body: { status: 'ok' } });
   });
 
-  it('is not ok, quickly, for GOOGLE_ADC when nothing listens at the token endpoint', async () => {
+  test('is not ok, quickly, for GOOGLE_ADC when nothing listens at the token endpoint', async () => {
     const started = Date.now();
     const result = await validated(anAdmin(downVault), { input: { googleAdc: {} }, projectId: PROJECT }, downVault);
 
@@ -597,7 +597,7 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
     expect(result.message).toMatch(/could not reach 127\.0\.0\.1:\d+/);
   });
 
-  it('is not ok within the timeout when the token endpoint never answers, and /healthz answers meanwhile', async () => {
+  test('is not ok within the timeout when the token endpoint never answers, and /healthz answers meanwhile', async () => {
     const before = silent.connections;
     const {
       value: outcome,
@@ -625,7 +625,7 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
     expect(outcome.value.message).toMatch(/did not answer within \d+ ms/);
   }, 40_000);
 
-  it('is not ok within the timeout when Vertex never answers: token ok, vertex fails', async () => {
+  test('is not ok within the timeout when Vertex never answers: token ok, vertex fails', async () => {
     const { value: outcome, elapsedMs } = await whileHealthChecked(silentApisVault, () =>
       withinDeadline(
         validated(
@@ -647,7 +647,7 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
     expect(outcome.value.message).toMatch(/^could not call Vertex AI: .*did not answer within \d+ ms/);
   }, 40_000);
 
-  it('is not ok within the timeout when IAM Credentials never answers (impersonation)', async () => {
+  test('is not ok within the timeout when IAM Credentials never answers (impersonation)', async () => {
     const target = aTarget({ tokenCreator: true, vertex: true });
     const { value: outcome, elapsedMs } = await whileHealthChecked(silentApisVault, () =>
       withinDeadline(
@@ -675,7 +675,7 @@ describe('validateGoogleVertex keeps secrets out of responses and logs', () => {
     ];
   }
 
-  it('writes an audit line with the outcome of each check', async () => {
+  test('writes an audit line with the outcome of each check', async () => {
     const caller = anAdmin();
     await validated(caller, { input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) }, projectId: PROJECT });
     const lines = vault.logLines
@@ -686,19 +686,19 @@ describe('validateGoogleVertex keeps secrets out of responses and logs', () => {
     expect(lines[0]).toMatchObject({ ok: false, checks: ['token:ok', 'vertex:failed'] });
   });
 
-  it('scans responses that carry validation results and log lines that carry audit events', () => {
+  test('scans responses that carry validation results and log lines that carry audit events', () => {
     const texts = haystacks().map((haystack) => haystack.text);
     expect(texts.some((text) => text.includes('obtained an access token'))).toBe(true);
     expect(texts.some((text) => text.includes('"event":"validation.google_vertex"'))).toBe(true);
   });
 
-  it('never shows a private key (inline, stored or the runtime key file) in a response or a log line', () => {
+  test('never shows a private key (inline, stored or the runtime key file) in a response or a log line', () => {
     expect(privateKeys.length).toBeGreaterThan(10);
     expect(transcript.texts.length).toBeGreaterThan(20);
     expect(findCanaries(privateKeys, haystacks())).toEqual([]);
   });
 
-  it('never shows an access token the fake issued in a response or a log line', () => {
+  test('never shows an access token the fake issued in a response or a log line', () => {
     expect(google.issuedTokens.length).toBeGreaterThan(10);
     const tokens = google.issuedTokens.map((token, index) => secretNeedle(`issued token ${index}`, token));
     expect(findCanaries(tokens, haystacks())).toEqual([]);

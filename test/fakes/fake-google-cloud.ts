@@ -197,7 +197,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     const header = req.headers.authorization;
     if (!header) throw unauthenticated(MISSING_CREDENTIALS);
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const record = m ? tokens.get(m[1] as string) : undefined;
+    const record = m ? tokens.get(m[1]) : undefined;
     if (!record || record.expiresAt <= Date.now()) throw unauthenticated(INVALID_CREDENTIALS);
     return record;
   }
@@ -227,7 +227,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
       candidates = [...account.keys.values()];
     }
     const signingInput = Buffer.from(`${parts[0]}.${parts[1]}`, 'utf8');
-    const signature = Buffer.from(parts[2] as string, 'base64url');
+    const signature = Buffer.from(parts[2], 'base64url');
     if (!candidates.some((key) => verify('RSA-SHA256', signingInput, key, signature))) {
       throw oauthError(400, 'invalid_grant', INVALID_JWT_SIGNATURE);
     }
@@ -306,7 +306,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const m = /^\/v1\/projects\/([^/]+)\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
     if (!m || req.method !== 'POST') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
-    const target = decodeURIComponent(m[2] as string);
+    const target = decodeURIComponent(m[2]);
     const caller = authenticate(req);
     if (!caller.scopes.includes(CLOUD_PLATFORM_SCOPE) && !caller.scopes.includes(IAM_SCOPE)) throw insufficientScopes();
 
@@ -335,8 +335,8 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     // caller -> delegates[0] -> ... -> delegates[n-1] -> target: each hop needs Token Creator on the next.
     const chain = [caller.principal, ...(delegates as string[]).map(accountEmail), target];
     for (let i = 1; i < chain.length; i += 1) {
-      const hop = chain[i] as string;
-      if (!principals.has(hop) || !tokenCreators.get(hop)?.has(chain[i - 1] as string)) {
+      const hop = chain[i];
+      if (!principals.has(hop) || !tokenCreators.get(hop)?.has(chain[i - 1])) {
         throw apiError(
           403,
           'PERMISSION_DENIED',

@@ -48,7 +48,7 @@ const versionsIn = async (dataDir: string) =>
   (await LocalKeyring.open(dataDir, dev)).versions().map(({ version, primary }) => ({ version, primary }));
 
 describe('key-ring rotate', () => {
-  it('adds version 2 and makes it primary, keeping version 1', async () => {
+  test('adds version 2 and makes it primary, keeping version 1', async () => {
     const dataDir = tempDir();
     await LocalKeyring.open(dataDir, dev);
     const io = captureIo();
@@ -60,7 +60,7 @@ describe('key-ring rotate', () => {
     ]);
   });
 
-  it('creates the key ring with version 1 on a fresh DATA_DIR and rotates it to version 2', async () => {
+  test('creates the key ring with version 1 on a fresh DATA_DIR and rotates it to version 2', async () => {
     const dataDir = tempDir();
     expect(await main(['rotate'], { DATA_DIR: dataDir }, captureIo())).toBe(0);
     expect(await versionsIn(dataDir)).toEqual([
@@ -69,7 +69,7 @@ describe('key-ring rotate', () => {
     ]);
   });
 
-  it('keeps data keys wrapped under the old version unwrappable', async () => {
+  test('keeps data keys wrapped under the old version unwrappable', async () => {
     const dataDir = tempDir();
     const ring = await LocalKeyring.open(dataDir, dev);
     const aad = Buffer.from('aad');
@@ -83,7 +83,7 @@ describe('key-ring rotate', () => {
 });
 
 describe('key-ring list', () => {
-  it('shows every version, marks the primary, and counts the data keys under each', async () => {
+  test('shows every version, marks the primary, and counts the data keys under each', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
     const vault = await startTestApp({ databaseUrl: url, dataDir });
@@ -115,7 +115,7 @@ describe('key-ring retire', () => {
     );
   }
 
-  it('retires a version no stored data key needs', async () => {
+  test('retires a version no stored data key needs', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
     await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
@@ -125,7 +125,7 @@ describe('key-ring retire', () => {
     expect(await versionsIn(dataDir)).toEqual([{ version: 2, primary: true }]);
   });
 
-  it('refuses with exit 1, naming the count, while stored data keys need the version', async () => {
+  test('refuses with exit 1, naming the count, while stored data keys need the version', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
     const vault = await startTestApp({ databaseUrl: url, dataDir });
@@ -142,7 +142,7 @@ describe('key-ring retire', () => {
     }
   });
 
-  it('never retires the primary version', async () => {
+  test('never retires the primary version', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
     await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
@@ -153,7 +153,7 @@ describe('key-ring retire', () => {
     expect(readFileSync(path.join(dataDir, LOCAL_KEYRING_FILE), 'utf8')).toBe(before);
   });
 
-  it('refuses a version that is not in the key ring', async () => {
+  test('refuses a version that is not in the key ring', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
     await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
@@ -166,7 +166,7 @@ describe('key-ring retire', () => {
 });
 
 describe('key-ring usage errors', () => {
-  it.each([
+  test.each([
     { argv: [] as string[] },
     { argv: ['spin'] },
     { argv: ['retire'] },
@@ -182,7 +182,7 @@ describe('key-ring usage errors', () => {
     expect(existsSync(path.join(dataDir, LOCAL_KEYRING_FILE))).toBe(false);
   });
 
-  it('exits 2 naming the variable on invalid configuration', async () => {
+  test('exits 2 naming the variable on invalid configuration', async () => {
     const dataDir = tempDir();
     const io = captureIo();
     expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: 'mysql://localhost/vault' }, io)).toBe(2);
@@ -192,7 +192,7 @@ describe('key-ring usage errors', () => {
 });
 
 describe('key-ring with KMS_KEY_NAME set', () => {
-  it.each([{ argv: ['rotate'] }, { argv: ['retire', '--version', '1'] }])(
+  test.each([{ argv: ['rotate'] }, { argv: ['retire', '--version', '1'] }])(
     'explains that $argv happens in Cloud KMS and exits 2 without creating a local key ring',
     async ({ argv }) => {
       const dataDir = tempDir();
@@ -224,7 +224,7 @@ describe('a running application and a rotation made by the CLI', () => {
   const keyIdOf = async (id: string) =>
     (await database.query<{ secret_key_id: string }>(`SELECT secret_key_id FROM ${table} WHERE id = $1`, [id]))[0].secret_key_id;
 
-  it('stores a credential created after `rotate` under local:2 without a restart, and the older one still opens', async () => {
+  test('stores a credential created after `rotate` under local:2 without a restart, and the older one still opens', async () => {
     const admin = clientFor(vault, randomUUID());
     const olderInput = aCredentialInput({ auth: apiKeyAuth() });
     const older = await admin.created(olderInput);
@@ -237,7 +237,7 @@ describe('a running application and a rotation made by the CLI', () => {
     expect((await openSecret(vault, older.organizationId, older.id))?.payload).toEqual(expectedSecretPayload(olderInput.auth!));
   });
 
-  it('stores a secret rotated through the API after `rotate` under the new primary', async () => {
+  test('stores a secret rotated through the API after `rotate` under the new primary', async () => {
     const admin = clientFor(vault, randomUUID());
     const created = await admin.created(aCredentialInput());
     expect(await main(['rotate'], { DATA_DIR: dataDir }, captureIo())).toBe(0);

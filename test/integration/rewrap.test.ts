@@ -196,58 +196,58 @@ describe('rotate, re-wrap and retire with the local key ring', () => {
     await scenario?.stop();
   });
 
-  it('wrote every credential under local:1 before the rotation', () => {
+  test('wrote every credential under local:1 before the rotation', () => {
     expect(new Set(keyIdsOf(before))).toEqual(new Set(['local:1']));
     expect(before).toHaveLength(N);
   });
 
-  it('reports every data key re-wrapped, none already current, none failed, none remaining', () => {
+  test('reports every data key re-wrapped, none already current, none failed, none remaining', () => {
     expect(report).toEqual({ primaryKeyId: 'local:2', rewrapped: N, alreadyCurrent: 0, changedConcurrently: 0, failed: [], remaining: {} });
   });
 
-  it('reports progress after every batch of 7', () => {
+  test('reports progress after every batch of 7', () => {
     expect(progress).toEqual([7, 14, 21, 28, 30].map((processed) => ({ processed, rewrapped: processed, failed: 0 })));
   });
 
-  it('stores every data key under local:2', async () => {
+  test('stores every data key under local:2', async () => {
     expect(keyIdsOf(await scenario.sealedRows())).toEqual(Array(N).fill('local:2'));
   });
 
-  it('leaves each secret version, algorithm, ciphertext and nonce unchanged', async () => {
+  test('leaves each secret version, algorithm, ciphertext and nonce unchanged', async () => {
     const strip = (rows: SealedRow[]) => rows.map(({ secret_wrapped_key: _w, secret_key_id: _k, ...rest }) => rest);
     expect(strip(await scenario.sealedRows())).toEqual(strip(before));
   });
 
-  it('replaces every wrapped key', async () => {
+  test('replaces every wrapped key', async () => {
     const after = await scenario.sealedRows();
     expect(after.filter((row, i) => row.secret_wrapped_key === before[i].secret_wrapped_key)).toEqual([]);
   });
 
-  it('every credential still opens with what was sent', async () => {
+  test('every credential still opens with what was sent', async () => {
     await expectAllOpen(scenario, await LocalKeyring.open(scenario.dataDir, dev), written);
   });
 
-  it('is idempotent: a second run re-wraps nothing and counts every row as already current', async () => {
+  test('is idempotent: a second run re-wraps nothing and counts every row as already current', async () => {
     const rowsBefore = await scenario.sealedRows();
     const again = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 7 });
     expect(again).toEqual({ primaryKeyId: 'local:2', rewrapped: 0, alreadyCurrent: N, changedConcurrently: 0, failed: [], remaining: {} });
     expect(await scenario.sealedRows()).toEqual(rowsBefore);
   });
 
-  it('retires version 1 through `key-ring retire --version 1`', async () => {
+  test('retires version 1 through `key-ring retire --version 1`', async () => {
     const io = captureIo();
     expect(await keyRingMain(['retire', '--version', '1'], scenario.env, io)).toBe(0);
     expect(io.out).toContain('retired local:1');
     expect((await LocalKeyring.open(scenario.dataDir, dev)).versions().map((v) => v.version)).toEqual([2]);
   });
 
-  it('every credential still opens after version 1 is retired, with a key ring loaded afresh', async () => {
+  test('every credential still opens after version 1 is retired, with a key ring loaded afresh', async () => {
     const fresh = await LocalKeyring.open(scenario.dataDir, dev);
     expect(fresh.versions().map((v) => v.version)).toEqual([2]);
     await expectAllOpen(scenario, fresh, written);
   });
 
-  it('the running application keeps reading and rotating after the retirement', async () => {
+  test('the running application keeps reading and rotating after the retirement', async () => {
     const [credential] = written;
     const admin = clientFor(scenario.vault, credential.organizationId);
     const auth = apiKeyAuth(anApiKey());
@@ -274,20 +274,20 @@ describe('retiring a key version that stored data keys still need', () => {
     await scenario?.stop();
   });
 
-  it('is refused with exit 1 and a message naming the key id and the count', async () => {
+  test('is refused with exit 1 and a message naming the key id and the count', async () => {
     const io = captureIo();
     expect(await keyRingMain(['retire', '--version', '1'], scenario.env, io)).toBe(1);
     expect(io.err).toMatch(/refusing to retire local:1: 4 stored data keys still need it/);
   });
 
-  it('keeps the version in the key ring, so every credential still opens', async () => {
+  test('keeps the version in the key ring, so every credential still opens', async () => {
     await keyRingMain(['retire', '--version', '1'], scenario.env, captureIo());
     const fresh = await LocalKeyring.open(scenario.dataDir, dev);
     expect(fresh.versions().map((v) => v.version)).toEqual([1, 2]);
     await expectAllOpen(scenario, fresh, written);
   });
 
-  it('is refused while a single data key still needs it after a partial re-wrap', async () => {
+  test('is refused while a single data key still needs it after a partial re-wrap', async () => {
     const [last] = written.slice(-1);
     const skipping = new HookedKeyService(ring, {
       beforeUnwrap: (aad) => {
@@ -327,22 +327,22 @@ describe('a re-wrap whose key service fails halfway, resumed', () => {
     await scenario?.stop();
   });
 
-  it('reports the first K rows re-wrapped and every other row as failed, with its id, key id and reason', () => {
+  test('reports the first K rows re-wrapped and every other row as failed, with its id, key id and reason', () => {
     expect(first.rewrapped).toBe(K);
     expect(first.failed).toHaveLength(N - K);
     expect(first.failed.every((failure) => failure.keyId === 'local:1' && failure.reason === 'key service went away')).toBe(true);
   });
 
-  it('reports the failed rows as still needing local:1', () => {
+  test('reports the failed rows as still needing local:1', () => {
     expect(first.remaining).toEqual({ 'local:1': N - K });
   });
 
-  it('names every failed row exactly once', async () => {
+  test('names every failed row exactly once', async () => {
     const stale = (await scenario.sealedRows()).filter((row) => row.secret_key_id === 'local:1').map((row) => row.id);
     expect(first.failed.map((failure) => failure.credentialId)).toEqual(stale);
   });
 
-  it('a normal run afterwards re-wraps only the rest', async () => {
+  test('a normal run afterwards re-wraps only the rest', async () => {
     const second = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 5 });
     expect(second).toEqual({
       primaryKeyId: 'local:2',
@@ -354,7 +354,7 @@ describe('a re-wrap whose key service fails halfway, resumed', () => {
     });
   });
 
-  it('leaves every row current and every credential opening with what was sent', async () => {
+  test('leaves every row current and every credential opening with what was sent', async () => {
     expect(keyIdsOf(await scenario.sealedRows())).toEqual(Array(N).fill('local:2'));
     await expectAllOpen(scenario, await LocalKeyring.open(scenario.dataDir, dev), written);
   });
@@ -377,7 +377,7 @@ describe('a re-wrap interrupted halfway (the run itself dies), resumed', () => {
     await scenario?.stop();
   });
 
-  it('an interrupted run leaves the rows it finished current and the others untouched', async () => {
+  test('an interrupted run leaves the rows it finished current and the others untouched', async () => {
     const before = await scenario.sealedRows();
     const interrupted = rewrapAll(scenario.storeWith(ring), ring, {
       batchSize: 5,
@@ -391,7 +391,7 @@ describe('a re-wrap interrupted halfway (the run itself dies), resumed', () => {
     expect(after.slice(10)).toEqual(before.slice(10));
   });
 
-  it('the next run finishes the rest', async () => {
+  test('the next run finishes the rest', async () => {
     const resumed = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 5 });
     expect(resumed).toEqual({
       primaryKeyId: 'local:2',
@@ -403,7 +403,7 @@ describe('a re-wrap interrupted halfway (the run itself dies), resumed', () => {
     });
   });
 
-  it('every credential opens with what was sent', async () => {
+  test('every credential opens with what was sent', async () => {
     expect(keyIdsOf(await scenario.sealedRows())).toEqual(Array(N).fill('local:2'));
     await expectAllOpen(scenario, await LocalKeyring.open(scenario.dataDir, dev), written);
   });
@@ -425,7 +425,7 @@ describe('re-wrap racing rotations through the API', () => {
   /** The admin of the credential's organization. */
   const adminOf = (credential: { organizationId: string }) => clientFor(scenario.vault, credential.organizationId);
 
-  it('a rotation landing between the re-wrap read and its write wins, and is counted as changed concurrently', async () => {
+  test('a rotation landing between the re-wrap read and its write wins, and is counted as changed concurrently', async () => {
     const written = await createCredentials(scenario, 5, API_KEY_INPUTS);
     ring.rotate();
     const target = written[2];
@@ -443,7 +443,7 @@ describe('re-wrap racing rotations through the API', () => {
     expect(opened).toEqual({ authType: 'API_KEY', secretVersion: 2, payload: expectedSecretPayload(auth) });
   });
 
-  it('a row rotated after its batch was listed is counted as changed concurrently, not re-wrapped again', async () => {
+  test('a row rotated after its batch was listed is counted as changed concurrently, not re-wrapped again', async () => {
     // Everything current first, then a new primary: N rows need the re-wrap.
     await rewrapAll(scenario.storeWith(ring), ring);
     await createCredentials(scenario, 4, API_KEY_INPUTS);
@@ -468,7 +468,7 @@ describe('re-wrap racing rotations through the API', () => {
     });
   });
 
-  it('loses no rotation when many rotations of the same credentials run during the re-wrap', async () => {
+  test('loses no rotation when many rotations of the same credentials run during the re-wrap', async () => {
     const written = await createCredentials(scenario, 12, API_KEY_INPUTS);
     ring.rotate();
     const ROTATIONS = 5;
@@ -505,7 +505,7 @@ describe('re-wrap racing rotations through the API', () => {
     );
   }, 60_000);
 
-  it('loses no credential: every row created in this scenario is still there and opens', async () => {
+  test('loses no credential: every row created in this scenario is still there and opens', async () => {
     const rows = await scenario.sealedRows();
     expect(rows).toHaveLength(5 + 4 + 12);
     const store = scenario.storeWith(await LocalKeyring.open(scenario.dataDir, dev));
@@ -531,7 +531,7 @@ describe('credentials without key material', () => {
     await scenario?.stop();
   });
 
-  it('are neither re-wrapped nor counted, and stay as they are', async () => {
+  test('are neither re-wrapped nor counted, and stay as they are', async () => {
     const [admin] = scenario.admins;
     await admin.created(aCredentialInput({ modelProvider: 'VERTEX', auth: googleAdcAuth({ quotaProjectId: 'quota-1' }) }));
     await admin.created(aCredentialInput({ modelProvider: 'OPENAI' }));
@@ -569,24 +569,24 @@ describe('rotate and re-wrap with Cloud KMS (the fake)', () => {
     await kms?.close();
   });
 
-  it('reports every data key re-wrapped under version 2', () => {
+  test('reports every data key re-wrapped under version 2', () => {
     expect(report).toEqual({ primaryKeyId: version2, rewrapped: N, alreadyCurrent: 0, changedConcurrently: 0, failed: [], remaining: {} });
   });
 
-  it('makes one Decrypt and one Encrypt per row (and one Encrypt to learn the primary)', () => {
+  test('makes one Decrypt and one Encrypt per row (and one Encrypt to learn the primary)', () => {
     expect(kms.calls).toEqual({ encrypt: N + 1, decrypt: N });
   });
 
-  it('stores every data key under the version 2 name', async () => {
+  test('stores every data key under the version 2 name', async () => {
     expect(keyIdsOf(await scenario.sealedRows())).toEqual(Array(N).fill(version2));
   });
 
-  it('every credential still opens after version 1 is destroyed in KMS', async () => {
+  test('every credential still opens after version 1 is destroyed in KMS', async () => {
     kms.destroyVersion(version1);
     await expectAllOpen(scenario, scenario.vault.app.keyService, written);
   });
 
-  it('the secrets:rewrap CLI with KMS_KEY_NAME uses KMS and creates no local key ring', async () => {
+  test('the secrets:rewrap CLI with KMS_KEY_NAME uses KMS and creates no local key ring', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vault-kms-cli-'));
     try {
       version2 = kms.rotate();
@@ -611,7 +611,7 @@ describe('summarize', () => {
     remaining: {},
   };
 
-  it('prints the primary key and the counts line', () => {
+  test('prints the primary key and the counts line', () => {
     const text = summarize(base);
     expect(text.split('\n').slice(0, 2)).toEqual([
       'primary key: local:3',
@@ -619,11 +619,11 @@ describe('summarize', () => {
     ]);
   });
 
-  it('says old versions can be retired when nothing remains under them', () => {
+  test('says old versions can be retired when nothing remains under them', () => {
     expect(summarize(base)).toContain('every data key is under the primary key: older key versions can be retired');
   });
 
-  it('names each failure and each key id still in use, with its count', () => {
+  test('names each failure and each key id still in use, with its count', () => {
     const text = summarize({
       ...base,
       failed: [{ credentialId: 'c-1', keyId: 'local:1', reason: 'boom' }],
@@ -649,7 +649,7 @@ describe('the secrets:rewrap CLI', () => {
     await scenario?.stop();
   });
 
-  it('prints a progress line per batch to stderr and the summary to stdout, exit 0', async () => {
+  test('prints a progress line per batch to stderr and the summary to stdout, exit 0', async () => {
     const written = await createCredentials(scenario, 5);
     ring.rotate();
     const io = captureIo();
@@ -662,7 +662,7 @@ describe('the secrets:rewrap CLI', () => {
     await expectAllOpen(scenario, await LocalKeyring.open(scenario.dataDir, dev), written);
   });
 
-  it('exits 1 and names the row when a data key cannot be re-wrapped', async () => {
+  test('exits 1 and names the row when a data key cannot be re-wrapped', async () => {
     const [admin] = scenario.admins;
     const broken = await admin.created(aCredentialInput());
     ring.rotate();
@@ -673,7 +673,7 @@ describe('the secrets:rewrap CLI', () => {
     expect(io.out).toContain('still under older keys (do not retire these): local:9 × 1');
   });
 
-  it.each([{ argv: ['--batch-size', '0'] }, { argv: ['--batch-size', 'ten'] }, { argv: ['--batch'] }, { argv: ['extra'] }])(
+  test.each([{ argv: ['--batch-size', '0'] }, { argv: ['--batch-size', 'ten'] }, { argv: ['--batch'] }, { argv: ['extra'] }])(
     'exits 2 on the usage error $argv',
     async ({ argv }) => {
       const io = captureIo();

@@ -69,7 +69,7 @@ describe('fake Google Cloud', () => {
     await google.close();
   });
 
-  it('exposes three loopback services and Google-shaped service accounts', () => {
+  test('exposes three loopback services and Google-shaped service accounts', () => {
     for (const url of [google.tokenUrl, google.iamCredentialsEndpoint, google.vertexEndpoint]) {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
     }
@@ -91,7 +91,7 @@ describe('fake Google Cloud', () => {
   });
 
   describe('JWT (service account key)', () => {
-    it('gets an access token from the fake token endpoint, and Vertex accepts it', async () => {
+    test('gets an access token from the fake token endpoint, and Vertex accepts it', async () => {
       google.grantVertex(source.clientEmail, PROJECT);
       const client = jwtFor(source);
       const { token } = await client.getAccessToken();
@@ -111,7 +111,7 @@ describe('fake Google Cloud', () => {
       expect(google.requests[1]?.authorization).toBe(`Bearer ${token}`);
     });
 
-    it('works with a hand-written interceptor on google-auth-library’s own gaxios (the recipe without the helper)', async () => {
+    test('works with a hand-written interceptor on google-auth-library’s own gaxios (the recipe without the helper)', async () => {
       const own = new gaxios.Gaxios({ fetchImplementation: fetch });
       own.interceptors.request.add({
         resolved: async (config) => {
@@ -124,7 +124,7 @@ describe('fake Google Cloud', () => {
       expect(token).toBe(google.issuedTokens[0]);
     });
 
-    it("also works by adding the interceptor to the client's own transporter after construction", async () => {
+    test("also works by adding the interceptor to the client's own transporter after construction", async () => {
       const client = new JWT({
         email: source.clientEmail,
         key: source.privateKeyPem,
@@ -141,7 +141,7 @@ describe('fake Google Cloud', () => {
       expect(google.principalOf(token!)).toBe(source.clientEmail);
     });
 
-    it('routes the real Vertex host to the fake through the transporter', async () => {
+    test('routes the real Vertex host to the fake through the transporter', async () => {
       google.grantVertex(source.clientEmail, PROJECT);
       const client = jwtFor(source);
       const res = await client.request({
@@ -152,13 +152,13 @@ describe('fake Google Cloud', () => {
       expect(res.data).toEqual({ totalTokens: 1, totalBillableCharacters: 5 });
     });
 
-    it('refuses to let any other request reach the real Google', async () => {
+    test('refuses to let any other request reach the real Google', async () => {
       const client = jwtFor(source);
       const error = await failure(client.request({ url: 'https://storage.googleapis.com/storage/v1/b' }));
       expect(error.message).toMatch(/refusing to send a request to the real Google/);
     });
 
-    it('rejects an assertion signed with another key as invalid_grant', async () => {
+    test('rejects an assertion signed with another key as invalid_grant', async () => {
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const forged = new JWT({
         email: source.clientEmail,
@@ -171,7 +171,7 @@ describe('fake Google Cloud', () => {
       expect(google.issuedTokens).toHaveLength(0);
     });
 
-    it("rejects another account's key, an unknown account and a kid that is not the account's", async () => {
+    test("rejects another account's key, an unknown account and a kid that is not the account's", async () => {
       const crossed = new JWT({ email: source.clientEmail, key: target.privateKeyPem, scopes: [CLOUD_PLATFORM_SCOPE], transporter });
       expect((await failure(crossed.getAccessToken())).message).toBe('invalid_grant: Invalid JWT Signature.');
 
@@ -204,7 +204,7 @@ describe('fake Google Cloud', () => {
       });
     });
 
-    it('checks aud, the one-hour lifetime, scope and sub like Google', async () => {
+    test('checks aud, the one-hour lifetime, scope and sub like Google', async () => {
       const now = Math.floor(Date.now() / 1000);
       const base = {
         iss: source.clientEmail,
@@ -240,7 +240,7 @@ describe('fake Google Cloud', () => {
   });
 
   describe('GoogleAuth (application default credentials from a key file)', () => {
-    it('reads a service-account key file via keyFilename and gets a token from the fake', async () => {
+    test('reads a service-account key file via keyFilename and gets a token from the fake', async () => {
       const keyFilename = join(dir, 'sa.json');
       writeFileSync(keyFilename, JSON.stringify(source.keyFile(google.tokenUrl)));
       google.grantVertex(source.clientEmail, PROJECT);
@@ -256,7 +256,7 @@ describe('fake Google Cloud', () => {
       expect(res.status).toBe(200);
     });
 
-    it('reads GOOGLE_APPLICATION_CREDENTIALS the same way', async () => {
+    test('reads GOOGLE_APPLICATION_CREDENTIALS the same way', async () => {
       const keyFilename = join(dir, 'adc.json');
       writeFileSync(keyFilename, JSON.stringify(source.keyFile(google.tokenUrl)));
       const saved = process.env.GOOGLE_APPLICATION_CREDENTIALS;
@@ -271,7 +271,7 @@ describe('fake Google Cloud', () => {
       }
     });
 
-    it('refreshes an authorized_user ADC file through the refresh_token grant', async () => {
+    test('refreshes an authorized_user ADC file through the refresh_token grant', async () => {
       const user = google.createAuthorizedUser('dev@example.com');
       const keyFilename = join(dir, 'user.json');
       writeFileSync(keyFilename, JSON.stringify(user.keyFile()));
@@ -309,7 +309,7 @@ describe('fake Google Cloud', () => {
         transporter, // only for the Impersonated client's own API calls; the IAM call goes through sourceClient
       });
 
-    it('gets a token for the target, and Vertex accepts it as the target', async () => {
+    test('gets a token for the target, and Vertex accepts it as the target', async () => {
       google.grantTokenCreator(source.clientEmail, target.clientEmail);
       google.grantVertex(target.clientEmail, 'customer-project');
       const sourceClient = jwtFor(source);
@@ -334,7 +334,7 @@ describe('fake Google Cloud', () => {
       expect(google.issuedTokens).toEqual([expect.any(String), token]);
     });
 
-    it('is denied with 403 PERMISSION_DENIED without a token creator grant', async () => {
+    test('is denied with 403 PERMISSION_DENIED without a token creator grant', async () => {
       const error = await failure(impersonate(jwtFor(source)).getAccessToken());
       expect(error.message).toBe(
         "PERMISSION_DENIED: unable to impersonate: Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
@@ -349,7 +349,7 @@ describe('fake Google Cloud', () => {
       });
     });
 
-    it('walks the delegation chain: every hop needs the grant', async () => {
+    test('walks the delegation chain: every hop needs the grant', async () => {
       const middle = google.createServiceAccount('middle@vault-test-project.iam.gserviceaccount.com', PROJECT);
       google.grantTokenCreator(source.clientEmail, middle.clientEmail);
       // middle -> target missing: denied, even though the source could act as middle
@@ -363,7 +363,7 @@ describe('fake Google Cloud', () => {
       expect(google.principalOf(token!)).toBe(target.clientEmail);
     });
 
-    it('answers 401 to an unknown caller token and 400 to a lifetime over an hour', async () => {
+    test('answers 401 to an unknown caller token and 400 to a lifetime over an hour', async () => {
       const stranger = new OAuth2Client({ transporter });
       stranger.setCredentials({ access_token: 'ya29.not-issued-here', expiry_date: Date.now() + 3_600_000 });
       const error = await failure(impersonate(stranger).getAccessToken());
@@ -375,7 +375,7 @@ describe('fake Google Cloud', () => {
       expect(tooLong.response?.status).toBe(400);
     });
 
-    it('mints a fresh impersonated token per request when the lifetime is within 5 minutes', async () => {
+    test('mints a fresh impersonated token per request when the lifetime is within 5 minutes', async () => {
       google.grantTokenCreator(source.clientEmail, target.clientEmail);
       google.grantVertex(target.clientEmail, 'customer-project');
       const client = new Impersonated({
@@ -394,7 +394,7 @@ describe('fake Google Cloud', () => {
   });
 
   describe('Vertex countTokens', () => {
-    it('rejects tokens the fake did not issue with 401 UNAUTHENTICATED', async () => {
+    test('rejects tokens the fake did not issue with 401 UNAUTHENTICATED', async () => {
       for (const authorization of ['Bearer ya29.forged', undefined]) {
         const res = await fetch(countTokensUrl(), {
           method: 'POST',
@@ -408,7 +408,7 @@ describe('fake Google Cloud', () => {
       }
     });
 
-    it('needs a Vertex grant on the project, a known model, the cloud-platform scope and a well-formed body', async () => {
+    test('needs a Vertex grant on the project, a known model, the cloud-platform scope and a well-formed body', async () => {
       const client = jwtFor(source);
       const denied = await failure(countTokens(client));
       expect(denied.response?.status).toBe(403);
@@ -432,7 +432,7 @@ describe('fake Google Cloud', () => {
     });
   });
 
-  it('delays every service by the configured latency', async () => {
+  test('delays every service by the configured latency', async () => {
     google.setLatency(250);
     const started = Date.now();
     await jwtFor(source).getAccessToken();

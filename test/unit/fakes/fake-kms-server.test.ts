@@ -32,18 +32,18 @@ async function failure(promise: Promise<unknown>): Promise<{ code?: number; mess
 const crcValue = (data: Uint8Array): string => String(crc32c(data));
 
 describe('crc32c', () => {
-  it('gives the standard check value', () => {
+  test('gives the standard check value', () => {
     expect(crc32c(Buffer.from('123456789', 'ascii'))).toBe(0xe3069283);
   });
 
-  it('matches the RFC 3720 (iSCSI) test vectors', () => {
+  test('matches the RFC 3720 (iSCSI) test vectors', () => {
     expect(crc32c(Buffer.alloc(32, 0x00))).toBe(0x8a9136aa);
     expect(crc32c(Buffer.alloc(32, 0xff))).toBe(0x62a8ab43);
     expect(crc32c(Buffer.from(Array.from({ length: 32 }, (_, i) => i)))).toBe(0x46dd794e);
     expect(crc32c(Buffer.from(Array.from({ length: 32 }, (_, i) => 31 - i)))).toBe(0x113fdb5c);
   });
 
-  it('is 0 for no bytes', () => {
+  test('is 0 for no bytes', () => {
     expect(crc32c(new Uint8Array(0))).toBe(0);
   });
 });
@@ -97,12 +97,12 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     return response;
   }
 
-  it('serves the default key name on a loopback endpoint', () => {
+  test('serves the default key name on a loopback endpoint', () => {
     expect(kms.keyName).toBe('projects/test/locations/global/keyRings/vault/cryptoKeys/secrets');
     expect(kms.endpoint).toBe(`http://127.0.0.1:${kms.port}`);
   });
 
-  it('round-trips with AAD and reports CRC32C fields like KMS', async () => {
+  test('round-trips with AAD and reports CRC32C fields like KMS', async () => {
     const encrypted = await encrypt();
     expect(encrypted.name).toBe(`${kms.keyName}/cryptoKeyVersions/1`);
     expect(encrypted.protectionLevel).toBe('SOFTWARE');
@@ -119,7 +119,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     expect(decrypted.protectionLevel).toBe('SOFTWARE');
   });
 
-  it('reports unverified checksums when the client sends none', async () => {
+  test('reports unverified checksums when the client sends none', async () => {
     const [response] = await client.encrypt({ name: kms.keyName, plaintext }, ONCE);
     expect(response.verifiedPlaintextCrc32c).toBe(false);
     expect(response.verifiedAdditionalAuthenticatedDataCrc32c).toBe(false);
@@ -127,13 +127,13 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     expect(Buffer.from(decrypted.plaintext as Uint8Array).equals(plaintext)).toBe(true);
   });
 
-  it('encrypts twice to different ciphertexts', async () => {
+  test('encrypts twice to different ciphertexts', async () => {
     const first = await encrypt();
     const second = await encrypt();
     expect(Buffer.from(first.ciphertext as Uint8Array).equals(Buffer.from(second.ciphertext as Uint8Array))).toBe(false);
   });
 
-  it('rejects wrong AAD and tampered ciphertext with INVALID_ARGUMENT', async () => {
+  test('rejects wrong AAD and tampered ciphertext with INVALID_ARGUMENT', async () => {
     const ciphertext = Buffer.from((await encrypt()).ciphertext as Uint8Array);
     const wrongAad = await failure(decrypt(ciphertext, Buffer.from('org-7f3a/cred-91c2/4')));
     expect(wrongAad.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -151,7 +151,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     }
   });
 
-  it('rejects checksums that do not match the received bytes with INVALID_ARGUMENT', async () => {
+  test('rejects checksums that do not match the received bytes with INVALID_ARGUMENT', async () => {
     const badPlaintextCrc = await failure(
       client.encrypt({ name: kms.keyName, plaintext, plaintextCrc32c: { value: crc32c(plaintext) ^ 1 } }, ONCE),
     );
@@ -181,7 +181,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     expect(badDecryptAadCrc.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
-  it('answers NOT_FOUND for an unknown key and INVALID_ARGUMENT for a too large plaintext', async () => {
+  test('answers NOT_FOUND for an unknown key and INVALID_ARGUMENT for a too large plaintext', async () => {
     const unknown = await failure(
       client.encrypt({ name: 'projects/test/locations/global/keyRings/vault/cryptoKeys/other', plaintext }, ONCE),
     );
@@ -199,12 +199,12 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     expect(tooLarge.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
-  it('answers UNIMPLEMENTED for methods it does not serve', async () => {
+  test('answers UNIMPLEMENTED for methods it does not serve', async () => {
     const error = await failure(client.getCryptoKey({ name: kms.keyName }, ONCE));
     expect(error.code).toBe(grpc.status.UNIMPLEMENTED);
   });
 
-  it('counts calls by method, failed ones included, until reset', async () => {
+  test('counts calls by method, failed ones included, until reset', async () => {
     const ciphertext = (await encrypt()).ciphertext as Uint8Array;
     await decrypt(ciphertext);
     await failure(decrypt(ciphertext, Buffer.from('wrong')));
@@ -213,7 +213,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     expect(kms.calls).toEqual({ encrypt: 0, decrypt: 0 });
   });
 
-  it('injects failures by method and count, with the given message', async () => {
+  test('injects failures by method and count, with the given message', async () => {
     kms.failNext(grpc.status.PERMISSION_DENIED, { method: 'decrypt', count: 2, message: 'no cloudkms.cryptoKeyVersions.useToDecrypt' });
     const ciphertext = (await encrypt()).ciphertext as Uint8Array; // encrypt is not affected
     for (let i = 0; i < 2; i += 1) {
@@ -225,7 +225,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     expect(kms.calls).toEqual({ encrypt: 1, decrypt: 3 });
   });
 
-  it('corrupts the next answer field by field', async () => {
+  test('corrupts the next answer field by field', async () => {
     kms.corruptNext('ciphertextCrc32c');
     const corrupted = await encrypt();
     const ciphertext = Buffer.from(corrupted.ciphertext as Uint8Array);
@@ -267,7 +267,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
     const decryptWith = async (ciphertext: Uint8Array) =>
       (await rotatedClient.decrypt({ name: rotatedKms.keyName, ciphertext, additionalAuthenticatedData: aad }, ONCE))[0];
 
-    it('rotates: new encryptions use the new primary, old ciphertexts still decrypt, then destroy', async () => {
+    test('rotates: new encryptions use the new primary, old ciphertexts still decrypt, then destroy', async () => {
       const keyName = rotatedKms.keyName;
       expect(rotatedKms.primaryVersion()).toBe(`${keyName}/cryptoKeyVersions/1`);
       const underV1 = (await encryptWith(keyName)).ciphertext as Uint8Array;
@@ -305,7 +305,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
       expect(() => rotatedKms.destroyVersion(`${keyName}/cryptoKeyVersions/9`)).toThrow(/no such CryptoKeyVersion/);
     });
 
-    it('does not decrypt ciphertexts of another fake instance', async () => {
+    test('does not decrypt ciphertexts of another fake instance', async () => {
       const otherCiphertext = (await encrypt()).ciphertext as Uint8Array; // the outer fake, another key
       const error = await failure(decryptWith(otherCiphertext));
       expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -325,14 +325,14 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
       await fresh.close();
     });
 
-    it('retries UNAVAILABLE by default', async () => {
+    test('retries UNAVAILABLE by default', async () => {
       kms.failNext(grpc.status.UNAVAILABLE, { count: 2 });
       const [response] = await fresh.encrypt(request());
       expect(response.name).toMatch(/cryptoKeyVersions\/1$/);
       expect(kms.calls.encrypt).toBe(3);
     });
 
-    it('makes exactly one attempt with { retry: null } and surfaces code 14', async () => {
+    test('makes exactly one attempt with { retry: null } and surfaces code 14', async () => {
       // One injected failure: a retry would succeed, so the error itself proves there was none.
       kms.failNext(grpc.status.UNAVAILABLE);
       const error = await failure(fresh.encrypt(request(), { retry: null }));
@@ -353,7 +353,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
       expect(kms.calls.encrypt).toBe(4);
     });
 
-    it('{ maxRetries: 0 } also stops after one attempt but reports DEADLINE_EXCEEDED (4), and poisons the client', async () => {
+    test('{ maxRetries: 0 } also stops after one attempt but reports DEADLINE_EXCEEDED (4), and poisons the client', async () => {
       kms.failNext(grpc.status.UNAVAILABLE);
       const error = await failure(fresh.encrypt(request(), { maxRetries: 0 }));
       expect(error.code).toBe(grpc.status.DEADLINE_EXCEEDED);
@@ -366,7 +366,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
       expect(kms.calls.encrypt).toBe(2);
     });
 
-    it('{ maxRetries: 1 } breaks every later call on that client with INVALID_ARGUMENT before sending', async () => {
+    test('{ maxRetries: 1 } breaks every later call on that client with INVALID_ARGUMENT before sending', async () => {
       await fresh.encrypt(request(), { maxRetries: 1 });
       const error = await failure(fresh.encrypt(request()));
       expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -374,14 +374,14 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
       expect(kms.calls.encrypt).toBe(1);
     });
 
-    it('{ retry: null, maxRetries: 0 } throws a TypeError synchronously in gax, without sending', () => {
+    test('{ retry: null, maxRetries: 0 } throws a TypeError synchronously in gax, without sending', () => {
       expect(() => fresh.encrypt(request(), { retry: null, maxRetries: 0 })).toThrow(
         /Cannot read properties of null \(reading 'backoffSettings'\)/,
       );
       expect(kms.calls.encrypt).toBe(0);
     });
 
-    it('{ timeout, retry: null } is the gRPC deadline of the single attempt', async () => {
+    test('{ timeout, retry: null } is the gRPC deadline of the single attempt', async () => {
       kms.setLatency(1000);
       const started = Date.now();
       const error = await failure(fresh.encrypt(request(), { timeout: 100, retry: null }));
@@ -393,7 +393,7 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
       await expect(fresh.encrypt(request(), { timeout: 2000, retry: null })).resolves.toBeDefined();
     });
 
-    it('{ timeout } with default retries is the total budget: per attempt and overall', async () => {
+    test('{ timeout } with default retries is the total budget: per attempt and overall', async () => {
       kms.setLatency(1000);
       const started = Date.now();
       const error = await failure(fresh.encrypt(request(), { timeout: 100 }));

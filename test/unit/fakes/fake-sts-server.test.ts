@@ -43,13 +43,13 @@ describe('fake STS', () => {
   const assume = (input: Partial<AssumeRoleCommandInput>, c: STSClient = stsClient) =>
     c.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'vault-session', ...input }));
 
-  it('listens on loopback with a caller key pair', () => {
+  test('listens on loopback with a caller key pair', () => {
     expect(sts.endpoint).toBe(`http://127.0.0.1:${sts.port}`);
     expect(sts.caller.accessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
     expect(sts.caller.secretAccessKey).toHaveLength(40);
   });
 
-  it('assumes a role with the right external id and returns STS-shaped credentials', async () => {
+  test('assumes a role with the right external id and returns STS-shaped credentials', async () => {
     const before = Date.now();
     const out = await assume({ ExternalId: EXTERNAL_ID, DurationSeconds: 900 });
 
@@ -84,7 +84,7 @@ describe('fake STS', () => {
     ]);
   });
 
-  it('keeps the assumed role id stable per role and defaults to a one-hour session', async () => {
+  test('keeps the assumed role id stable per role and defaults to a one-hour session', async () => {
     const a = await assume({ ExternalId: EXTERNAL_ID });
     const b = await assume({ ExternalId: EXTERNAL_ID, RoleSessionName: 'other' });
     expect(a.AssumedRoleUser!.AssumedRoleId!.split(':')[0]).toBe(b.AssumedRoleUser!.AssumedRoleId!.split(':')[0]);
@@ -93,7 +93,7 @@ describe('fake STS', () => {
     expect(sts.requests[0]).not.toHaveProperty('DurationSeconds');
   });
 
-  it('denies a wrong external id', async () => {
+  test('denies a wrong external id', async () => {
     const error = await failure(assume({ ExternalId: 'someone-elses-id' }));
     expect(error.name).toBe('AccessDenied');
     expect(error.message).toBe(`User: ${FAKE_STS_CALLER_ARN} is not authorized to perform: sts:AssumeRole on resource: ${ROLE}`);
@@ -101,32 +101,32 @@ describe('fake STS', () => {
     expect(sts.issued).toHaveLength(0);
   });
 
-  it('denies a missing external id when the role requires one', async () => {
+  test('denies a missing external id when the role requires one', async () => {
     const error = await failure(assume({}));
     expect(error.name).toBe('AccessDenied');
     expect(sts.requests[0]).not.toHaveProperty('ExternalId');
   });
 
-  it('denies an unknown role', async () => {
+  test('denies an unknown role', async () => {
     const error = await failure(assume({ RoleArn: 'arn:aws:iam::123456789012:role/nope', ExternalId: EXTERNAL_ID }));
     expect(error.name).toBe('AccessDenied');
   });
 
-  it('lets anyone assume a role that trusts anyone, with or without an external id', async () => {
+  test('lets anyone assume a role that trusts anyone, with or without an external id', async () => {
     const without = await assume({ RoleArn: OPEN_ROLE });
     expect(without.AssumedRoleUser?.Arn).toBe('arn:aws:sts::123456789012:assumed-role/open-role/vault-session');
     const withId = await assume({ RoleArn: OPEN_ROLE, ExternalId: 'anything-goes' });
     expect(withId.Credentials?.AccessKeyId).toMatch(/^ASIA/);
   });
 
-  it('assumes a role that names no external id with or without one', async () => {
+  test('assumes a role that names no external id with or without one', async () => {
     sts.addRole({ arn: 'arn:aws:iam::123456789012:role/plain' });
     await expect(assume({ RoleArn: 'arn:aws:iam::123456789012:role/plain' })).resolves.toBeDefined();
     await expect(assume({ RoleArn: 'arn:aws:iam::123456789012:role/plain', ExternalId: 'xx' })).resolves.toBeDefined();
   });
 
   describe('SigV4', () => {
-    it('rejects a wrong caller secret as SignatureDoesNotMatch', async () => {
+    test('rejects a wrong caller secret as SignatureDoesNotMatch', async () => {
       const wrong = client(sts, { ...sts.caller, secretAccessKey: `${sts.caller.secretAccessKey.slice(1)}x` });
       const error = await failure(assume({ ExternalId: EXTERNAL_ID }, wrong));
       wrong.destroy();
@@ -135,7 +135,7 @@ describe('fake STS', () => {
       expect(sts.issued).toHaveLength(0);
     });
 
-    it('rejects an unknown access key as InvalidClientTokenId', async () => {
+    test('rejects an unknown access key as InvalidClientTokenId', async () => {
       const stranger = client(sts, { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: sts.caller.secretAccessKey });
       const error = await failure(assume({ ExternalId: EXTERNAL_ID }, stranger));
       stranger.destroy();
@@ -143,14 +143,14 @@ describe('fake STS', () => {
       expect(error.$metadata?.httpStatusCode).toBe(403);
     });
 
-    it('rejects a signature scoped to another region', async () => {
+    test('rejects a signature scoped to another region', async () => {
       const elsewhere = client(sts, sts.caller, 'eu-west-1');
       const error = await failure(assume({ ExternalId: EXTERNAL_ID }, elsewhere));
       elsewhere.destroy();
       expect(error.name).toBe('SignatureDoesNotMatch');
     });
 
-    it('rejects a signature dated more than 15 minutes away', async () => {
+    test('rejects a signature dated more than 15 minutes away', async () => {
       const skewed = new STSClient({
         endpoint: sts.endpoint,
         region: 'us-east-1',
@@ -164,7 +164,7 @@ describe('fake STS', () => {
       expect(error.message).toMatch(/^Signature expired: /);
     });
 
-    it('accepts the region it was started with', async () => {
+    test('accepts the region it was started with', async () => {
       const regional = await startFakeSts({ region: 'eu-central-1' });
       regional.addRole({ arn: OPEN_ROLE, trustsAnyone: true });
       const c = client(regional, regional.caller, 'eu-central-1');
@@ -176,7 +176,7 @@ describe('fake STS', () => {
       }
     });
 
-    it('rejects a request without a signature, and a tampered body', async () => {
+    test('rejects a request without a signature, and a tampered body', async () => {
       const body = `Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(OPEN_ROLE)}&RoleSessionName=s1`;
       const unsigned = await fetch(sts.endpoint, {
         method: 'POST',
@@ -216,7 +216,7 @@ describe('fake STS', () => {
       expect(sts.issued).toHaveLength(1);
     });
 
-    it('computes the published AWS SigV4 test-suite signatures', () => {
+    test('computes the published AWS SigV4 test-suite signatures', () => {
       const base = {
         method: 'GET',
         headers: { host: 'example.amazonaws.com', 'x-amz-date': '20150830T123600Z' },
@@ -236,7 +236,7 @@ describe('fake STS', () => {
   });
 
   describe('validation', () => {
-    it('rejects DurationSeconds below 900 as ValidationError 400', async () => {
+    test('rejects DurationSeconds below 900 as ValidationError 400', async () => {
       const error = await failure(assume({ ExternalId: EXTERNAL_ID, DurationSeconds: 899 }));
       expect(error.name).toBe('ValidationError');
       expect(error.message).toBe(
@@ -245,7 +245,7 @@ describe('fake STS', () => {
       expect(error.$metadata?.httpStatusCode).toBe(400);
     });
 
-    it("rejects DurationSeconds beyond the role's MaxSessionDuration", async () => {
+    test("rejects DurationSeconds beyond the role's MaxSessionDuration", async () => {
       const error = await failure(assume({ ExternalId: EXTERNAL_ID, DurationSeconds: 7200 }));
       expect(error.name).toBe('ValidationError');
       expect(error.message).toMatch(/exceeds the MaxSessionDuration/);
@@ -253,24 +253,24 @@ describe('fake STS', () => {
       await expect(assume({ RoleArn: 'arn:aws:iam::123456789012:role/long', DurationSeconds: 43200 })).resolves.toBeDefined();
     });
 
-    it.each(['x', 'has space', 'semi;colon', 'a'.repeat(65)])('rejects RoleSessionName %p', async (name) => {
+    test.each(['x', 'has space', 'semi;colon', 'a'.repeat(65)])('rejects RoleSessionName %p', async (name) => {
       const error = await failure(assume({ RoleArn: OPEN_ROLE, RoleSessionName: name }));
       expect(error.name).toBe('ValidationError');
       expect(error.$metadata?.httpStatusCode).toBe(400);
       expect(error.message).toMatch(/at 'roleSessionName' failed to satisfy constraint/);
     });
 
-    it('accepts every RoleSessionName character STS allows', async () => {
+    test('accepts every RoleSessionName character STS allows', async () => {
       await expect(assume({ RoleArn: OPEN_ROLE, RoleSessionName: 'a_B+9=x,y.z@w-v' })).resolves.toBeDefined();
     });
 
-    it('rejects a malformed external id', async () => {
+    test('rejects a malformed external id', async () => {
       const error = await failure(assume({ RoleArn: OPEN_ROLE, ExternalId: 'bad id!' }));
       expect(error.name).toBe('ValidationError');
     });
   });
 
-  it('delays responses by the configured latency', async () => {
+  test('delays responses by the configured latency', async () => {
     sts.setLatency(300);
     const started = Date.now();
     await assume({ RoleArn: OPEN_ROLE });

@@ -71,12 +71,12 @@ maybeDescribe('aead against Wycheproof AES-GCM vectors', () => {
     }
   });
 
-  it('classifies every vector in the file', () => {
+  test('classifies every vector in the file', () => {
     expect(supported.length + invalid.length + unsupportedValid.length).toBe(file.numberOfTests);
     expect(file.numberOfTests).toBeGreaterThan(0);
   });
 
-  it('decrypts every valid 256-bit-key, 96-bit-IV, 128-bit-tag vector to the expected message', () => {
+  test('decrypts every valid 256-bit-key, 96-bit-IV, 128-bit-tag vector to the expected message', () => {
     expect(supported.length).toBeGreaterThan(0);
     for (const vector of supported) {
       for (const outcome of decrypt(vector)) {
@@ -88,7 +88,7 @@ maybeDescribe('aead against Wycheproof AES-GCM vectors', () => {
     }
   });
 
-  it('rejects every invalid vector with DecryptionError', () => {
+  test('rejects every invalid vector with DecryptionError', () => {
     expect(invalid.length).toBeGreaterThan(0);
     for (const vector of invalid) {
       for (const outcome of decrypt(vector)) {
@@ -100,7 +100,7 @@ maybeDescribe('aead against Wycheproof AES-GCM vectors', () => {
     }
   });
 
-  it('rejects valid vectors whose key, IV or tag size the wrapper does not support', () => {
+  test('rejects valid vectors whose key, IV or tag size the wrapper does not support', () => {
     expect(unsupportedValid.length).toBeGreaterThan(0);
     for (const vector of unsupportedValid) {
       for (const outcome of decrypt(vector)) {

@@ -21,33 +21,33 @@ function flipBit(buffer: Buffer, bit: number): Buffer {
 }
 
 describe('aead', () => {
-  it('names the algorithm AES-256-GCM', () => {
+  test('names the algorithm AES-256-GCM', () => {
     expect(AEAD_ALGORITHM).toBe('AES-256-GCM');
   });
 
-  it('round-trips plaintext with a 12-byte nonce and a 16-byte tag appended', () => {
+  test('round-trips plaintext with a 12-byte nonce and a 16-byte tag appended', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     expect(nonce).toHaveLength(AEAD_NONCE_BYTES);
     expect(ciphertext).toHaveLength(message.length + AEAD_TAG_BYTES);
     expect(openAead(key, nonce, ciphertext, aad)).toEqual(message);
   });
 
-  it('round-trips an empty plaintext', () => {
+  test('round-trips an empty plaintext', () => {
     const { nonce, ciphertext } = sealAead(key, Buffer.alloc(0), aad);
     expect(openAead(key, nonce, ciphertext, aad)).toEqual(Buffer.alloc(0));
   });
 
-  it('fails to open with different additional data', () => {
+  test('fails to open with different additional data', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     expect(() => openAead(key, nonce, ciphertext, Buffer.from('credential-vault/other'))).toThrow(DecryptionError);
   });
 
-  it('fails to open with a different key', () => {
+  test('fails to open with a different key', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     expect(() => openAead(randomBytes(32), nonce, ciphertext, aad)).toThrow(DecryptionError);
   });
 
-  it('fails on every single-bit flip of the nonce', () => {
+  test('fails on every single-bit flip of the nonce', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     let rejected = 0;
     for (let bit = 0; bit < nonce.length * 8; bit += 1) {
@@ -57,7 +57,7 @@ describe('aead', () => {
     expect(rejected).toBe(AEAD_NONCE_BYTES * 8);
   });
 
-  it('fails on every single-bit flip of the encrypted bytes and the tag', () => {
+  test('fails on every single-bit flip of the encrypted bytes and the tag', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     let rejected = 0;
     for (let bit = 0; bit < ciphertext.length * 8; bit += 1) {
@@ -67,37 +67,37 @@ describe('aead', () => {
     expect(rejected).toBe((message.length + AEAD_TAG_BYTES) * 8);
   });
 
-  it('fails on every truncation of the ciphertext', () => {
+  test('fails on every truncation of the ciphertext', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     for (let length = 0; length < ciphertext.length; length += 1) {
       expect(() => openAead(key, nonce, ciphertext.subarray(0, length), aad)).toThrow(DecryptionError);
     }
   });
 
-  it('fails on every truncation of the nonce', () => {
+  test('fails on every truncation of the nonce', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     for (let length = 0; length < nonce.length; length += 1) {
       expect(() => openAead(key, nonce.subarray(0, length), ciphertext, aad)).toThrow(DecryptionError);
     }
   });
 
-  it('rejects a key that is not 32 bytes when opening', () => {
+  test('rejects a key that is not 32 bytes when opening', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     expect(() => openAead(key.subarray(0, 16), nonce, ciphertext, aad)).toThrow(DecryptionError);
   });
 
-  it('refuses to seal with a key that is not 32 bytes', () => {
+  test('refuses to seal with a key that is not 32 bytes', () => {
     expect(() => sealAead(randomBytes(16), message, aad)).toThrow(RangeError);
   });
 
-  it('rejects a detached tag shorter than 16 bytes even when it is a valid truncated GCM tag', () => {
+  test('rejects a detached tag shorter than 16 bytes even when it is a valid truncated GCM tag', () => {
     const { nonce, ciphertext } = sealAead(key, message, aad);
     const body = ciphertext.subarray(0, message.length);
     const shortTag = ciphertext.subarray(message.length, message.length + 12);
     expect(() => openAeadDetached(key, nonce, body, shortTag, aad)).toThrow(DecryptionError);
   });
 
-  it('keeps key and plaintext bytes out of the error message', () => {
+  test('keeps key and plaintext bytes out of the error message', () => {
     const secret = Buffer.from('super-secret-api-key-value');
     const { nonce, ciphertext } = sealAead(key, secret, aad);
     let message = '';
@@ -113,7 +113,7 @@ describe('aead', () => {
     }
   });
 
-  it('draws 100,000 distinct nonces in 100,000 seals', () => {
+  test('draws 100,000 distinct nonces in 100,000 seals', () => {
     const small = Buffer.from('x');
     const nonces = new Set<string>();
     for (let i = 0; i < 100_000; i += 1) nonces.add(sealAead(key, small, aad).nonce.toString('hex'));

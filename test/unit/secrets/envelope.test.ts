@@ -62,30 +62,30 @@ function flipBit(buffer: Buffer, bit: number): Buffer {
 }
 
 describe('additionalData', () => {
-  it('encodes the binding as a prefixed fixed-order JSON array', () => {
+  test('encodes the binding as a prefixed fixed-order JSON array', () => {
     expect(additionalData(binding).toString('utf8')).toBe('["credential-vault/v1/credential-secret","org-7f3a","cred-91c2",3,"API_KEY"]');
   });
 
-  it('keeps field boundaries unambiguous when values contain separators and quotes', () => {
+  test('keeps field boundaries unambiguous when values contain separators and quotes', () => {
     const a = additionalData({ ...binding, organizationId: 'a","b', credentialId: 'c' });
     const b = additionalData({ ...binding, organizationId: 'a', credentialId: 'b","c' });
     expect(a.equals(b)).toBe(false);
   });
 
-  it.each([Number.NaN, 1.5, -1, Number.POSITIVE_INFINITY])('rejects secretVersion %p', (secretVersion) => {
+  test.each([Number.NaN, 1.5, -1, Number.POSITIVE_INFINITY])('rejects secretVersion %p', (secretVersion) => {
     expect(() => additionalData({ ...binding, secretVersion })).toThrow(TypeError);
   });
 });
 
 describe('EnvelopeCipher', () => {
-  it('round-trips a JSON payload', async () => {
+  test('round-trips a JSON payload', async () => {
     const sealed = await cipher.seal(payload, binding);
     expect(sealed.algorithm).toBe(AEAD_ALGORITHM);
     expect(sealed.keyId).toBe('local:1');
     expect(await cipher.open(sealed, binding)).toEqual(payload);
   });
 
-  it.each<[string, Partial<SecretBinding>]>([
+  test.each<[string, Partial<SecretBinding>]>([
     ['organizationId', { organizationId: 'org-other' }],
     ['credentialId', { credentialId: 'cred-other' }],
     ['secretVersion', { secretVersion: 4 }],
@@ -95,39 +95,39 @@ describe('EnvelopeCipher', () => {
     await expect(cipher.open(sealed, { ...binding, ...change })).rejects.toThrow(DecryptionError);
   });
 
-  it('fails to open after any single-bit flip of the wrapped key', async () => {
+  test('fails to open after any single-bit flip of the wrapped key', async () => {
     const sealed = await cipher.seal(payload, binding);
     for (let bit = 0; bit < sealed.wrappedKey.length * 8; bit += 1) {
       await expect(cipher.open({ ...sealed, wrappedKey: flipBit(sealed.wrappedKey, bit) }, binding)).rejects.toThrow(DecryptionError);
     }
   });
 
-  it('fails to open after a bit flip in the ciphertext or the nonce', async () => {
+  test('fails to open after a bit flip in the ciphertext or the nonce', async () => {
     const sealed = await cipher.seal(payload, binding);
     await expect(cipher.open({ ...sealed, ciphertext: flipBit(sealed.ciphertext, 9) }, binding)).rejects.toThrow(DecryptionError);
     await expect(cipher.open({ ...sealed, nonce: flipBit(sealed.nonce, 9) }, binding)).rejects.toThrow(DecryptionError);
   });
 
-  it('fails to open when the wrapped keys of two sealed secrets are swapped', async () => {
+  test('fails to open when the wrapped keys of two sealed secrets are swapped', async () => {
     const first = await cipher.seal(payload, binding);
     const second = await cipher.seal({ apiKey: 'sk-live-other' }, binding);
     await expect(cipher.open({ ...first, wrappedKey: second.wrappedKey }, binding)).rejects.toThrow(DecryptionError);
     await expect(cipher.open({ ...second, wrappedKey: first.wrappedKey }, binding)).rejects.toThrow(DecryptionError);
   });
 
-  it('fails to open a sealed secret with an unknown algorithm', async () => {
+  test('fails to open a sealed secret with an unknown algorithm', async () => {
     const sealed = await cipher.seal(payload, binding);
     await expect(cipher.open({ ...sealed, algorithm: 'AES-128-CBC' }, binding)).rejects.toThrow(DecryptionError);
   });
 
-  it('produces different wrapped keys and ciphertexts when sealing the same payload twice', async () => {
+  test('produces different wrapped keys and ciphertexts when sealing the same payload twice', async () => {
     const first = await cipher.seal(payload, binding);
     const second = await cipher.seal(payload, binding);
     expect(first.wrappedKey.equals(second.wrappedKey)).toBe(false);
     expect(first.ciphertext.equals(second.ciphertext)).toBe(false);
   });
 
-  it('hands the key service a fresh random 32-byte data key on every seal', async () => {
+  test('hands the key service a fresh random 32-byte data key on every seal', async () => {
     const keys = new RecordingKeyService();
     const recording = new EnvelopeCipher(keys);
     for (let i = 0; i < 20; i += 1) await recording.seal(payload, binding);
@@ -136,13 +136,13 @@ describe('EnvelopeCipher', () => {
     for (const { copy } of keys.wrapped) expect(copy).toHaveLength(32);
   });
 
-  it('binds the wrapped data key to the same additional data as the payload', async () => {
+  test('binds the wrapped data key to the same additional data as the payload', async () => {
     const keys = new RecordingKeyService();
     await new EnvelopeCipher(keys).seal(payload, binding);
     expect(keys.wrapped[0].aad).toEqual(additionalData(binding));
   });
 
-  it('zeroes the data key once sealing is done', async () => {
+  test('zeroes the data key once sealing is done', async () => {
     const keys = new RecordingKeyService();
     await new EnvelopeCipher(keys).seal(payload, binding);
     const { dataKey, copy } = keys.wrapped[0];
@@ -150,7 +150,7 @@ describe('EnvelopeCipher', () => {
     expect(dataKey.equals(Buffer.alloc(32))).toBe(true);
   });
 
-  it('leaves no plaintext payload bytes in any field of the sealed secret', async () => {
+  test('leaves no plaintext payload bytes in any field of the sealed secret', async () => {
     const sealed = await cipher.seal(payload, binding);
     const serialized = Buffer.from(JSON.stringify(payload));
     const needles = [serialized, Buffer.from(payload.apiKey), Buffer.from(payload.apiKey.slice(0, 8))];
@@ -164,14 +164,14 @@ describe('EnvelopeCipher', () => {
     }
   });
 
-  it('passes a key service failure during seal through unchanged', async () => {
+  test('passes a key service failure during seal through unchanged', async () => {
     const keys = new RecordingKeyService();
     const outage = new KmsUnavailable('KMS is unreachable');
     keys.wrapError = outage;
     await expect(new EnvelopeCipher(keys).seal(payload, binding)).rejects.toBe(outage);
   });
 
-  it('passes a key service failure during open through unchanged', async () => {
+  test('passes a key service failure during open through unchanged', async () => {
     const keys = new RecordingKeyService();
     const recording = new EnvelopeCipher(keys);
     const sealed = await recording.seal(payload, binding);
@@ -180,7 +180,7 @@ describe('EnvelopeCipher', () => {
     await expect(recording.open(sealed, binding)).rejects.toBe(outage);
   });
 
-  it('keeps payload bytes out of the error when opening fails', async () => {
+  test('keeps payload bytes out of the error when opening fails', async () => {
     const keys = new RecordingKeyService();
     const recording = new EnvelopeCipher(keys);
     const sealed = await recording.seal(payload, binding);
@@ -193,7 +193,7 @@ describe('EnvelopeCipher', () => {
     });
   });
 
-  it('rejects a payload that is not a JSON object', async () => {
+  test('rejects a payload that is not a JSON object', async () => {
     await expect(cipher.seal([] as unknown as Record<string, unknown>, binding)).rejects.toThrow(TypeError);
   });
 });

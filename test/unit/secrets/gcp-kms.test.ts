@@ -61,7 +61,7 @@ afterEach(async () => {
 });
 
 describe('GcpKmsKeyService wrap and unwrap', () => {
-  it('unwraps what it wrapped to the same data key', async () => {
+  test('unwraps what it wrapped to the same data key', async () => {
     const service = serviceOn(kms);
     const key = dataKey();
     const wrapped = await service.wrap(key, aad);
@@ -69,13 +69,13 @@ describe('GcpKmsKeyService wrap and unwrap', () => {
     expect(await service.unwrap(wrapped, aad)).toEqual(key);
   });
 
-  it('reports the CryptoKeyVersion name KMS used as the keyId', async () => {
+  test('reports the CryptoKeyVersion name KMS used as the keyId', async () => {
     const service = serviceOn(kms);
     const wrapped = await service.wrap(dataKey(), aad);
     expect(wrapped.keyId).toBe(`${kms.keyName}/cryptoKeyVersions/1`);
   });
 
-  it('makes exactly one Encrypt call per wrap and one Decrypt call per unwrap', async () => {
+  test('makes exactly one Encrypt call per wrap and one Decrypt call per unwrap', async () => {
     const service = await warmService();
     const wrapped = await service.wrap(dataKey(), aad);
     expect(kms.calls).toEqual({ encrypt: 1, decrypt: 0 });
@@ -83,13 +83,13 @@ describe('GcpKmsKeyService wrap and unwrap', () => {
     expect(kms.calls).toEqual({ encrypt: 1, decrypt: 1 });
   });
 
-  it('fails to unwrap under a different AAD', async () => {
+  test('fails to unwrap under a different AAD', async () => {
     const service = serviceOn(kms);
     const wrapped = await service.wrap(dataKey(), aad);
     await expect(service.unwrap(wrapped, Buffer.from('credential-vault/test/org-1/cred-1/2', 'utf8'))).rejects.toThrow();
   });
 
-  it('fails to unwrap a wrapped key with a flipped byte', async () => {
+  test('fails to unwrap a wrapped key with a flipped byte', async () => {
     const service = serviceOn(kms);
     const wrapped = await service.wrap(dataKey(), aad);
     const damaged = Buffer.from(wrapped.wrappedKey);
@@ -99,7 +99,7 @@ describe('GcpKmsKeyService wrap and unwrap', () => {
 });
 
 describe('GcpKmsKeyService after a rotation in KMS', () => {
-  it('wraps new data keys under the new primary version', async () => {
+  test('wraps new data keys under the new primary version', async () => {
     const service = serviceOn(kms);
     await service.wrap(dataKey(), aad);
     const version2 = kms.rotate();
@@ -107,7 +107,7 @@ describe('GcpKmsKeyService after a rotation in KMS', () => {
     expect(version2).toBe(`${kms.keyName}/cryptoKeyVersions/2`);
   });
 
-  it('still unwraps data keys wrapped under version 1', async () => {
+  test('still unwraps data keys wrapped under version 1', async () => {
     const service = serviceOn(kms);
     const key = dataKey();
     const underVersion1 = await service.wrap(key, aad);
@@ -116,7 +116,7 @@ describe('GcpKmsKeyService after a rotation in KMS', () => {
     expect(await service.unwrap(underVersion1, aad)).toEqual(key);
   });
 
-  it('reports the new primary from primaryKeyId()', async () => {
+  test('reports the new primary from primaryKeyId()', async () => {
     const service = serviceOn(kms);
     expect(await service.primaryKeyId()).toBe(kms.primaryVersion());
     kms.rotate();
@@ -124,7 +124,7 @@ describe('GcpKmsKeyService after a rotation in KMS', () => {
     expect(await service.primaryKeyId()).toBe(kms.primaryVersion());
   });
 
-  it('fails with KMS_UNAVAILABLE to unwrap a data key whose version was destroyed', async () => {
+  test('fails with KMS_UNAVAILABLE to unwrap a data key whose version was destroyed', async () => {
     const service = serviceOn(kms);
     const underVersion1 = await service.wrap(dataKey(), aad);
     kms.rotate();
@@ -135,7 +135,7 @@ describe('GcpKmsKeyService after a rotation in KMS', () => {
 });
 
 describe('GcpKmsKeyService integrity fields', () => {
-  it.each<CorruptibleField>(['ciphertextCrc32c', 'verifiedPlaintextCrc32c', 'verifiedAdditionalAuthenticatedDataCrc32c'])(
+  test.each<CorruptibleField>(['ciphertextCrc32c', 'verifiedPlaintextCrc32c', 'verifiedAdditionalAuthenticatedDataCrc32c'])(
     'rejects an Encrypt answer with a corrupted %s as KmsIntegrityError (KMS_UNAVAILABLE)',
     async (field) => {
       const service = serviceOn(kms);
@@ -146,7 +146,7 @@ describe('GcpKmsKeyService integrity fields', () => {
     },
   );
 
-  it('rejects a Decrypt answer with a corrupted plaintextCrc32c as KmsIntegrityError (KMS_UNAVAILABLE)', async () => {
+  test('rejects a Decrypt answer with a corrupted plaintextCrc32c as KmsIntegrityError (KMS_UNAVAILABLE)', async () => {
     const service = serviceOn(kms);
     const wrapped = await service.wrap(dataKey(), aad);
     kms.corruptNext('plaintextCrc32c');
@@ -155,7 +155,7 @@ describe('GcpKmsKeyService integrity fields', () => {
     expect((error as KmsIntegrityError).code).toBe('KMS_UNAVAILABLE');
   });
 
-  it('sends the plaintext and AAD checksums on Encrypt (KMS verifies both)', async () => {
+  test('sends the plaintext and AAD checksums on Encrypt (KMS verifies both)', async () => {
     // The fake answers verified* = true only when the request carried the checksum; a client that
     // did not send them would fail its own check. Proven here from the other side: a wrap succeeds.
     const service = serviceOn(kms);
@@ -165,14 +165,14 @@ describe('GcpKmsKeyService integrity fields', () => {
 });
 
 describe('GcpKmsKeyService retries', () => {
-  it('retries UNAVAILABLE and succeeds on the third attempt', async () => {
+  test('retries UNAVAILABLE and succeeds on the third attempt', async () => {
     const service = await warmService({ maxAttempts: 3 });
     kms.failNext(grpc.status.UNAVAILABLE, { count: 2 });
     await expect(service.wrap(dataKey(), aad)).resolves.toMatchObject({ keyId: `${kms.keyName}/cryptoKeyVersions/1` });
     expect(kms.calls.encrypt).toBe(3);
   });
 
-  it('gives up with KmsUnavailableError after exactly maxAttempts UNAVAILABLE answers', async () => {
+  test('gives up with KmsUnavailableError after exactly maxAttempts UNAVAILABLE answers', async () => {
     const service = await warmService({ maxAttempts: 3 });
     kms.failNext(grpc.status.UNAVAILABLE, { count: 3 });
     const error = await rejection(service.wrap(dataKey(), aad));
@@ -181,7 +181,7 @@ describe('GcpKmsKeyService retries', () => {
     expect(kms.calls.encrypt).toBe(3);
   });
 
-  it('retries UNAVAILABLE on Decrypt too', async () => {
+  test('retries UNAVAILABLE on Decrypt too', async () => {
     const service = await warmService({ maxAttempts: 3 });
     const key = dataKey();
     const wrapped = await service.wrap(key, aad);
@@ -190,7 +190,7 @@ describe('GcpKmsKeyService retries', () => {
     expect(kms.calls.decrypt).toBe(3);
   });
 
-  it('puts a deadline on every call: latency beyond callTimeoutMs is retried, then KMS_UNAVAILABLE', async () => {
+  test('puts a deadline on every call: latency beyond callTimeoutMs is retried, then KMS_UNAVAILABLE', async () => {
     const service = await warmService({ callTimeoutMs: 100, maxAttempts: 3 });
     kms.setLatency(600);
     const started = Date.now();
@@ -203,7 +203,7 @@ describe('GcpKmsKeyService retries', () => {
     kms.setLatency(0);
   });
 
-  it('does not retry PERMISSION_DENIED, and names the role the service lacks', async () => {
+  test('does not retry PERMISSION_DENIED, and names the role the service lacks', async () => {
     const service = await warmService({ maxAttempts: 3 });
     kms.failNext(grpc.status.PERMISSION_DENIED, { count: 3 });
     const error = await rejection(service.wrap(dataKey(), aad));
@@ -213,7 +213,7 @@ describe('GcpKmsKeyService retries', () => {
     expect(kms.calls.encrypt).toBe(1);
   });
 
-  it('does not retry INVALID_ARGUMENT', async () => {
+  test('does not retry INVALID_ARGUMENT', async () => {
     const service = await warmService({ maxAttempts: 3 });
     kms.failNext(grpc.status.INVALID_ARGUMENT, { count: 3 });
     await expect(service.wrap(dataKey(), aad)).rejects.toThrow();
@@ -222,7 +222,7 @@ describe('GcpKmsKeyService retries', () => {
 });
 
 describe('GcpKmsKeyService refuses key ids that are not its own, without calling KMS', () => {
-  it.each([
+  test.each([
     ['a local key ring id', 'local:1'],
     ['a version of another CryptoKey', 'projects/test/locations/global/keyRings/vault/cryptoKeys/other/cryptoKeyVersions/1'],
     [
@@ -239,27 +239,27 @@ describe('GcpKmsKeyService refuses key ids that are not its own, without calling
 });
 
 describe('GcpKmsKeyService readiness', () => {
-  it('resolves when KMS answers an Encrypt', async () => {
+  test('resolves when KMS answers an Encrypt', async () => {
     const service = serviceOn(kms);
     await expect(service.checkReady()).resolves.toBeUndefined();
     expect(kms.calls.encrypt).toBe(1);
   });
 
-  it('caches a success: a second check right after makes no KMS call', async () => {
+  test('caches a success: a second check right after makes no KMS call', async () => {
     const service = serviceOn(kms);
     await service.checkReady();
     await service.checkReady();
     expect(kms.calls.encrypt).toBe(1);
   });
 
-  it('rejects with KMS_UNAVAILABLE while KMS refuses', async () => {
+  test('rejects with KMS_UNAVAILABLE while KMS refuses', async () => {
     const service = serviceOn(kms);
     kms.failNext(grpc.status.PERMISSION_DENIED);
     const error = await rejection(service.checkReady());
     expect(error.code).toBe('KMS_UNAVAILABLE');
   });
 
-  it('forgets a cached success once a call fails', async () => {
+  test('forgets a cached success once a call fails', async () => {
     const service = serviceOn(kms);
     await service.checkReady();
     kms.failNext(grpc.status.PERMISSION_DENIED, { count: 2 });
@@ -270,7 +270,7 @@ describe('GcpKmsKeyService readiness', () => {
 });
 
 describe('GcpKmsKeyService with the endpoint down', () => {
-  it('fails with KMS_UNAVAILABLE when nothing listens on the endpoint', async () => {
+  test('fails with KMS_UNAVAILABLE when nothing listens on the endpoint', async () => {
     const down = await startFakeKms();
     await down.close();
     const service = serviceOn(down, { maxAttempts: 2 });
@@ -311,7 +311,7 @@ describe('GcpKmsKeyService with a host:port endpoint (TLS and Google credentials
     process.env.GOOGLE_APPLICATION_CREDENTIALS = file;
   }
 
-  it('speaks TLS, never plaintext: against the plaintext fake it fails with KMS_UNAVAILABLE and the fake receives no call', async () => {
+  test('speaks TLS, never plaintext: against the plaintext fake it fails with KMS_UNAVAILABLE and the fake receives no call', async () => {
     useServiceAccountFile();
     const service = serviceOn(kms, { apiEndpoint: `127.0.0.1:${kms.port}`, maxAttempts: 2 });
     const error = await rejection(service.wrap(dataKey(), aad));
@@ -379,12 +379,12 @@ describe('GcpKmsKeyService when the Google credentials cannot be loaded', () => 
     }
   }, 30_000);
 
-  it('does not crash the process with an unhandled rejection', () => {
+  test('does not crash the process with an unhandled rejection', () => {
     const uncaught = child.stderr.split('\n').find((line) => /^\w*Error\b/.test(line));
     expect({ exitCode: child.exitCode, uncaught }).toEqual({ exitCode: 0, uncaught: undefined });
   });
 
-  it('fails the wrap with KMS_UNAVAILABLE', () => {
+  test('fails the wrap with KMS_UNAVAILABLE', () => {
     expect(child.stdout).not.toBe('');
     expect(JSON.parse(child.stdout)).toMatchObject({ outcome: 'rejected', code: 'KMS_UNAVAILABLE' });
   });

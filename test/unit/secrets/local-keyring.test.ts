@@ -27,7 +27,7 @@ afterEach(() => {
 });
 
 describe('LocalKeyring', () => {
-  it('creates the data directory with mode 0700 and keyring.json with mode 0600 on first use', async () => {
+  test('creates the data directory with mode 0700 and keyring.json with mode 0600 on first use', async () => {
     const dataDir = path.join(tempDir(), 'nested', 'data');
     const ring = await LocalKeyring.open(dataDir, dev);
     expect(ring.filePath).toBe(path.join(dataDir, LOCAL_KEYRING_FILE));
@@ -37,7 +37,7 @@ describe('LocalKeyring', () => {
     expect(ring.primaryVersion).toBe(1);
   });
 
-  it('writes versioned base64 keys and the primary version to the file', async () => {
+  test('writes versioned base64 keys and the primary version to the file', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     const file = JSON.parse(fs.readFileSync(ring.filePath, 'utf8')) as {
       primary: number;
@@ -50,13 +50,13 @@ describe('LocalKeyring', () => {
     expect(Number.isNaN(Date.parse(file.keys[0].createdAt))).toBe(false);
   });
 
-  it('leaves no temporary files behind after creating the ring', async () => {
+  test('leaves no temporary files behind after creating the ring', async () => {
     const dataDir = tempDir();
     await LocalKeyring.open(dataDir, dev);
     expect(fs.readdirSync(dataDir)).toEqual([LOCAL_KEYRING_FILE]);
   });
 
-  it('unwraps in a reopened instance what an earlier instance wrapped', async () => {
+  test('unwraps in a reopened instance what an earlier instance wrapped', async () => {
     const dataDir = tempDir();
     const dataKey = randomBytes(32);
     const wrapped = await (await LocalKeyring.open(dataDir, dev)).wrap(dataKey, aad);
@@ -65,19 +65,19 @@ describe('LocalKeyring', () => {
     expect(await reopened.unwrap(wrapped, aad)).toEqual(dataKey);
   });
 
-  it('returns nonce || ciphertext || tag as the wrapped key', async () => {
+  test('returns nonce || ciphertext || tag as the wrapped key', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     const wrapped = await ring.wrap(randomBytes(32), aad);
     expect(wrapped.wrappedKey).toHaveLength(12 + 32 + 16);
   });
 
-  it('fails to unwrap with different additional data', async () => {
+  test('fails to unwrap with different additional data', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     const wrapped = await ring.wrap(randomBytes(32), aad);
     await expect(ring.unwrap(wrapped, Buffer.from('credential-vault/other'))).rejects.toThrow(DecryptionError);
   });
 
-  it('fails to unwrap a wrapped key with a flipped bit', async () => {
+  test('fails to unwrap a wrapped key with a flipped bit', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     const wrapped = await ring.wrap(randomBytes(32), aad);
     const tampered = Buffer.from(wrapped.wrappedKey);
@@ -85,18 +85,18 @@ describe('LocalKeyring', () => {
     await expect(ring.unwrap({ keyId: wrapped.keyId, wrappedKey: tampered }, aad)).rejects.toThrow(DecryptionError);
   });
 
-  it('fails to unwrap a wrapped key too short to hold a nonce and a tag', async () => {
+  test('fails to unwrap a wrapped key too short to hold a nonce and a tag', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     await expect(ring.unwrap({ keyId: 'local:1', wrappedKey: Buffer.alloc(27) }, aad)).rejects.toThrow(DecryptionError);
   });
 
-  it('refuses to open in production and points at KMS_KEY_NAME', async () => {
+  test('refuses to open in production and points at KMS_KEY_NAME', async () => {
     const dataDir = path.join(tempDir(), 'data');
     await expect(LocalKeyring.open(dataDir, { production: true })).rejects.toThrow(/development only.*KMS_KEY_NAME/);
     expect(fs.existsSync(dataDir)).toBe(false);
   });
 
-  it.each([
+  test.each([
     ['644', 0o644],
     ['640', 0o640],
     ['604', 0o604],
@@ -108,7 +108,7 @@ describe('LocalKeyring', () => {
     await expect(LocalKeyring.open(dataDir, dev)).rejects.toThrow(/accessible by group or others.*chmod 600/);
   });
 
-  it('refuses a malformed key ring file without quoting its contents', async () => {
+  test('refuses a malformed key ring file without quoting its contents', async () => {
     const dataDir = tempDir();
     const ring = await LocalKeyring.open(dataDir, dev);
     const text = fs.readFileSync(ring.filePath, 'utf8');
@@ -122,7 +122,7 @@ describe('LocalKeyring', () => {
     });
   });
 
-  it('refuses a key ring file whose primary names no key version', async () => {
+  test('refuses a key ring file whose primary names no key version', async () => {
     const dataDir = tempDir();
     const ring = await LocalKeyring.open(dataDir, dev);
     const file = JSON.parse(fs.readFileSync(ring.filePath, 'utf8')) as { primary: number };
@@ -130,7 +130,7 @@ describe('LocalKeyring', () => {
     await expect(LocalKeyring.open(dataDir, dev)).rejects.toThrow(/"primary" must name one of the key versions/);
   });
 
-  it('adds a new primary version on rotate and wraps new keys with it', async () => {
+  test('adds a new primary version on rotate and wraps new keys with it', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     expect(ring.rotate()).toBe(2);
     expect(ring.primaryVersion).toBe(2);
@@ -141,7 +141,7 @@ describe('LocalKeyring', () => {
     expect((await ring.wrap(randomBytes(32), aad)).keyId).toBe('local:2');
   });
 
-  it('still unwraps keys wrapped by older versions after rotation', async () => {
+  test('still unwraps keys wrapped by older versions after rotation', async () => {
     const dataDir = tempDir();
     const ring = await LocalKeyring.open(dataDir, dev);
     const dataKey = randomBytes(32);
@@ -151,7 +151,7 @@ describe('LocalKeyring', () => {
     expect(await (await LocalKeyring.open(dataDir, dev)).unwrap(old, aad)).toEqual(dataKey);
   });
 
-  it('rewrites the file with mode 0600 and no leftover temporary file on rotate', async () => {
+  test('rewrites the file with mode 0600 and no leftover temporary file on rotate', async () => {
     const dataDir = tempDir();
     const ring = await LocalKeyring.open(dataDir, dev);
     const inodeBefore = fs.statSync(ring.filePath).ino;
@@ -162,7 +162,7 @@ describe('LocalKeyring', () => {
     expect(fs.readdirSync(dataDir)).toEqual([LOCAL_KEYRING_FILE]);
   });
 
-  it('unwraps keys wrapped under a version another instance added after this one loaded', async () => {
+  test('unwraps keys wrapped under a version another instance added after this one loaded', async () => {
     const dataDir = tempDir();
     const server = await LocalKeyring.open(dataDir, dev);
     const admin = await LocalKeyring.open(dataDir, dev);
@@ -173,7 +173,7 @@ describe('LocalKeyring', () => {
     expect(await server.unwrap(wrapped, aad)).toEqual(dataKey);
   });
 
-  it('keeps a rotation made by another instance when rotating again', async () => {
+  test('keeps a rotation made by another instance when rotating again', async () => {
     const dataDir = tempDir();
     const first = await LocalKeyring.open(dataDir, dev);
     const second = await LocalKeyring.open(dataDir, dev);
@@ -182,27 +182,27 @@ describe('LocalKeyring', () => {
     expect((await LocalKeyring.open(dataDir, dev)).versions().map((info) => info.version)).toEqual([1, 2, 3]);
   });
 
-  it('refuses to rotate while another process holds the lock file', async () => {
+  test('refuses to rotate while another process holds the lock file', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     fs.writeFileSync(`${ring.filePath}.lock`, '12345');
     expect(() => ring.rotate()).toThrow(/lock file .* exists/);
     expect(ring.primaryVersion).toBe(1);
   });
 
-  it('refuses to retire the primary version', async () => {
+  test('refuses to retire the primary version', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     ring.rotate();
     expect(() => ring.retire(2)).toThrow(/Cannot retire key version 2: it is the primary version/);
     expect(ring.versions().map((info) => info.version)).toEqual([1, 2]);
   });
 
-  it('refuses to retire a version that is not in the ring', async () => {
+  test('refuses to retire a version that is not in the ring', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     ring.rotate();
     expect(() => ring.retire(5)).toThrow(/Cannot retire key version 5: it is not in the key ring/);
   });
 
-  it('fails with an error naming the key id when unwrapping under a retired version', async () => {
+  test('fails with an error naming the key id when unwrapping under a retired version', async () => {
     const dataDir = tempDir();
     const ring = await LocalKeyring.open(dataDir, dev);
     const old = await ring.wrap(randomBytes(32), aad);
@@ -214,7 +214,7 @@ describe('LocalKeyring', () => {
     await expect((await LocalKeyring.open(dataDir, dev)).unwrap(old, aad)).rejects.toThrow(UnknownKeyIdError);
   });
 
-  it.each(['local:99', 'local:0', 'local:abc', 'local:', 'projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1', ''])(
+  test.each(['local:99', 'local:0', 'local:abc', 'local:', 'projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1', ''])(
     'rejects key id %j with an error naming it',
     async (keyId) => {
       const ring = await LocalKeyring.open(tempDir(), dev);
@@ -225,12 +225,12 @@ describe('LocalKeyring', () => {
     },
   );
 
-  it('resolves checkReady once loaded', async () => {
+  test('resolves checkReady once loaded', async () => {
     const ring = await LocalKeyring.open(tempDir(), dev);
     await expect(ring.checkReady()).resolves.toBeUndefined();
   });
 
-  it('ends with one ring when several instances open a fresh directory concurrently', async () => {
+  test('ends with one ring when several instances open a fresh directory concurrently', async () => {
     const dataDir = path.join(tempDir(), 'data');
     const rings = await Promise.all([1, 2, 3, 4].map(() => LocalKeyring.open(dataDir, dev)));
     const dataKey = randomBytes(32);
@@ -241,7 +241,7 @@ describe('LocalKeyring', () => {
     expect(fs.readdirSync(dataDir)).toEqual([LOCAL_KEYRING_FILE]);
   });
 
-  it('ends with one ring when several processes open a fresh directory at the same moment', async () => {
+  test('ends with one ring when several processes open a fresh directory at the same moment', async () => {
     const dataDir = path.join(tempDir(), 'data');
     const dataKey = randomBytes(32);
     // Each child transpiles the TypeScript source itself, waits for a shared start time so the

@@ -172,11 +172,7 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address?: string | d
 function stubLookup(hostname: string, options: unknown, callback?: unknown): void {
   const done = (typeof options === 'function' ? options : callback) as LookupCallback;
   const opts: dns.LookupOptions =
-    typeof options === 'object' && options !== null
-      ? (options as dns.LookupOptions)
-      : typeof options === 'number'
-        ? { family: options }
-        : {};
+    typeof options === 'object' && options !== null ? options : typeof options === 'number' ? { family: options } : {};
   const insideConnect = connectingTo === hostname;
   events.push(`dns.lookup ${hostname}${insideConnect ? ' (inside socket.connect)' : ''}`);
   const key = hostname.toLowerCase().replace(/\.+$/, '');
@@ -243,8 +239,8 @@ beforeAll(async () => {
   }
   ports = { v4: canary4.port, v6: canary6?.port ?? canary4.port };
   corpus = hostileTargets(ports);
-  connectSpy = jest.spyOn(net.Socket.prototype, 'connect').mockImplementation(guardedConnect as unknown as typeof realConnect);
-  dnsSpy = jest.spyOn(dns, 'lookup').mockImplementation(stubLookup as unknown as typeof dns.lookup);
+  connectSpy = jest.spyOn(net.Socket.prototype, 'connect').mockImplementation(guardedConnect);
+  dnsSpy = jest.spyOn(dns, 'lookup').mockImplementation(stubLookup);
 });
 
 beforeEach(() => {
@@ -428,7 +424,7 @@ describe('DNS: names are checked by the lookup the socket itself uses', () => {
       const allowed = await permissive.request(`http://localhost:${ports.v4}/`);
       expect(allowed.body.toString()).toBe(CANARY_BODY);
     } finally {
-      dnsSpy = jest.spyOn(dns, 'lookup').mockImplementation(stubLookup as unknown as typeof dns.lookup);
+      dnsSpy = jest.spyOn(dns, 'lookup').mockImplementation(stubLookup);
     }
   });
 
