@@ -1,8 +1,8 @@
 // The composition root: builds every part from a validated Config and starts the HTTP server.
 // main.ts calls it with the process environment; end-to-end tests call it with their own config.
-import { DEFAULT_DEVELOPMENT_ORG_ID } from './cli/mint-token';
 import type { Config } from './config/config';
 import { loadOrCreateDevelopmentSecret } from './auth/development-secret';
+import { DEFAULT_DEVELOPMENT_ORG_ID } from './auth/token-minter';
 import { TokenVerifier } from './auth/token-verifier';
 import { CredentialRepository } from './credentials/credential.repository';
 import { CredentialService } from './credentials/credential.service';
@@ -82,24 +82,24 @@ export async function startApplication(config: Config, options: ApplicationOptio
 export function createServices(config: Config, database: DatabaseHandle, keyService: KeyService, logger: Logger): Services {
   const secrets = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
   const audit = logger.child({ component: 'audit' });
+  const googleTokenUrl = config.google.oauthTokenUrl;
   const credentialRepository = new CredentialRepository(database.prisma);
-  const credentials = new CredentialService(credentialRepository, secrets, audit, { googleTokenUrl: config.google.oauthTokenUrl });
-  const providers = new ProviderService(new ProviderRepository(database.prisma), credentialRepository, audit);
-  const outbound = new OutboundClient({ allowPrivate: config.outboundAllowPrivate });
-  const validation = new ValidationService(
-    credentialRepository,
+  const credentials = new CredentialService({ repository: credentialRepository, secrets, audit, googleTokenUrl });
+  const providers = new ProviderService({ providers: new ProviderRepository(database.prisma), credentials: credentialRepository, audit });
+  const validation = new ValidationService({
+    credentials: credentialRepository,
     secrets,
-    new AwsRoleValidator({ region: config.aws.region, stsEndpoint: config.aws.stsEndpoint }),
-    new GoogleVertexValidator({
-      outbound,
-      tokenUrl: config.google.oauthTokenUrl,
+    aws: new AwsRoleValidator({ region: config.aws.region, stsEndpoint: config.aws.stsEndpoint }),
+    google: new GoogleVertexValidator({
+      outbound: new OutboundClient({ allowPrivate: config.outboundAllowPrivate }),
+      tokenUrl: googleTokenUrl,
       iamCredentialsEndpoint: config.google.iamCredentialsEndpoint,
       vertexApiEndpoint: config.google.vertexApiEndpoint,
       applicationCredentials: config.google.applicationCredentials,
     }),
     audit,
-    { googleTokenUrl: config.google.oauthTokenUrl },
-  );
+    googleTokenUrl,
+  });
   return { credentials, providers, validation };
 }
 

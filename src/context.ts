@@ -1,10 +1,9 @@
 // The per-request context: the caller (authenticated lazily, so introspection needs no token),
 // the services, and this request's DataLoaders.
-import DataLoader from 'dataloader';
 import type { Principal } from './auth/principal';
-import type { Credential } from './credentials/credential.model';
+import { createCredentialLoaders, type CredentialLoaders } from './credentials/credential.loader';
 import type { CredentialService } from './credentials/credential.service';
-import type { Provider } from './providers/provider.model';
+import { createProviderLoaders, type ProviderLoaders } from './providers/provider.loader';
 import type { ProviderService } from './providers/provider.service';
 import type { ValidationService } from './validation/validation.service';
 
@@ -14,11 +13,7 @@ export interface Services {
   validation: ValidationService;
 }
 
-export interface Loaders {
-  credentialById: DataLoader<string, Credential | null>;
-  providerById: DataLoader<string, Provider | null>;
-  providersByCredentialId: DataLoader<string, Provider[]>;
-}
+export type Loaders = CredentialLoaders & ProviderLoaders;
 
 export interface Context {
   /** The verified caller; throws UNAUTHENTICATED when the request carried no valid token. */
@@ -32,19 +27,18 @@ export interface Context {
 export function createContext(authenticate: () => Promise<Principal>, services: Services): Context {
   let principal: Promise<Principal> | undefined;
   let known: Principal | undefined;
-  const context: Context = {
-    principal: () =>
-      (principal ??= authenticate().then((verified) => {
-        known = verified;
-        return verified;
-      })),
+  const principalOnce = () =>
+    (principal ??= authenticate().then((verified) => {
+      known = verified;
+      return verified;
+    }));
+  return {
+    principal: principalOnce,
     knownPrincipal: () => known,
     services,
     loaders: {
-      credentialById: new DataLoader(async (ids) => services.credentials.getMany(await context.principal(), ids)),
-      providerById: new DataLoader(async (ids) => services.providers.getMany(await context.principal(), ids)),
-      providersByCredentialId: new DataLoader(async (ids) => services.providers.usingCredentials(await context.principal(), ids)),
+      ...createCredentialLoaders(services.credentials, principalOnce),
+      ...createProviderLoaders(services.providers, principalOnce),
     },
   };
-  return context;
 }

@@ -1,18 +1,20 @@
 // Builds the served schema: type-graphql resolvers turned into an Apollo Federation 2 subgraph
 // (`@key` on Credential and Provider, `__resolveReference` through the request's loaders).
-// type-graphql cannot declare @oneOf inputs, so the built types are marked afterwards: with
-// isOneOf set, graphql-js enforces exactly one member for literals and variables alike.
+// type-graphql cannot make an input @oneOf, only print the directive (`@Directive('@oneOf')`);
+// every input that carries it is marked afterwards, so graphql-js enforces exactly one member
+// for literals and variables alike.
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { type GraphQLSchema, isInputObjectType, parse } from 'graphql';
 import { buildSchema, createResolversMap } from 'type-graphql';
-import type { Context } from './context';
+import { credentialReferenceResolvers } from './credentials/credential.reference';
 import { CredentialResolver } from './credentials/credential.resolver';
+import { providerReferenceResolvers } from './providers/provider.reference';
 import { ProviderResolver } from './providers/provider.resolver';
 import { ValidationResolver } from './validation/validation.resolver';
 
-export const ONE_OF_INPUTS = ['CredentialAuthInput', 'AwsRoleValidationInput', 'GoogleVertexValidationInput'] as const;
+/** The resolver map buildSubgraphSchema takes, derived from its signature (the package exports no name for it). */
+type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { resolvers?: unknown }>['resolvers']>;
 
 /** Federation 2 link; @oneOf is declared so that composition knows the directive. */
 const SUBGRAPH_HEADER = `
@@ -27,31 +29,32 @@ export async function createSchema(): Promise<GraphQLSchema> {
     validate: false,
     emitSchemaFile: false,
   });
-  const resolvers = createResolversMap(typeGraphqlSchema) as GraphQLResolverMap<Context>;
-  const entityResolvers: GraphQLResolverMap<Context> = {
-    Credential: {
-      __resolveReference: (reference: { id: string }, ctx: Context) => ctx.loaders.credentialById.load(reference.id),
-    },
-    Provider: {
-      __resolveReference: (reference: { id: string }, ctx: Context) => ctx.loaders.providerById.load(reference.id),
-    },
-  };
   const schema = buildSubgraphSchema({
     typeDefs: parse(SUBGRAPH_HEADER + printSchemaWithDirectives(typeGraphqlSchema)),
-    resolvers: mergeResolvers(resolvers, entityResolvers) as GraphQLResolverMap<unknown>,
+    resolvers: withReferenceResolvers(createResolversMap(typeGraphqlSchema), credentialReferenceResolvers, providerReferenceResolvers),
   });
-  for (const name of ONE_OF_INPUTS) {
+  for (const name of oneOfInputNames(schema)) {
     const type = schema.getType(name);
-    if (!isInputObjectType(type)) throw new Error(`schema has no input type ${name}`);
-    type.isOneOf = true;
+    if (isInputObjectType(type)) type.isOneOf = true;
   }
   return schema;
 }
 
-function mergeResolvers(base: GraphQLResolverMap<Context>, extra: GraphQLResolverMap<Context>): GraphQLResolverMap<Context> {
-  const merged: GraphQLResolverMap<Context> = { ...base };
-  for (const [typeName, fields] of Object.entries(extra)) {
-    merged[typeName] = { ...(base[typeName] as object), ...(fields as object) };
+/** The input types whose definition carries `@oneOf`. */
+export function oneOfInputNames(schema: GraphQLSchema): string[] {
+  return Object.values(schema.getTypeMap())
+    .filter(isInputObjectType)
+    .filter((type) => type.astNode?.directives?.some((directive) => directive.name.value === 'oneOf'))
+    .map((type) => type.name);
+}
+
+/** type-graphql's resolver map with the entity reference resolvers added to their types. */
+function withReferenceResolvers(base: object, ...references: Record<string, object>[]): SubgraphResolvers {
+  const merged: Record<string, unknown> = { ...base };
+  for (const reference of references) {
+    for (const [typeName, fields] of Object.entries(reference)) {
+      merged[typeName] = { ...(merged[typeName] as object | undefined), ...fields };
+    }
   }
-  return merged;
+  return merged as SubgraphResolvers;
 }

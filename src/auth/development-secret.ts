@@ -4,33 +4,26 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { openIfExistsSync, publishExclusiveSync } from '../files/atomic-file';
+import { MIN_JWT_SECRET_LENGTH } from './token-verifier';
 
 export const DEVELOPMENT_SECRET_FILE = 'jwt-secret';
 
 const SECRET_BYTES = 48;
 
-/** The verifier's minimum; a hand-edited file shorter than this is refused rather than weakened. */
-const MIN_SECRET_LENGTH = 32;
-
-// Checked structurally rather than with instanceof: errors from Node's core may come from another
-// realm (Jest's sandbox, vm contexts) where instanceof Error is false.
-function isErrnoCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
-}
-
 /** Returns the secret in the file, undefined when there is no file. */
 function readSecret(file: string): string | undefined {
-  let text: string;
+  const fd = openIfExistsSync(file);
+  if (fd === undefined) return undefined;
+  let secret: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if (isErrnoCode(error, 'ENOENT')) return undefined;
-    throw error;
+    secret = fs.readFileSync(fd, 'utf8').trim();
+  } finally {
+    fs.closeSync(fd);
   }
-  const secret = text.trim();
-  if (secret.length < MIN_SECRET_LENGTH) {
+  if (secret.length < MIN_JWT_SECRET_LENGTH) {
     throw new Error(
-      `The development JWT secret in ${file} is shorter than ${MIN_SECRET_LENGTH} characters; delete the file to generate a new one.`,
+      `The development JWT secret in ${file} is shorter than ${MIN_JWT_SECRET_LENGTH} characters; delete the file to generate a new one.`,
     );
   }
   return secret;
@@ -49,28 +42,10 @@ export function loadOrCreateDevelopmentSecret(dataDir: string): string {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(SECRET_BYTES).toString('base64url');
 
-  // The secret is written completely to a private temporary file (O_EXCL) and then published with
-  // link(), which fails with EEXIST when the name is taken. So a reader never sees a half-written
-  // secret, a crash never leaves an empty one behind, and of two processes starting at once
-  // exactly one wins; the loser reads the winner's secret.
-  const temporary = path.join(dataDir, `.${DEVELOPMENT_SECRET_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(temporary, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-  try {
-    try {
-      fs.writeSync(fd, `${secret}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    try {
-      fs.linkSync(temporary, file);
-      return secret;
-    } catch (error) {
-      if (!isErrnoCode(error, 'EEXIST')) throw error;
-    }
-  } finally {
-    fs.rmSync(temporary, { force: true });
-  }
+  // Published with link(), so a reader never sees a half-written secret, a crash never leaves an
+  // empty one behind, and of two processes starting at once exactly one wins; the loser reads
+  // the winner's secret.
+  if (publishExclusiveSync(file, `${secret}\n`)) return secret;
 
   const winner = readSecret(file);
   if (winner === undefined) throw new Error(`The development JWT secret ${file} disappeared while it was being created.`);

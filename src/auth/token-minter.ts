@@ -13,6 +13,9 @@ export interface DevelopmentTokenOptions {
   audience?: string;
 }
 
+/** The organization development tokens act for unless told otherwise. */
+export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001';
+
 export const DEFAULT_DEVELOPMENT_SUBJECT = 'dev-user';
 
 export const DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS = 12 * 60 * 60;

@@ -34,7 +34,8 @@ export const MAX_SUBJECT_LENGTH = 256;
 /** Matches the JWS compact form; the signature may be empty so that `alg: none` gets its own message. */
 const COMPACT_JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-const MIN_SECRET_LENGTH = 32;
+/** The shortest HS256 secret accepted: JWT_SECRET, and the development secret under DATA_DIR. */
+export const MIN_JWT_SECRET_LENGTH = 32;
 
 /**
  * The `sub` rule, shared with the mint-token CLI: non-empty, at most 256 characters, no control
@@ -152,6 +153,7 @@ export function parseBearerToken(authorizationHeader: string | undefined): strin
 function createJwksClient(jwksUri: string): JwksClient {
   // Loaded lazily: jwks-rsa depends on the ESM-only jose, which secret-only deployments (and test
   // suites that import this module on Node 20) should not have to load at all.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports -- a lazy load, as said above
   const { JwksClient: Client } = require('jwks-rsa') as typeof import('jwks-rsa');
   return new Client({
     jwksUri,
@@ -179,8 +181,8 @@ export class TokenVerifier {
   static create(options: TokenVerifierOptions): TokenVerifier {
     const { secret, jwksUri, issuer, audience } = options;
     if (!secret && !jwksUri) throw new Error('TokenVerifier needs a secret, a JWKS URI, or both.');
-    if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
-      throw new Error(`The JWT secret must be at least ${MIN_SECRET_LENGTH} characters.`);
+    if (secret !== undefined && secret.length < MIN_JWT_SECRET_LENGTH) {
+      throw new Error(`The JWT secret must be at least ${MIN_JWT_SECRET_LENGTH} characters.`);
     }
     if (jwksUri !== undefined) {
       let protocol: string;

@@ -1,6 +1,6 @@
 // The catalog's enums as GraphQL enums (ModelProvider, AuthType).
 import { registerEnumType } from 'type-graphql';
-import { AUTH_TYPES, type AuthType, MODEL_PROVIDERS, type ModelProvider } from './provider-catalog';
+import { AUTH_TYPES, type AuthType, MODEL_PROVIDERS, type ModelProvider } from './model-provider-catalog';
 
 function enumObject<T extends string>(values: readonly T[]): { [K in T]: K } {
   return Object.fromEntries(values.map((value) => [value, value])) as { [K in T]: K };

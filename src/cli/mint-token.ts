@@ -5,12 +5,14 @@ import { parseArgs } from 'node:util';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
 import { isUuid } from '../ids/uuid';
 import { isRole, ROLES, type Role } from '../auth/principal';
-import { DEFAULT_DEVELOPMENT_SUBJECT, DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS, mintDevelopmentToken } from '../auth/token-minter';
+import {
+  DEFAULT_DEVELOPMENT_ORG_ID,
+  DEFAULT_DEVELOPMENT_SUBJECT,
+  DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS,
+  mintDevelopmentToken,
+} from '../auth/token-minter';
 import { isValidSubject, MAX_SUBJECT_LENGTH } from '../auth/token-verifier';
 import { type CliIo, EXIT_OK, EXIT_USAGE, loadCliConfig, processIo } from './cli-io';
-
-/** The organization development tokens act for unless --org says otherwise. */
-export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001';
 
 /** A development token that outlives a month is more likely a mistake than an intent. */
 const MAX_TTL_SECONDS = 30 * 24 * 60 * 60;
@@ -21,9 +23,6 @@ const USAGE = `Usage: mint-token [--org <uuid>] [--role admin|viewer]... [--sub 
   --sub   acting user (default ${DEFAULT_DEVELOPMENT_SUBJECT})
   --ttl   lifetime in seconds, 1-${MAX_TTL_SECONDS} (default ${DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS})
 Signs with JWT_SECRET, or with the development secret under DATA_DIR when no JWT settings are configured.`;
-
-/** Kept for callers that name the io type after this tool. */
-export type MintTokenIo = CliIo;
 
 class UsageError extends Error {}
 
@@ -81,7 +80,7 @@ function parseMintArguments(argv: string[]): MintArguments | 'help' {
 }
 
 /** Runs the CLI and returns its exit code: 0 on success, 2 for bad arguments or configuration. */
-export function main(argv: string[], env: Record<string, string | undefined>, io: MintTokenIo = processIo): number {
+export function main(argv: string[], env: Record<string, string | undefined>, io: CliIo = processIo): number {
   let args: MintArguments | 'help';
   try {
     args = parseMintArguments(argv);

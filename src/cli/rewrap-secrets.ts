@@ -42,7 +42,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     const store = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
-    const report = await rewrapAll(store, keyService, {
+    const report = await rewrapAll(store, {
       batchSize,
       onProgress: (progress) => io.stderr(`processed ${progress.processed}: rewrapped ${progress.rewrapped}, failed ${progress.failed}\n`),
     });

@@ -1,6 +1,9 @@
 // Configuration: read once from the environment by loadConfig, validated in one pass so that every
 // bad variable is named at once. Nothing else in the service reads process.env.
 import path from 'node:path';
+import { MIN_JWT_SECRET_LENGTH } from '../auth/token-verifier';
+import { GOOGLE_OAUTH_TOKEN_URL } from '../google/google-apis';
+import { parseKmsEndpoint } from '../secrets/kms-endpoint';
 
 export interface JwtConfig {
   /** HS256 shared secret. */
@@ -9,8 +12,6 @@ export interface JwtConfig {
   jwksUri?: string;
   issuer?: string;
   audience?: string;
-  /** True when the secret was generated under DATA_DIR for development. */
-  development: boolean;
 }
 
 export interface Config {
@@ -20,7 +21,7 @@ export interface Config {
   /** PostgreSQL URL; undefined means the embedded PGlite database under dataDir. */
   databaseUrl?: string;
   dataDir: string;
-  jwt: Omit<JwtConfig, 'development' | 'secret'> & { secret?: string };
+  jwt: JwtConfig;
   kmsKeyName?: string;
   kmsApiEndpoint?: string;
   aws: { region: string; stsEndpoint?: string };
@@ -40,8 +41,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-export const DEFAULT_GOOGLE_OAUTH_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
 type Env = Record<string, string | undefined>;
 
@@ -74,7 +73,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
 
   const jwtSecret = read(env, 'JWT_SECRET');
   const jwksUri = read(env, 'JWT_JWKS_URI');
-  if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  if (jwtSecret && jwtSecret.length < MIN_JWT_SECRET_LENGTH)
+    problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
   if (jwksUri && !isUrl(jwksUri, ['https:', 'http:'])) problems.push('JWT_JWKS_URI must be an http(s) URL');
   if (jwksUri && production && !isUrl(jwksUri, ['https:'])) problems.push('JWT_JWKS_URI must use https in production');
   if (production && !jwtSecret && !jwksUri) {
@@ -90,15 +90,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   }
   const kmsApiEndpoint = read(env, 'KMS_API_ENDPOINT');
   if (kmsApiEndpoint) {
-    const plaintext = kmsApiEndpoint.startsWith('http://');
-    const hostPort = plaintext ? kmsApiEndpoint.slice('http://'.length) : kmsApiEndpoint;
-    if (!/^[A-Za-z0-9.\-\[\]:]+:\d+$/.test(hostPort)) problems.push('KMS_API_ENDPOINT must be host:port or http://host:port');
-    if (plaintext && production) problems.push('KMS_API_ENDPOINT with http:// (no TLS, no auth) is refused when NODE_ENV=production');
+    const endpoint = parseKmsEndpoint(kmsApiEndpoint);
+    if (!endpoint) problems.push('KMS_API_ENDPOINT must be host:port or http://host:port');
+    if (endpoint?.plaintext && production)
+      problems.push('KMS_API_ENDPOINT with http:// (no TLS, no auth) is refused when NODE_ENV=production');
   }
 
   const stsEndpoint = read(env, 'AWS_STS_ENDPOINT');
   if (stsEndpoint && !isUrl(stsEndpoint, ['https:', 'http:'])) problems.push('AWS_STS_ENDPOINT must be an http(s) URL');
-  const oauthTokenUrl = read(env, 'GOOGLE_OAUTH_TOKEN_URL') ?? DEFAULT_GOOGLE_OAUTH_TOKEN_URL;
+  const oauthTokenUrl = read(env, 'GOOGLE_OAUTH_TOKEN_URL') ?? GOOGLE_OAUTH_TOKEN_URL;
   if (!isUrl(oauthTokenUrl, ['https:', 'http:'])) problems.push('GOOGLE_OAUTH_TOKEN_URL must be an http(s) URL');
   const iamCredentialsEndpoint = read(env, 'GOOGLE_IAM_CREDENTIALS_ENDPOINT');
   if (iamCredentialsEndpoint && !isUrl(iamCredentialsEndpoint, ['https:', 'http:'])) {

@@ -2,40 +2,21 @@
 // seal, non-secret auth parameters and the API key's last four characters. Every check names
 // the offending input path and never repeats the value it rejected.
 import { createPrivateKey } from 'node:crypto';
-import type { AuthType } from '../catalog/provider-catalog';
+import type { AuthType } from '../catalog/model-provider-catalog';
 import { BadUserInputError } from '../errors/app-error';
+import type { AuthParameters } from './credential.model';
+import type {
+  ApiKeyAuth,
+  AwsKeysAuth,
+  AwsRoleAuth,
+  GoogleAdcAuth,
+  GoogleImpersonationAuth,
+  GoogleServiceAccountAuth,
+  SecretPayload,
+} from '../secrets/secret-payload';
 
-export interface ApiKeyAuth {
-  apiKey: string;
-}
-export interface AwsRoleAuth {
-  iamRoleArn: string;
-  externalId: string;
-}
-export interface AwsKeysAuth {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string | null;
-}
-export interface GoogleAdcAuth {
-  quotaProjectId?: string | null;
-}
-export interface GoogleServiceAccountAuth {
-  clientEmail: string;
-  privateKey: string;
-  privateKeyId: string;
-  projectId: string;
-  clientId?: string | null;
-  tokenUri?: string | null;
-}
-export interface GoogleImpersonationAuth {
-  targetPrincipal: string;
-  delegates?: string[] | null;
-  scopes?: string[] | null;
-}
-
-/** The oneOf auth input, as the service receives it. */
-export interface AuthInput {
+/** The @oneOf auth input (GraphQL's CredentialAuthInput), as the service receives it. */
+export interface AuthRequest {
   apiKey?: ApiKeyAuth | null;
   awsRole?: AwsRoleAuth | null;
   awsKeys?: AwsKeysAuth | null;
@@ -55,17 +36,17 @@ export const AUTH_MEMBER_TYPES = {
   googleServiceAccount: 'GOOGLE_SERVICE_ACCOUNT',
   googleImpersonation: 'GOOGLE_IMPERSONATION',
   oauthPassthrough: 'OAUTH_PASSTHROUGH',
-} as const satisfies Record<keyof AuthInput, AuthType>;
+} as const satisfies Record<keyof AuthRequest, AuthType>;
 
-export type AuthMember = keyof AuthInput;
+export type AuthMember = keyof AuthRequest;
 
 /** What a validated auth input becomes. */
 export interface ResolvedAuth {
   authType: AuthType;
   /** Sealed as a whole; null when the auth type stores no key material (GOOGLE_ADC). */
-  secretPayload: Record<string, unknown> | null;
+  secretPayload: SecretPayload | null;
   /** Non-secret parameters kept in clear (GOOGLE_ADC's quota project). */
-  authParameters: Record<string, unknown>;
+  authParameters: AuthParameters;
   keyLast4: string | null;
 }
 
@@ -84,7 +65,7 @@ export const OAUTH_PASSTHROUGH_MESSAGE =
 const ROLE_ARN = /^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]+$/;
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
-export const GOOGLE_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const GOOGLE_PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,}$/;
 const SERVICE_ACCOUNT_EMAIL = /^[a-z0-9-]{1,64}@[a-z0-9.-]{1,255}\.gserviceaccount\.com$/;
 const CLIENT_ID = /^\d{1,64}$/;
@@ -117,7 +98,7 @@ export function exactlyOneOf<Key extends string>(
 }
 
 /** The auth member chosen in a CredentialAuthInput. */
-export function chosenMember(auth: AuthInput, path: string): AuthMember {
+export function chosenMember(auth: AuthRequest, path: string): AuthMember {
   return exactlyOneOf(
     auth,
     Object.keys(AUTH_MEMBER_TYPES) as AuthMember[],
@@ -126,7 +107,7 @@ export function chosenMember(auth: AuthInput, path: string): AuthMember {
   );
 }
 
-export function resolveAuth(auth: AuthInput, path: string, options: { googleTokenUrl: string }): ResolvedAuth {
+export function resolveAuth(auth: AuthRequest, path: string, options: { googleTokenUrl: string }): ResolvedAuth {
   const member = chosenMember(auth, path);
   const field = `${path}.${member}`;
   switch (member) {
@@ -177,19 +158,22 @@ function checkApiKey(field: string, value: unknown): string {
   return apiKey;
 }
 
+/** A Google Cloud project id; `label` is the name the message gives it. */
+export function checkGoogleProjectId(field: string, label: string, value: string): string {
+  if (!GOOGLE_PROJECT_ID.test(value)) {
+    throw new BadUserInputError(field, `${label} must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).`);
+  }
+  return value;
+}
+
 /** GOOGLE_ADC's only parameter, the optional quota project; null when none is given. */
 export function checkGoogleAdc(field: string, adc: GoogleAdcAuth | null | undefined): string | null {
   const quotaProjectId = adc?.quotaProjectId ?? null;
-  if (quotaProjectId !== null && !GOOGLE_PROJECT_ID.test(quotaProjectId)) {
-    throw new BadUserInputError(
-      `${field}.quotaProjectId`,
-      'quotaProjectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).',
-    );
-  }
+  if (quotaProjectId !== null) checkGoogleProjectId(`${field}.quotaProjectId`, 'quotaProjectId', quotaProjectId);
   return quotaProjectId;
 }
 
-export function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined): Record<string, unknown> {
+export function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined): AwsRoleAuth {
   const iamRoleArn = requireText(`${field}.iamRoleArn`, role?.iamRoleArn, 'iamRoleArn');
   if (!ROLE_ARN.test(iamRoleArn)) {
     throw new BadUserInputError(`${field}.iamRoleArn`, 'iamRoleArn must look like arn:aws:iam::123456789012:role/name.');
@@ -204,7 +188,7 @@ export function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined
   return { iamRoleArn, externalId };
 }
 
-function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): Record<string, unknown> {
+function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): AwsKeysAuth {
   const accessKeyId = requireText(`${field}.accessKeyId`, keys?.accessKeyId, 'accessKeyId');
   if (!ACCESS_KEY_ID.test(accessKeyId)) {
     throw new BadUserInputError(`${field}.accessKeyId`, 'accessKeyId must be 16 to 128 upper-case letters and digits.');
@@ -216,7 +200,7 @@ function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): Reco
       'secretAccessKey must be at most 1024 characters without spaces or control characters.',
     );
   }
-  const payload: Record<string, unknown> = { accessKeyId, secretAccessKey };
+  const payload: AwsKeysAuth = { accessKeyId, secretAccessKey };
   const sessionToken = keys?.sessionToken;
   if (sessionToken !== undefined && sessionToken !== null) {
     if (sessionToken === '' || byteLength(sessionToken) > LIMITS.sessionTokenMaxBytes || CONTROL_OR_SPACE.test(sessionToken)) {
@@ -234,7 +218,7 @@ export function checkServiceAccount(
   field: string,
   account: GoogleServiceAccountAuth | null | undefined,
   googleTokenUrl: string,
-): Record<string, unknown> {
+): GoogleServiceAccountAuth {
   const clientEmail = requireText(`${field}.clientEmail`, account?.clientEmail, 'clientEmail');
   if (!EMAIL.test(clientEmail)) {
     throw new BadUserInputError(`${field}.clientEmail`, 'clientEmail must be the service account email address.');
@@ -249,13 +233,8 @@ export function checkServiceAccount(
     );
   }
   const projectId = requireText(`${field}.projectId`, account?.projectId, 'projectId');
-  if (!GOOGLE_PROJECT_ID.test(projectId)) {
-    throw new BadUserInputError(
-      `${field}.projectId`,
-      'projectId must be a Google Cloud project id (6-30 lower-case letters, digits or hyphens).',
-    );
-  }
-  const payload: Record<string, unknown> = { clientEmail, privateKey, privateKeyId, projectId };
+  checkGoogleProjectId(`${field}.projectId`, 'projectId', projectId);
+  const payload: GoogleServiceAccountAuth = { clientEmail, privateKey, privateKeyId, projectId };
   if (account?.clientId !== undefined && account.clientId !== null) {
     if (!CLIENT_ID.test(account.clientId)) {
       throw new BadUserInputError(`${field}.clientId`, 'clientId must be the numeric client id from the service account file.');
@@ -290,7 +269,7 @@ function checkPrivateKey(field: string, privateKey: string): void {
   }
 }
 
-export function checkImpersonation(field: string, impersonation: GoogleImpersonationAuth | null | undefined): Record<string, unknown> {
+export function checkImpersonation(field: string, impersonation: GoogleImpersonationAuth | null | undefined): GoogleImpersonationAuth {
   const targetPrincipal = requireText(`${field}.targetPrincipal`, impersonation?.targetPrincipal, 'targetPrincipal');
   if (!SERVICE_ACCOUNT_EMAIL.test(targetPrincipal)) {
     throw new BadUserInputError(
@@ -298,7 +277,7 @@ export function checkImpersonation(field: string, impersonation: GoogleImpersona
       'targetPrincipal must be a service account email (name@project.iam.gserviceaccount.com).',
     );
   }
-  const payload: Record<string, unknown> = { targetPrincipal };
+  const payload: GoogleImpersonationAuth = { targetPrincipal };
   const delegates = impersonation?.delegates;
   if (delegates !== undefined && delegates !== null) {
     if (delegates.length > 10) throw new BadUserInputError(`${field}.delegates`, 'At most 10 delegates are allowed.');

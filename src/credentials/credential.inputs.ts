@@ -3,7 +3,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, InputType, Int } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
-import type { ModelProvider } from '../catalog/provider-catalog';
+import type { ModelProvider } from '../catalog/model-provider-catalog';
 
 @InputType({ description: 'An API key (API_KEY or BEDROCK_API_KEY). Write-only.' })
 export class ApiKeyInput {

@@ -1,5 +1,10 @@
 // The credential as the service sees it: metadata only. The sealed secret never appears here.
-import type { AuthType, ModelProvider } from '../catalog/provider-catalog';
+import type { AuthType, ModelProvider } from '../catalog/model-provider-catalog';
+
+/** Non-secret parameters of the auth method, kept in clear: GOOGLE_ADC's quota project. */
+export interface AuthParameters {
+  quotaProjectId?: string;
+}
 
 export interface Credential {
   id: string;
@@ -9,7 +14,7 @@ export interface Credential {
   authType: AuthType;
   baseUrl: string;
   settings: Record<string, unknown>;
-  authParameters: Record<string, unknown>;
+  authParameters: AuthParameters;
   keyLast4: string | null;
   storesKeyMaterial: boolean;
   secretVersion: number;

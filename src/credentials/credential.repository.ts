@@ -1,13 +1,15 @@
 // SQL for credentials, through Prisma. Reads never select the sealed columns (the client omits
 // them); writes store the sealed secret the service hands over. Prisma errors become AppErrors.
-import { type AuthType, providerFromSlug, slugOf, type ModelProvider } from '../catalog/provider-catalog';
+import { type AuthType, modelProviderFromSlug, slugOf, type ModelProvider } from '../catalog/model-provider-catalog';
 import { keysetAfter, type Page, pageOf } from '../pagination/connection';
 import type { PageCursor } from '../pagination/page-cursor';
 import type { Database } from '../db/database';
+import { violatedConstraint } from '../db/prisma-errors';
 import { ConflictError } from '../errors/app-error';
-import { Prisma } from '../generated/prisma/client';
+import type { Prisma } from '../generated/prisma/client';
 import type { SealedSecret } from '../secrets/envelope';
-import type { Credential } from './credential.model';
+import { sealedColumns } from '../secrets/sealed-columns';
+import type { AuthParameters, Credential } from './credential.model';
 
 type CredentialRow = Awaited<ReturnType<Database['credential']['findFirstOrThrow']>>;
 
@@ -30,7 +32,7 @@ export interface CredentialChanges {
   /** A rotation: the new auth and its sealed secret, stored as `secretVersion`. */
   rotation?: {
     authType: AuthType;
-    authParameters: Record<string, unknown>;
+    authParameters: AuthParameters;
     keyLast4: string | null;
     sealed: SealedSecret | null;
     secretVersion: number;
@@ -39,14 +41,10 @@ export interface CredentialChanges {
   actor: string;
 }
 
-function sealedData(sealed: SealedSecret | null) {
-  return {
-    secretAlgorithm: sealed?.algorithm ?? null,
-    secretCiphertext: sealed ? new Uint8Array(sealed.ciphertext) : null,
-    secretNonce: sealed ? new Uint8Array(sealed.nonce) : null,
-    secretWrappedKey: sealed ? new Uint8Array(sealed.wrappedKey) : null,
-    secretKeyId: sealed?.keyId ?? null,
-  };
+/** The stored JSON's known parameters; anything else in it is ignored. */
+function authParametersOf(json: unknown): AuthParameters {
+  const quotaProjectId = typeof json === 'object' && json !== null && 'quotaProjectId' in json ? json.quotaProjectId : undefined;
+  return typeof quotaProjectId === 'string' ? { quotaProjectId } : {};
 }
 
 function toCredential(row: CredentialRow): Credential {
@@ -54,11 +52,11 @@ function toCredential(row: CredentialRow): Credential {
     id: row.id,
     organizationId: row.organizationId,
     name: row.name,
-    modelProvider: providerFromSlug(row.modelProvider),
+    modelProvider: modelProviderFromSlug(row.modelProvider),
     authType: row.authType,
     baseUrl: row.baseUrl,
     settings: row.settings as Record<string, unknown>,
-    authParameters: row.authParameters as Record<string, unknown>,
+    authParameters: authParametersOf(row.authParameters),
     keyLast4: row.keyLast4,
     storesKeyMaterial: row.storesKeyMaterial,
     secretVersion: row.secretVersion,
@@ -68,14 +66,6 @@ function toCredential(row: CredentialRow): Credential {
     createdBy: row.createdBy,
     updatedBy: row.updatedBy,
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
-
-function isRecordNotFound(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
 }
 
 function duplicateName(name: string): ConflictError {
@@ -102,12 +92,12 @@ export class CredentialRepository {
           secretVersion: 1,
           createdBy: credential.actor,
           updatedBy: credential.actor,
-          ...sealedData(credential.sealed),
+          ...sealedColumns(credential.sealed),
         },
       });
       return toCredential(row);
     } catch (error) {
-      if (isUniqueViolation(error)) throw duplicateName(credential.name);
+      if (violatedConstraint(error) === 'unique') throw duplicateName(credential.name);
       throw error;
     }
   }
@@ -168,7 +158,7 @@ export class CredentialRepository {
                 storesKeyMaterial: rotation.sealed !== null,
                 secretVersion: rotation.secretVersion,
                 secretRotatedAt: rotation.rotatedAt,
-                ...sealedData(rotation.sealed),
+                ...sealedColumns(rotation.sealed),
               }
             : {}),
           updatedAt: new Date(),
@@ -177,8 +167,9 @@ export class CredentialRepository {
       });
       return toCredential(row);
     } catch (error) {
-      if (isUniqueViolation(error)) throw duplicateName(changes.name ?? '');
-      if (isRecordNotFound(error)) return null;
+      const constraint = violatedConstraint(error);
+      if (constraint === 'unique') throw duplicateName(changes.name ?? '');
+      if (constraint === 'record-not-found') return null;
       throw error;
     }
   }
@@ -200,7 +191,7 @@ export class CredentialRepository {
       });
     } catch (error) {
       // The foreign key is the last word should anything slip past the count.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+      if (violatedConstraint(error) === 'foreign-key') {
         return { deleted: false, providersInUse: await this.prisma.provider.count({ where: { organizationId, credentialId: id } }) };
       }
       throw error;

@@ -1,7 +1,7 @@
 // Thin GraphQL resolvers for credentials: unwrap arguments, call the service.
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
-import type { ModelProvider } from '../catalog/provider-catalog';
+import type { ModelProvider } from '../catalog/model-provider-catalog';
 import type { Context } from '../context';
 import type { Provider } from '../providers/provider.model';
 import { ProviderType } from '../providers/provider.type';

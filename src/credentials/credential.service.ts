@@ -1,40 +1,43 @@
 // Credential use cases. Owns authorization (every query is scoped to the caller's organization),
 // input checks, sealing of secrets and the audit trail. Knows nothing of GraphQL or SQL.
 import { randomUUID } from 'node:crypto';
-import { acceptsAuthType, catalogEntry, defaultAuthType, defaultBaseUrl, type ModelProvider } from '../catalog/provider-catalog';
+import { acceptsAuthType, defaultAuthType, type ModelProvider, modelProviderEntry } from '../catalog/model-provider-catalog';
 import { loadInKeyOrder } from '../ids/load-in-key-order';
 import { requireUuid } from '../ids/uuid';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
 import { BadUserInputError, ConflictError, NotFoundError } from '../errors/app-error';
+import { checkBaseUrl, checkName, checkSettings } from '../fields/field-checks';
 import type { Logger } from '../logging/logger';
 import { type Connection, loadConnection } from '../pagination/connection';
 import type { SealedSecret } from '../secrets/envelope';
 import type { SecretStore } from '../secrets/secret-store';
 import {
   AUTH_MEMBER_TYPES,
-  type AuthInput,
+  type AuthRequest,
   chosenMember,
   OAUTH_PASSTHROUGH_MESSAGE,
   resolveAuth,
   type ResolvedAuth,
 } from './credential-auth';
-import { checkBaseUrl, checkName, checkSettings, resolveDefaultBaseUrl } from './credential-fields';
+import { checkUrlParameter, hasDefaultBaseUrl, resolveDefaultBaseUrl } from './credential-base-url';
 import type { Credential } from './credential.model';
 import type { CredentialChanges, CredentialRepository } from './credential.repository';
 
-export interface CreateCredentialInput {
+/** What createCredential asks for, as the service receives it from any door (GraphQL, REST). */
+export interface CreateCredentialRequest {
   name: string;
   modelProvider: ModelProvider;
-  auth?: AuthInput | null;
+  auth?: AuthRequest | null;
   baseUrl?: string | null;
   settings?: Record<string, unknown> | null;
 }
 
-export interface UpdateCredentialInput {
+/** What updateCredential asks for: a field given replaces the stored value; auth rotates the secret. */
+export interface UpdateCredentialRequest {
   name?: string | null;
   baseUrl?: string | null;
   settings?: Record<string, unknown> | null;
-  auth?: AuthInput | null;
+  auth?: AuthRequest | null;
   expectedSecretVersion?: number | null;
 }
 
@@ -44,7 +47,11 @@ export interface CredentialListArgs {
   modelProvider?: ModelProvider | null;
 }
 
-export interface CredentialServiceOptions {
+/** What the service uses, and only that: a test can hand it small real objects. */
+export interface CredentialServiceDependencies {
+  repository: Pick<CredentialRepository, 'findById' | 'findByIds' | 'page' | 'count' | 'insert' | 'update' | 'delete'>;
+  secrets: Pick<SecretStore, 'seal'>;
+  audit: Logger;
   /** The token URL a service account's tokenUri must equal. */
   googleTokenUrl: string;
 }
@@ -53,12 +60,17 @@ export interface CredentialServiceOptions {
 const ROTATION_ATTEMPTS = 3;
 
 export class CredentialService {
-  constructor(
-    private readonly repository: CredentialRepository,
-    private readonly secrets: SecretStore,
-    private readonly audit: Logger,
-    private readonly options: CredentialServiceOptions,
-  ) {}
+  private readonly repository: CredentialServiceDependencies['repository'];
+  private readonly secrets: CredentialServiceDependencies['secrets'];
+  private readonly audit: Logger;
+  private readonly googleTokenUrl: string;
+
+  constructor(dependencies: CredentialServiceDependencies) {
+    this.repository = dependencies.repository;
+    this.secrets = dependencies.secrets;
+    this.audit = dependencies.audit;
+    this.googleTokenUrl = dependencies.googleTokenUrl;
+  }
 
   async get(principal: Principal, id: string): Promise<Credential> {
     requireReader(principal);
@@ -84,17 +96,17 @@ export class CredentialService {
     );
   }
 
-  async create(principal: Principal, input: CreateCredentialInput): Promise<Credential> {
+  async create(principal: Principal, input: CreateCredentialRequest): Promise<Credential> {
     requireWriter(principal);
     const name = checkName('input.name', input.name);
-    const provider = input.modelProvider;
+    const modelProvider = input.modelProvider;
     const settings = input.settings === undefined || input.settings === null ? {} : checkSettings('input.settings', input.settings);
-    checkUrlParameter(provider, settings, 'input.settings');
+    checkUrlParameter(modelProvider, settings, 'input.settings');
     const baseUrl =
       input.baseUrl === undefined || input.baseUrl === null
-        ? resolveDefaultBaseUrl(provider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' })
+        ? resolveDefaultBaseUrl(modelProvider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' })
         : checkBaseUrl('input.baseUrl', input.baseUrl);
-    const auth = this.resolveAuthFor(provider, input.auth, 'input.auth');
+    const auth = this.resolveAuthFor(modelProvider, input.auth, 'input.auth');
 
     const id = randomUUID();
     const sealed = await this.seal(auth, { organizationId: principal.orgId, credentialId: id, secretVersion: 1 });
@@ -102,7 +114,7 @@ export class CredentialService {
       id,
       organizationId: principal.orgId,
       name,
-      modelProvider: provider,
+      modelProvider,
       authType: auth.authType,
       baseUrl,
       settings,
@@ -115,7 +127,7 @@ export class CredentialService {
     return credential;
   }
 
-  async update(principal: Principal, id: string, input: UpdateCredentialInput): Promise<Credential> {
+  async update(principal: Principal, id: string, input: UpdateCredentialRequest): Promise<Credential> {
     requireWriter(principal);
     requireUuid('id', id);
     for (const field of ['name', 'settings', 'auth'] as const) {
@@ -170,7 +182,7 @@ export class CredentialService {
     return id;
   }
 
-  private async changesFor(principal: Principal, current: Credential, input: UpdateCredentialInput): Promise<CredentialChanges> {
+  private async changesFor(principal: Principal, current: Credential, input: UpdateCredentialRequest): Promise<CredentialChanges> {
     const changes: CredentialChanges = { actor: principal.userId };
     if (input.name !== undefined && input.name !== null) changes.name = checkName('input.name', input.name);
     const settings =
@@ -181,8 +193,8 @@ export class CredentialService {
     }
     if (input.baseUrl !== undefined && input.baseUrl !== null) {
       changes.baseUrl = checkBaseUrl('input.baseUrl', input.baseUrl);
-    } else if (input.baseUrl === null || (changes.settings && isDefaultBaseUrl(current))) {
-      // null resets to the provider's default; a default URL follows a new region or location.
+    } else if (input.baseUrl === null || (changes.settings && hasDefaultBaseUrl(current))) {
+      // null resets to the model provider's default; a default URL follows a new region or location.
       changes.baseUrl = resolveDefaultBaseUrl(current.modelProvider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' });
     }
     if (input.auth) {
@@ -201,22 +213,22 @@ export class CredentialService {
     return changes;
   }
 
-  private resolveAuthFor(provider: ModelProvider, auth: AuthInput | null | undefined, path: string): ResolvedAuth {
+  private resolveAuthFor(modelProvider: ModelProvider, auth: AuthRequest | null | undefined, path: string): ResolvedAuth {
     if (auth === undefined || auth === null) {
-      const authType = defaultAuthType(provider);
+      const authType = defaultAuthType(modelProvider);
       if (authType !== 'GOOGLE_ADC') {
-        throw new BadUserInputError(path, `auth is required for ${provider}: its default auth type ${authType} needs key material.`);
+        throw new BadUserInputError(path, `auth is required for ${modelProvider}: its default auth type ${authType} needs key material.`);
       }
       return { authType, secretPayload: null, authParameters: {}, keyLast4: null };
     }
     const member = chosenMember(auth, path);
     const authType = AUTH_MEMBER_TYPES[member];
     if (authType === 'OAUTH_PASSTHROUGH') throw new BadUserInputError(`${path}.${member}`, OAUTH_PASSTHROUGH_MESSAGE);
-    if (!acceptsAuthType(provider, authType)) {
-      const allowed = catalogEntry(provider).authTypes.join(', ');
-      throw new BadUserInputError(`${path}.${member}`, `${provider} does not take ${authType}; it takes ${allowed}.`);
+    if (!acceptsAuthType(modelProvider, authType)) {
+      const allowed = modelProviderEntry(modelProvider).authTypes.join(', ');
+      throw new BadUserInputError(`${path}.${member}`, `${modelProvider} does not take ${authType}; it takes ${allowed}.`);
     }
-    return resolveAuth(auth, path, { googleTokenUrl: this.options.googleTokenUrl });
+    return resolveAuth(auth, path, { googleTokenUrl: this.googleTokenUrl });
   }
 
   private async seal(
@@ -248,15 +260,4 @@ function staleVersion(expected: number, actual: number): ConflictError {
     field: 'input.expectedSecretVersion',
     currentSecretVersion: actual,
   });
-}
-
-/** A region or location given in settings must be well-formed even when baseUrl is explicit. */
-function checkUrlParameter(provider: ModelProvider, settings: Record<string, unknown>, path: string): void {
-  const result = defaultBaseUrl(provider, settings);
-  if ('problem' in result) throw new BadUserInputError(`${path}.${result.problem.setting}`, result.problem.message);
-}
-
-function isDefaultBaseUrl(credential: Credential): boolean {
-  const result = defaultBaseUrl(credential.modelProvider, credential.settings);
-  return 'url' in result && result.url === credential.baseUrl;
 }

@@ -2,7 +2,7 @@
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { AuthTypeEnum, ModelProviderEnum } from '../catalog/catalog.enums';
-import type { AuthType, ModelProvider } from '../catalog/provider-catalog';
+import type { AuthType, ModelProvider } from '../catalog/model-provider-catalog';
 import { connectionTypes } from '../pagination/connection.type';
 
 @Directive('@key(fields: "id")')

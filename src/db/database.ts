@@ -8,22 +8,12 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Client } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
+import { SEALED_SECRET_COLUMNS } from '../secrets/sealed-columns';
 import { migrate, readMigrations } from './migrate';
 import { migrationsDirectory } from './project-paths';
 import { pgliteSession, pgSession } from './sql-session';
 
-/**
- * The sealed secret columns. Every ordinary read omits them, so no resolver or repository can
- * select them by accident; only src/secrets/sealed-secret.repository.ts asks for them explicitly.
- */
-export const SEALED_SECRET_COLUMNS = {
-  secretAlgorithm: true,
-  secretCiphertext: true,
-  secretNonce: true,
-  secretWrappedKey: true,
-  secretKeyId: true,
-} as const;
-
+/** Every ordinary read leaves the sealed columns out; only the secret store selects them. */
 const OMIT = { credential: SEALED_SECRET_COLUMNS } as const;
 
 export type Database = PrismaClient<'query', typeof OMIT>;

@@ -24,7 +24,7 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error.';
 export interface ErrorFormatting {
   /** Shapes input errors while the parsed document is still at hand. */
   plugin: ApolloServerPlugin;
-  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
 export function createErrorFormatting(logger: Logger): ErrorFormatting {

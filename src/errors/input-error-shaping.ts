@@ -2,7 +2,7 @@
 // ("Variable "$input" got invalid value "sk-live-..." at ..."). Those values may be secrets, so
 // every such message is rewritten without them, and the input path it concerns becomes
 // `extensions.field` (named after the argument, e.g. `input.settings`, whatever the variable).
-import { type ASTNode, type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+import { type ArgumentNode, type ASTNode, type DocumentNode, type GraphQLError, Kind, type ObjectFieldNode, visit } from 'graphql';
 
 export interface ShapedInputError {
   message: string;
@@ -88,26 +88,20 @@ function pathOfNode(document: DocumentNode, target: ASTNode): string | undefined
 /** Visits argument values with their input path (argument name, then object fields and list indexes). */
 function walkInputs(document: DocumentNode, onValue: (node: ASTNode, path: string[]) => void): void {
   const path: string[] = [];
+  // An argument and an input object field both add their name to the path for their value.
+  const namedValue = {
+    enter: (node: ArgumentNode | ObjectFieldNode) => {
+      path.push(node.name.value);
+      onValue(node.value, path);
+    },
+    leave: () => {
+      path.pop();
+    },
+  };
   visit(document, {
     VariableDefinition: () => false,
-    Argument: {
-      enter: (node) => {
-        path.push(node.name.value);
-        onValue(node.value, path);
-      },
-      leave: () => {
-        path.pop();
-      },
-    },
-    ObjectField: {
-      enter: (node) => {
-        path.push(node.name.value);
-        onValue(node.value, path);
-      },
-      leave: () => {
-        path.pop();
-      },
-    },
+    Argument: namedValue,
+    ObjectField: namedValue,
     ListValue: {
       enter: (node) => {
         node.values.forEach((value, index) => onValue(value, [...path, String(index)]));

@@ -9,6 +9,11 @@ export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
+/** The lower-case form the database returns, and so the only one a cursor of ours carries. */
+export function isLowerCaseUuid(value: string): boolean {
+  return isUuid(value) && value === value.toLowerCase();
+}
+
 /** A malformed id is a BAD_USER_INPUT on its field; it can name no object. */
 export function requireUuid(field: string, value: string): void {
   if (!isUuid(value)) throw new BadUserInputError(field, `${field} must be a UUID.`);

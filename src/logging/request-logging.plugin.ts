@@ -12,7 +12,9 @@ export function requestLoggingPlugin(logger: Logger): ApolloServerPlugin<Context
         async willSendResponse({ response, operationName, operation, contextValue }) {
           const body = response.body;
           const errors = body.kind === 'single' ? (body.singleResult.errors ?? []) : [];
-          const codes = [...new Set(errors.map((error) => String(error.extensions?.code ?? 'UNKNOWN')))];
+          const codes = [
+            ...new Set(errors.map((error) => (typeof error.extensions?.code === 'string' ? error.extensions.code : 'UNKNOWN'))),
+          ];
           const principal = contextValue.knownPrincipal();
           logger.info(
             {

@@ -1,6 +1,7 @@
 // Opaque Relay cursors for lists ordered by (createdAt, id). A cursor is base64url JSON; anything
 // that does not decode to that shape is a BAD_USER_INPUT on the `after` argument.
 import { BadUserInputError } from '../errors/app-error';
+import { isLowerCaseUuid } from '../ids/uuid';
 
 export interface PageCursor {
   createdAt: Date;
@@ -9,8 +10,6 @@ export interface PageCursor {
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(cursor: PageCursor): string {
   return Buffer.from(JSON.stringify({ t: cursor.createdAt.toISOString(), i: cursor.id }), 'utf8').toString('base64url');
@@ -26,7 +25,7 @@ export function decodeCursor(field: string, value: string): PageCursor {
   }
   if (typeof parsed !== 'object' || parsed === null) throw invalid();
   const { t, i } = parsed as { t?: unknown; i?: unknown };
-  if (typeof t !== 'string' || typeof i !== 'string' || !UUID.test(i)) throw invalid();
+  if (typeof t !== 'string' || typeof i !== 'string' || !isLowerCaseUuid(i)) throw invalid();
   const createdAt = new Date(t);
   if (Number.isNaN(createdAt.getTime())) throw invalid();
   return { createdAt, id: i };

@@ -2,7 +2,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
-import type { ModelProvider } from '../catalog/provider-catalog';
+import type { ModelProvider } from '../catalog/model-provider-catalog';
 
 @InputType({ description: 'Exactly one of credentialId or oauthPassthrough: true (ANTHROPIC only).' })
 export class CreateProviderInput {

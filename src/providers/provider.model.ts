@@ -1,5 +1,5 @@
 // A provider (a gateway route) as the service sees it.
-import type { ModelProvider } from '../catalog/provider-catalog';
+import type { ModelProvider } from '../catalog/model-provider-catalog';
 
 export interface Provider {
   id: string;

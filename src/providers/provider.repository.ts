@@ -1,8 +1,9 @@
 // SQL for providers (routes), through Prisma. Prisma errors become AppErrors.
-import { providerFromSlug, slugOf } from '../catalog/provider-catalog';
+import { modelProviderFromSlug, slugOf } from '../catalog/model-provider-catalog';
 import type { Database } from '../db/database';
+import { violatedConstraint } from '../db/prisma-errors';
 import { ConflictError, NotFoundError } from '../errors/app-error';
-import { Prisma } from '../generated/prisma/client';
+import type { Prisma } from '../generated/prisma/client';
 import { keysetAfter, type Page, pageOf } from '../pagination/connection';
 import type { PageCursor } from '../pagination/page-cursor';
 import type { Provider } from './provider.model';
@@ -17,7 +18,7 @@ function toProvider(row: ProviderRow): Provider {
     id: row.id,
     organizationId: row.organizationId,
     name: row.name,
-    modelProvider: providerFromSlug(row.modelProvider),
+    modelProvider: modelProviderFromSlug(row.modelProvider),
     credentialId: row.credentialId,
     oauthPassthrough: row.oauthPassthrough,
     settings: row.settings as Record<string, unknown>,
@@ -45,13 +46,12 @@ export class ProviderRepository {
       });
       return toProvider(row);
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError) {
-        if (error.code === 'P2002') {
-          throw new ConflictError(`A provider named "${provider.name}" already exists in this organization.`, { field: 'input.name' });
-        }
-        // The credential was deleted between our check and this insert.
-        if (error.code === 'P2003' && provider.credentialId) throw new NotFoundError('Credential', provider.credentialId);
+      const constraint = violatedConstraint(error);
+      if (constraint === 'unique') {
+        throw new ConflictError(`A provider named "${provider.name}" already exists in this organization.`, { field: 'input.name' });
       }
+      // The credential was deleted between our check and this insert.
+      if (constraint === 'foreign-key' && provider.credentialId) throw new NotFoundError('Credential', provider.credentialId);
       throw error;
     }
   }

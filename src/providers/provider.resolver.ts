@@ -1,7 +1,7 @@
 // Thin GraphQL resolvers for providers, and Provider's batched fields.
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AuthTypeEnum } from '../catalog/catalog.enums';
-import type { AuthType } from '../catalog/provider-catalog';
+import type { AuthType } from '../catalog/model-provider-catalog';
 import type { Context } from '../context';
 import type { Credential } from '../credentials/credential.model';
 import { CredentialType } from '../credentials/credential.type';

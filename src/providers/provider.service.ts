@@ -1,19 +1,20 @@
 // Provider (route) use cases: a route uses one credential of the caller's organization, or,
 // for Anthropic only, passes the caller's OAuth token through. Owns authorization and audit.
 import { randomUUID } from 'node:crypto';
-import { acceptsOauthPassthrough, credentialCanBack, type ModelProvider } from '../catalog/provider-catalog';
+import { acceptsOauthPassthrough, credentialCanBack, type ModelProvider } from '../catalog/model-provider-catalog';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
 import type { CredentialRepository } from '../credentials/credential.repository';
-import { checkName, checkSettings } from '../credentials/credential-fields';
 import { BadUserInputError, NotFoundError } from '../errors/app-error';
-import { loadInKeyOrder } from '../ids/load-in-key-order';
-import { isUuid, requireUuid } from '../ids/uuid';
+import { checkName, checkSettings } from '../fields/field-checks';
+import { loadGroupsInKeyOrder, loadInKeyOrder } from '../ids/load-in-key-order';
+import { requireUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import { type Connection, loadConnection } from '../pagination/connection';
 import type { Provider } from './provider.model';
 import type { ProviderRepository } from './provider.repository';
 
-export interface CreateProviderInput {
+/** What createProvider asks for, as the service receives it from any door (GraphQL, REST). */
+export interface CreateProviderRequest {
   name: string;
   modelProvider: ModelProvider;
   credentialId?: string | null;
@@ -21,12 +22,23 @@ export interface CreateProviderInput {
   settings?: Record<string, unknown> | null;
 }
 
+/** What the service uses, and only that. */
+export interface ProviderServiceDependencies {
+  providers: Pick<ProviderRepository, 'findById' | 'findByIds' | 'findByCredentialIds' | 'page' | 'count' | 'insert' | 'delete'>;
+  credentials: Pick<CredentialRepository, 'findById'>;
+  audit: Logger;
+}
+
 export class ProviderService {
-  constructor(
-    private readonly providers: ProviderRepository,
-    private readonly credentials: CredentialRepository,
-    private readonly audit: Logger,
-  ) {}
+  private readonly providers: ProviderServiceDependencies['providers'];
+  private readonly credentials: ProviderServiceDependencies['credentials'];
+  private readonly audit: Logger;
+
+  constructor(dependencies: ProviderServiceDependencies) {
+    this.providers = dependencies.providers;
+    this.credentials = dependencies.credentials;
+    this.audit = dependencies.audit;
+  }
 
   async get(principal: Principal, id: string): Promise<Provider> {
     requireReader(principal);
@@ -45,14 +57,11 @@ export class ProviderService {
   /** For DataLoaders: the providers using each credential, in key order. */
   async usingCredentials(principal: Principal, credentialIds: readonly string[]): Promise<Provider[][]> {
     requireReader(principal);
-    const valid = credentialIds.filter(isUuid).map((id) => id.toLowerCase());
-    const found = valid.length > 0 ? await this.providers.findByCredentialIds(principal.orgId, valid) : [];
-    const byCredential = new Map<string, Provider[]>();
-    for (const provider of found) {
-      const key = provider.credentialId as string;
-      byCredential.set(key, [...(byCredential.get(key) ?? []), provider]);
-    }
-    return credentialIds.map((id) => byCredential.get(id.toLowerCase()) ?? []);
+    return loadGroupsInKeyOrder(
+      credentialIds,
+      (valid) => this.providers.findByCredentialIds(principal.orgId, valid),
+      (provider) => provider.credentialId,
+    );
   }
 
   async list(principal: Principal, args: { first?: number | null; after?: string | null }): Promise<Connection<Provider>> {
@@ -64,7 +73,7 @@ export class ProviderService {
     );
   }
 
-  async create(principal: Principal, input: CreateProviderInput): Promise<Provider> {
+  async create(principal: Principal, input: CreateProviderRequest): Promise<Provider> {
     requireWriter(principal);
     const name = checkName('input.name', input.name);
     const settings = input.settings === undefined || input.settings === null ? {} : checkSettings('input.settings', input.settings);

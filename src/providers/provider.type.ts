@@ -2,7 +2,7 @@
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
-import type { ModelProvider } from '../catalog/provider-catalog';
+import type { ModelProvider } from '../catalog/model-provider-catalog';
 import { connectionTypes } from '../pagination/connection.type';
 
 @Directive('@key(fields: "id")')

@@ -4,7 +4,7 @@
 // row or version does not open.
 import { randomBytes } from 'node:crypto';
 import { AEAD_ALGORITHM, AEAD_KEY_BYTES, DecryptionError, openAead, sealAead } from './aead';
-import type { KeyService } from './key-service';
+import type { KeyService, WrappedDataKey } from './key-service';
 
 /** Identifies the row a secret belongs to; every field goes into the additional authenticated data. */
 export interface SecretBinding {
@@ -49,7 +49,7 @@ export function additionalData(binding: SecretBinding): Buffer {
 export class EnvelopeCipher {
   constructor(private readonly keyService: KeyService) {}
 
-  async seal(payload: Record<string, unknown>, binding: SecretBinding): Promise<SealedSecret> {
+  async seal(payload: object, binding: SecretBinding): Promise<SealedSecret> {
     if (!isPlainObject(payload)) throw new TypeError('The secret payload must be a JSON object');
     const aad = additionalData(binding);
     const plaintext = Buffer.from(JSON.stringify(payload), 'utf8');
@@ -83,6 +83,25 @@ export class EnvelopeCipher {
     } finally {
       plaintext.fill(0);
     }
+  }
+
+  /**
+   * Wraps a stored data key again under the key service's primary key, bound to the same row.
+   * The secret's own ciphertext and nonce are untouched; the plaintext data key is wiped.
+   */
+  async rewrapDataKey(wrapped: WrappedDataKey, binding: SecretBinding): Promise<WrappedDataKey> {
+    const aad = additionalData(binding);
+    const dataKey = await this.keyService.unwrap(wrapped, aad);
+    try {
+      return await this.keyService.wrap(dataKey, aad);
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** The key id a data key wrapped now would carry. */
+  primaryKeyId(): Promise<string> {
+    return this.keyService.primaryKeyId();
   }
 }
 

@@ -6,8 +6,10 @@ import { credentials as grpcCredentials, status as GrpcStatus } from '@grpc/grpc
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import { KmsUnavailableError } from '../errors/app-error';
+import { CLOUD_PLATFORM_SCOPE } from '../google/google-apis';
 import { crc32c } from './crc32c';
 import type { KeyService, WrappedDataKey } from './key-service';
+import { parseKmsEndpoint } from './kms-endpoint';
 
 export interface GcpKmsOptions {
   /** projects/P/locations/L/keyRings/R/cryptoKeys/K */
@@ -206,18 +208,14 @@ function toBuffer(value: Uint8Array | string | null | undefined): Buffer {
 }
 
 async function createClient(apiEndpoint: string | undefined): Promise<KeyManagementServiceClient> {
-  const plaintext = apiEndpoint?.startsWith('http://') ?? false;
-  let endpoint = {};
-  if (apiEndpoint) {
-    const hostPort = plaintext ? apiEndpoint.slice('http://'.length) : apiEndpoint;
-    const separator = hostPort.lastIndexOf(':');
-    endpoint = { apiEndpoint: hostPort.slice(0, separator).replace(/^\[(.*)\]$/, '$1'), port: Number(hostPort.slice(separator + 1)) };
-  }
-  if (plaintext) {
+  const parsed = apiEndpoint === undefined ? undefined : parseKmsEndpoint(apiEndpoint);
+  if (apiEndpoint !== undefined && !parsed) throw new Error('the KMS API endpoint must be host:port or http://host:port');
+  const endpoint = parsed ? { apiEndpoint: parsed.host, port: parsed.port } : {};
+  if (parsed?.plaintext) {
     // Emulators only (refused in production by loadConfig): no TLS, and an empty OAuth client so
     // the library neither looks for Google credentials nor sends any.
     return new KeyManagementServiceClient({ ...endpoint, sslCreds: grpcCredentials.createInsecure(), authClient: new OAuth2Client() });
   }
-  const authClient = await new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient();
+  const authClient = await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient();
   return new KeyManagementServiceClient({ ...endpoint, authClient });
 }

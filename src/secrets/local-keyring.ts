@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { errnoCode, openIfExistsSync, PRIVATE_FILE_MODE, publishExclusiveSync, replaceFileSync } from '../files/atomic-file';
 import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, DecryptionError, openAead, sealAead } from './aead';
 import type { KeyService, WrappedDataKey } from './key-service';
 
@@ -49,7 +50,6 @@ interface RingFile {
   keys: { version: number; key: string; createdAt: string }[];
 }
 
-const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
 export class LocalKeyring implements KeyService {
@@ -76,15 +76,15 @@ export class LocalKeyring implements KeyService {
     await fs.promises.mkdir(dir, { recursive: true, mode: DIR_MODE });
     const filePath = path.join(dir, LOCAL_KEYRING_FILE);
 
-    const existing = await readRing(filePath);
+    const existing = readRing(filePath);
     if (existing) return new LocalKeyring(filePath, existing);
 
     const fresh: Ring = { primary: 1, keys: new Map([[1, newKey(1)]]) };
-    if (await publishExclusive(filePath, serialize(fresh))) return new LocalKeyring(filePath, fresh);
+    if (publishExclusiveSync(filePath, serialize(fresh))) return new LocalKeyring(filePath, fresh);
 
     // Another process created the ring between our read and our link: use theirs.
     zeroRing(fresh);
-    const winner = await readRing(filePath);
+    const winner = readRing(filePath);
     if (!winner) throw new Error(`Key ring ${filePath} vanished while it was being created`);
     return new LocalKeyring(filePath, winner);
   }
@@ -103,7 +103,7 @@ export class LocalKeyring implements KeyService {
   rotate(): number {
     return this.withFileLock(() => {
       // Start from the file, not memory, so a rotation done by another process is not overwritten.
-      const current = this.reloadSync();
+      const current = this.reload();
       const version = Math.max(...current.keys.keys()) + 1;
       const keys = new Map(current.keys);
       keys.set(version, newKey(version));
@@ -115,7 +115,7 @@ export class LocalKeyring implements KeyService {
   /** Removes a non-primary key version. Data keys it wrapped can no longer be unwrapped. */
   retire(version: number): void {
     this.withFileLock(() => {
-      const current = this.reloadSync();
+      const current = this.reload();
       if (version === current.primary) {
         throw new Error(`Cannot retire key version ${version}: it is the primary version; rotate first`);
       }
@@ -141,7 +141,7 @@ export class LocalKeyring implements KeyService {
     let entry = this.ring.keys.get(version);
     if (!entry) {
       // Another process (the rotation CLI) may have added the version since this one loaded the ring.
-      const reloaded = await readRing(this.filePath);
+      const reloaded = readRing(this.filePath);
       if (reloaded) this.swap(reloaded);
       entry = this.ring.keys.get(version);
     }
@@ -172,15 +172,13 @@ export class LocalKeyring implements KeyService {
   private async followRotation(): Promise<void> {
     const { mtimeMs, size } = await fs.promises.stat(this.filePath);
     if (mtimeMs === this.loadedMtimeMs && size === this.loadedSize) return;
-    const ring = await readRing(this.filePath);
-    if (!ring) throw new Error(`Key ring ${this.filePath} is missing`);
-    this.swap(ring);
+    this.reload();
     this.loadedMtimeMs = mtimeMs;
     this.loadedSize = size;
   }
 
-  private reloadSync(): Ring {
-    const ring = readRingSync(this.filePath);
+  private reload(): Ring {
+    const ring = readRing(this.filePath);
     if (!ring) throw new Error(`Key ring ${this.filePath} is missing`);
     this.swap(ring);
     return ring;
@@ -205,10 +203,12 @@ export class LocalKeyring implements KeyService {
     const lockPath = `${this.filePath}.lock`;
     let fd: number;
     try {
-      fd = fs.openSync(lockPath, 'wx', FILE_MODE);
+      fd = fs.openSync(lockPath, 'wx', PRIVATE_FILE_MODE);
     } catch (error) {
-      if (errorCode(error) === 'EEXIST') {
-        throw new Error(`Another process is changing the key ring (lock file ${lockPath} exists); if none is, delete the lock file`);
+      if (errnoCode(error) === 'EEXIST') {
+        throw new Error(`Another process is changing the key ring (lock file ${lockPath} exists); if none is, delete the lock file`, {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -302,104 +302,13 @@ function checkFile(stat: fs.Stats, filePath: string): void {
 }
 
 /** Reads and validates the ring; undefined when the file does not exist. */
-async function readRing(filePath: string): Promise<Ring | undefined> {
-  let handle: fs.promises.FileHandle;
-  try {
-    handle = await fs.promises.open(filePath, 'r');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    // fstat on the open handle, so the mode checked is that of the file actually read.
-    checkFile(await handle.stat(), filePath);
-    return parseRing(await handle.readFile('utf8'), filePath);
-  } finally {
-    await handle.close();
-  }
-}
-
-function readRingSync(filePath: string): Ring | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(filePath, 'r');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+function readRing(filePath: string): Ring | undefined {
+  const fd = openIfExistsSync(filePath);
+  if (fd === undefined) return undefined;
   try {
     checkFile(fs.fstatSync(fd), filePath);
     return parseRing(fs.readFileSync(fd, 'utf8'), filePath);
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function tempPathFor(filePath: string): string {
-  return path.join(path.dirname(filePath), `.${path.basename(filePath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-}
-
-/**
- * Writes a complete temp file and hard-links it to filePath. Returns false when filePath already
- * exists. Readers never see a half-written ring, and link(2) cannot replace an existing file.
- */
-async function publishExclusive(filePath: string, contents: string): Promise<boolean> {
-  const temp = tempPathFor(filePath);
-  try {
-    const handle = await fs.promises.open(temp, 'wx', FILE_MODE);
-    try {
-      // The umask can only clear bits, but set the mode explicitly rather than rely on it.
-      await handle.chmod(FILE_MODE);
-      await handle.writeFile(contents, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await fs.promises.link(temp, filePath);
-    } catch (error) {
-      if (errorCode(error) === 'EEXIST') return false;
-      throw error;
-    }
-    syncDirectory(path.dirname(filePath));
-    return true;
-  } finally {
-    await fs.promises.rm(temp, { force: true });
-  }
-}
-
-/** Replaces filePath atomically: a crash leaves either the old ring or the new one, never a torn file. */
-function replaceFileSync(filePath: string, contents: string): void {
-  const temp = tempPathFor(filePath);
-  try {
-    const fd = fs.openSync(temp, 'wx', FILE_MODE);
-    try {
-      fs.fchmodSync(fd, FILE_MODE);
-      fs.writeFileSync(fd, contents, 'utf8');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, filePath);
-    syncDirectory(path.dirname(filePath));
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
-}
-
-/** Makes the new directory entry durable. Best effort: some platforms cannot fsync a directory. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Durability of the rename is a nicety for a development key ring, not worth failing over.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }

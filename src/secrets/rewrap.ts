@@ -2,7 +2,6 @@
 // key version can be retired. Batched and resumable: what still needs work is read from the
 // rows themselves, so running it again continues where an interrupted run stopped, and rows
 // already current are left alone. Safe beside live traffic: each row is updated optimistically.
-import type { KeyService } from './key-service';
 import type { SecretStore } from './secret-store';
 
 export interface RewrapProgress {
@@ -31,11 +30,10 @@ export interface RewrapReport {
 
 export async function rewrapAll(
   store: SecretStore,
-  keyService: KeyService,
   options: { batchSize?: number; onProgress?: (progress: RewrapProgress) => void } = {},
 ): Promise<RewrapReport> {
   const batchSize = options.batchSize ?? 100;
-  const primaryKeyId = await keyService.primaryKeyId();
+  const primaryKeyId = await store.primaryKeyId();
   const alreadyCurrent = (await store.wrappedKeyCounts()).get(primaryKeyId) ?? 0;
   const report: RewrapReport = { primaryKeyId, rewrapped: 0, alreadyCurrent, changedConcurrently: 0, failed: [], remaining: {} };
 
@@ -47,7 +45,7 @@ export async function rewrapAll(
     for (const stale of batch) {
       const { credentialId, keyId } = stale;
       try {
-        const outcome = await store.rewrap(stale, keyService);
+        const outcome = await store.rewrap(stale);
         if (outcome === 'rewrapped') report.rewrapped += 1;
         else report.changedConcurrently += 1;
       } catch (error) {

@@ -1,16 +1,14 @@
 // The one road for secrets. Plaintext is sealed here before it reaches the database, and the
 // sealed columns are read back here and nowhere else (every other read omits them).
-import type { AuthType } from '../catalog/provider-catalog';
+import type { AuthType } from '../catalog/model-provider-catalog';
 import type { Database } from '../db/database';
-import { additionalData, type EnvelopeCipher, type SealedSecret, type SecretBinding } from './envelope';
-import type { KeyService } from './key-service';
+import type { EnvelopeCipher, SealedSecret, SecretBinding } from './envelope';
+import { SEALED_SECRET_COLUMNS, sealedSecretOf } from './sealed-columns';
+import { isSealedAuthType, type SealedAuthType, type SecretPayload, type TypedSecret, typedSecret } from './secret-payload';
+import { DecryptionError } from './aead';
 
-export interface OpenedSecret {
-  authType: AuthType;
-  secretVersion: number;
-  /** The sealed auth member, e.g. `{ apiKey }` or `{ iamRoleArn, externalId }`; null for GOOGLE_ADC. */
-  payload: Record<string, unknown> | null;
-}
+/** An opened secret: the payload its auth type seals, or none for an auth type that stores no key material (GOOGLE_ADC). */
+export type OpenedSecret = (TypedSecret | { authType: Exclude<AuthType, SealedAuthType>; payload: null }) & { secretVersion: number };
 
 /** A stored data key that is not wrapped by the current primary key. */
 export interface StaleWrappedKey {
@@ -26,7 +24,7 @@ export class SecretStore {
     private readonly cipher: EnvelopeCipher,
   ) {}
 
-  seal(payload: Record<string, unknown>, binding: SecretBinding): Promise<SealedSecret> {
+  seal(payload: SecretPayload, binding: SecretBinding): Promise<SealedSecret> {
     return this.cipher.seal(payload, binding);
   }
 
@@ -34,32 +32,20 @@ export class SecretStore {
   async open(organizationId: string, credentialId: string): Promise<OpenedSecret | null> {
     const row = await this.prisma.credential.findFirst({
       where: { id: credentialId, organizationId },
-      select: {
-        authType: true,
-        secretVersion: true,
-        secretAlgorithm: true,
-        secretCiphertext: true,
-        secretNonce: true,
-        secretWrappedKey: true,
-        secretKeyId: true,
-      },
+      select: { authType: true, secretVersion: true, ...SEALED_SECRET_COLUMNS },
     });
     if (!row) return null;
-    const { secretAlgorithm, secretCiphertext, secretNonce, secretWrappedKey, secretKeyId } = row;
-    if (!secretAlgorithm || !secretCiphertext || !secretNonce || !secretWrappedKey || !secretKeyId) {
-      return { authType: row.authType, secretVersion: row.secretVersion, payload: null };
-    }
-    const payload = await this.cipher.open(
-      {
-        algorithm: secretAlgorithm,
-        ciphertext: Buffer.from(secretCiphertext),
-        nonce: Buffer.from(secretNonce),
-        wrappedKey: Buffer.from(secretWrappedKey),
-        keyId: secretKeyId,
-      },
-      { organizationId, credentialId, secretVersion: row.secretVersion, authType: row.authType },
-    );
-    return { authType: row.authType, secretVersion: row.secretVersion, payload };
+    const { authType, secretVersion } = row;
+    if (!isSealedAuthType(authType)) return { authType, secretVersion, payload: null };
+    const sealed = sealedSecretOf(row);
+    if (!sealed) throw new DecryptionError(`the ${authType} credential has no sealed secret`);
+    const payload = await this.cipher.open(sealed, { organizationId, credentialId, secretVersion, authType });
+    return { ...typedSecret(authType, payload), secretVersion };
+  }
+
+  /** The key id a data key wrapped now would carry: stored data keys under any other need re-wrapping. */
+  primaryKeyId(): Promise<string> {
+    return this.cipher.primaryKeyId();
   }
 
   /** Up to `limit` credentials, by id after `afterId`, whose data key is not under `currentKeyId`. */
@@ -70,7 +56,7 @@ export class SecretStore {
       orderBy: { id: 'asc' },
       take: limit,
     });
-    return rows.map((row) => ({ credentialId: row.id, keyId: row.secretKeyId as string }));
+    return rows.flatMap((row) => (row.secretKeyId === null ? [] : [{ credentialId: row.id, keyId: row.secretKeyId }]));
   }
 
   /** How many stored data keys each key id wraps. */
@@ -80,7 +66,7 @@ export class SecretStore {
       where: { secretKeyId: { not: null } },
       _count: { _all: true },
     });
-    return new Map(groups.map((group) => [group.secretKeyId as string, group._count._all]));
+    return new Map(groups.flatMap((group) => (group.secretKeyId === null ? [] : [[group.secretKeyId, group._count._all] as const])));
   }
 
   /**
@@ -88,7 +74,7 @@ export class SecretStore {
    * its nonce, ciphertext and version stay as they are. The update is optimistic: a rotation
    * that lands in between wins, and this one reports it.
    */
-  async rewrap(stale: StaleWrappedKey, keyService: KeyService): Promise<RewrapOutcome> {
+  async rewrap(stale: StaleWrappedKey): Promise<RewrapOutcome> {
     const { credentialId } = stale;
     // Only while the row is still under the key it was listed with: a rotation since then has
     // already put it under the primary key.
@@ -96,23 +82,15 @@ export class SecretStore {
       where: { id: credentialId, secretKeyId: stale.keyId },
       select: { organizationId: true, authType: true, secretVersion: true, secretWrappedKey: true, secretKeyId: true },
     });
-    if (!row || !row.secretWrappedKey || !row.secretKeyId) return 'changed-concurrently';
-    const aad = additionalData({
-      organizationId: row.organizationId,
-      credentialId,
-      secretVersion: row.secretVersion,
-      authType: row.authType,
+    if (!row?.secretWrappedKey || !row.secretKeyId) return 'changed-concurrently';
+    const wrapped = await this.cipher.rewrapDataKey(
+      { keyId: row.secretKeyId, wrappedKey: Buffer.from(row.secretWrappedKey) },
+      { organizationId: row.organizationId, credentialId, secretVersion: row.secretVersion, authType: row.authType },
+    );
+    const { count } = await this.prisma.credential.updateMany({
+      where: { id: credentialId, secretVersion: row.secretVersion, secretKeyId: row.secretKeyId },
+      data: { secretWrappedKey: new Uint8Array(wrapped.wrappedKey), secretKeyId: wrapped.keyId },
     });
-    const dataKey = await keyService.unwrap({ keyId: row.secretKeyId, wrappedKey: Buffer.from(row.secretWrappedKey) }, aad);
-    try {
-      const wrapped = await keyService.wrap(dataKey, aad);
-      const { count } = await this.prisma.credential.updateMany({
-        where: { id: credentialId, secretVersion: row.secretVersion, secretKeyId: row.secretKeyId },
-        data: { secretWrappedKey: new Uint8Array(wrapped.wrappedKey), secretKeyId: wrapped.keyId },
-      });
-      return count === 1 ? 'rewrapped' : 'changed-concurrently';
-    } finally {
-      dataKey.fill(0);
-    }
+    return count === 1 ? 'rewrapped' : 'changed-concurrently';
   }
 }

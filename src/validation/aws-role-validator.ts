@@ -4,6 +4,7 @@
 // credentials STS returns are dropped at once: never stored, logged or returned.
 import { randomBytes } from 'node:crypto';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsRoleAuth } from '../secrets/secret-payload';
 import { resultOf, runStep, type ValidationCheck, type ValidationResult } from './validation-result';
 
 export interface AwsRoleValidatorOptions {
@@ -14,18 +15,13 @@ export interface AwsRoleValidatorOptions {
   requestTimeoutMs?: number;
 }
 
-export interface AwsRoleToValidate {
-  iamRoleArn: string;
-  externalId: string;
-}
-
 /** The shortest session STS grants. */
 const SESSION_SECONDS = 900;
 
 export class AwsRoleValidator {
   constructor(private readonly options: AwsRoleValidatorOptions) {}
 
-  async validate(role: AwsRoleToValidate, context: { organizationId: string; region?: string }): Promise<ValidationResult> {
+  async validate(role: AwsRoleAuth, context: { organizationId: string; region?: string }): Promise<ValidationResult> {
     const client = new STSClient({
       region: context.region ?? this.options.region,
       ...(this.options.stsEndpoint ? { endpoint: this.options.stsEndpoint } : {}),

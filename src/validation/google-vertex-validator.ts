@@ -5,25 +5,30 @@
 import { GoogleAuth, Impersonated, JWT, gaxios } from 'google-auth-library';
 import type { OutboundClient } from './outbound';
 import { OutboundError } from './outbound';
+import { defaultBaseUrl, VERTEX_LOCATION } from '../catalog/model-provider-catalog';
+import {
+  CLOUD_PLATFORM_SCOPE,
+  GOOGLE_IAM_CREDENTIALS_ENDPOINT,
+  GOOGLE_OAUTH_TOKEN_URL,
+  VERTEX_GLOBAL_ENDPOINT,
+} from '../google/google-apis';
+import type { GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth } from '../secrets/secret-payload';
 import { resultOf, runStep, type ValidationCheck, type ValidationResult } from './validation-result';
 
 export const DEFAULT_VERTEX_MODEL = 'gemini-2.5-flash';
-export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
-/** Where google-auth-library sends token requests, whatever a key file says. */
-const LIBRARY_TOKEN_URL = 'https://oauth2.googleapis.com/token';
-const DEFAULT_IAM_CREDENTIALS_ENDPOINT = 'https://iamcredentials.googleapis.com';
 
+/** A Google identity in the shape the vault seals it, tagged with its auth type. */
 export type GoogleAuthToValidate =
-  | { type: 'GOOGLE_ADC'; quotaProjectId?: string | null }
-  | { type: 'GOOGLE_SERVICE_ACCOUNT'; clientEmail: string; privateKey: string; privateKeyId: string; projectId: string }
-  | { type: 'GOOGLE_IMPERSONATION'; targetPrincipal: string; delegates?: string[] | null; scopes?: string[] | null };
+  | ({ type: 'GOOGLE_ADC' } & GoogleAdcAuth)
+  | ({ type: 'GOOGLE_SERVICE_ACCOUNT' } & GoogleServiceAccountAuth)
+  | ({ type: 'GOOGLE_IMPERSONATION' } & GoogleImpersonationAuth);
 
 export interface GoogleVertexValidatorOptions {
   outbound: OutboundClient;
   /** GOOGLE_OAUTH_TOKEN_URL. */
   tokenUrl: string;
   iamCredentialsEndpoint?: string;
-  /** VERTEX_API_ENDPOINT; otherwise https://{location}-aiplatform.googleapis.com. */
+  /** VERTEX_API_ENDPOINT; otherwise the catalog's Vertex base URL for the location. */
   vertexApiEndpoint?: string;
   /** GOOGLE_APPLICATION_CREDENTIALS: this service's own identity; otherwise the library's default chain. */
   applicationCredentials?: string;
@@ -42,8 +47,9 @@ export class GoogleVertexValidator {
     this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch });
     this.transporter.interceptors.request.add({
       resolved: async (config) => {
-        // google-auth-library ignores token_uri and always posts to Google's URL.
-        if (String(config.url) === LIBRARY_TOKEN_URL && options.tokenUrl !== LIBRARY_TOKEN_URL) config.url = new URL(options.tokenUrl);
+        // google-auth-library ignores token_uri and always posts to Google's own token URL.
+        if (String(config.url) === GOOGLE_OAUTH_TOKEN_URL && options.tokenUrl !== GOOGLE_OAUTH_TOKEN_URL)
+          config.url = new URL(options.tokenUrl);
         // One attempt per request: the library's own retries would multiply the outbound deadline.
         config.retry = false;
         config.retryConfig = { retry: 0 };
@@ -95,7 +101,7 @@ export class GoogleVertexValidator {
           delegates: auth.delegates ?? [],
           targetScopes: auth.scopes ?? [CLOUD_PLATFORM_SCOPE],
           lifetime: 600,
-          endpoint: this.options.iamCredentialsEndpoint ?? DEFAULT_IAM_CREDENTIALS_ENDPOINT,
+          endpoint: this.options.iamCredentialsEndpoint ?? GOOGLE_IAM_CREDENTIALS_ENDPOINT,
           transporter: this.transporter,
         });
         break;
@@ -115,9 +121,7 @@ export class GoogleVertexValidator {
   }
 
   private async countTokens(accessToken: string, call: VertexCall, quotaProjectId: string | null) {
-    const base =
-      this.options.vertexApiEndpoint ??
-      (call.location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${call.location}-aiplatform.googleapis.com`);
+    const base = this.options.vertexApiEndpoint ?? vertexEndpoint(call.location);
     const url = `${base.replace(/\/$/, '')}/v1/projects/${call.projectId}/locations/${call.location}/publishers/google/models/${call.model}:countTokens`;
     const response = await this.options.outbound.request(url, {
       method: 'POST',
@@ -140,6 +144,14 @@ export class GoogleVertexValidator {
     };
     return { ok: false, detail: reasons[response.status] ?? `Vertex AI answered with HTTP ${response.status}` };
   }
+}
+
+/** The public Vertex AI endpoint of a location: the catalog's default base URL, or the global one. */
+function vertexEndpoint(location: string): string {
+  if (location === 'global') return VERTEX_GLOBAL_ENDPOINT;
+  const result = defaultBaseUrl('VERTEX', { [VERTEX_LOCATION.setting]: location });
+  if (!('url' in result) || result.url === null) throw new Error('no Vertex AI endpoint for this location');
+  return result.url;
 }
 
 function describeTokenSource(auth: GoogleAuthToValidate): string {

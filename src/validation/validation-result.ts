@@ -1,6 +1,6 @@
 // What a validation reports: every step tried, in order, each with its outcome and duration.
 // A failed check is data for the caller, not an error; details never carry a secret.
-import type { AuthType } from '../catalog/provider-catalog';
+import type { AuthType } from '../catalog/model-provider-catalog';
 
 export interface ValidationCheck {
   name: string;

@@ -1,13 +1,15 @@
 // Thin GraphQL resolvers for the validation mutations (admin only).
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { VERTEX_LOCATION } from '../catalog/model-provider-catalog';
 import type { Context } from '../context';
 import { AwsRoleValidationInput, GoogleVertexValidationInput } from './validation.inputs';
-import { ValidationResult } from './validation.type';
+import type { ValidationResult } from './validation-result';
+import { ValidationResultType } from './validation.type';
 import { DEFAULT_VERTEX_MODEL } from './google-vertex-validator';
 
 @Resolver()
 export class ValidationResolver {
-  @Mutation(() => ValidationResult, {
+  @Mutation(() => ValidationResultType, {
     description:
       "STS AssumeRole with the role ARN and external id from this service's own AWS identity, plus a probe without the external id.",
   })
@@ -19,13 +21,13 @@ export class ValidationResolver {
     return ctx.services.validation.validateAwsRole(await ctx.principal(), input, region);
   }
 
-  @Mutation(() => ValidationResult, {
+  @Mutation(() => ValidationResultType, {
     description: `Gets an access token the way the gateway would, then calls Vertex countTokens (default model ${DEFAULT_VERTEX_MODEL}).`,
   })
   async validateGoogleVertex(
     @Arg('input', () => GoogleVertexValidationInput) input: GoogleVertexValidationInput,
     @Arg('projectId', () => String) projectId: string,
-    @Arg('location', () => String, { nullable: true, defaultValue: 'us-central1' }) location: string,
+    @Arg('location', () => String, { nullable: true, defaultValue: VERTEX_LOCATION.fallback }) location: string,
     @Arg('model', () => String, { nullable: true }) model: string | null,
     @Ctx() ctx: Context,
   ): Promise<ValidationResult> {

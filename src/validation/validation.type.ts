@@ -1,10 +1,10 @@
 // GraphQL shapes of a validation's outcome.
 import { Field, Int, ObjectType } from 'type-graphql';
 import { AuthTypeEnum } from '../catalog/catalog.enums';
-import type { AuthType } from '../catalog/provider-catalog';
+import type { AuthType } from '../catalog/model-provider-catalog';
 
-@ObjectType({ description: 'One step of a validation.' })
-export class ValidationCheck {
+@ObjectType('ValidationCheck', { description: 'One step of a validation.' })
+export class ValidationCheckType {
   @Field(() => String)
   name!: string;
 
@@ -18,16 +18,16 @@ export class ValidationCheck {
   durationMs!: number;
 }
 
-@ObjectType({ description: 'A check that fails is data (ok: false), not an error. Never carries a secret.' })
-export class ValidationResult {
+@ObjectType('ValidationResult', { description: 'A check that fails is data (ok: false), not an error. Never carries a secret.' })
+export class ValidationResultType {
   @Field(() => Boolean)
   ok!: boolean;
 
   @Field(() => AuthTypeEnum)
   authType!: AuthType;
 
-  @Field(() => [ValidationCheck], { description: 'Each step tried, in order.' })
-  checks!: ValidationCheck[];
+  @Field(() => [ValidationCheckType], { description: 'Each step tried, in order.' })
+  checks!: ValidationCheckType[];
 
   @Field(() => String, { nullable: true, description: 'Why it is not ok, for a person.' })
   message!: string | null;

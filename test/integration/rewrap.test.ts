@@ -189,7 +189,7 @@ describe('rotate, re-wrap and retire with the local key ring', () => {
     written = await createCredentials(scenario, N);
     before = await scenario.sealedRows();
     expect(ring.rotate()).toBe(2);
-    report = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 7, onProgress: (p) => progress.push(p) });
+    report = await rewrapAll(scenario.storeWith(ring), { batchSize: 7, onProgress: (p) => progress.push(p) });
   }, 60_000);
 
   afterAll(async () => {
@@ -229,7 +229,7 @@ describe('rotate, re-wrap and retire with the local key ring', () => {
 
   test('is idempotent: a second run re-wraps nothing and counts every row as already current', async () => {
     const rowsBefore = await scenario.sealedRows();
-    const again = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 7 });
+    const again = await rewrapAll(scenario.storeWith(ring), { batchSize: 7 });
     expect(again).toEqual({ primaryKeyId: 'local:2', rewrapped: 0, alreadyCurrent: N, changedConcurrently: 0, failed: [], remaining: {} });
     expect(await scenario.sealedRows()).toEqual(rowsBefore);
   });
@@ -294,7 +294,7 @@ describe('retiring a key version that stored data keys still need', () => {
         if (credentialIdOf(aad) === last.id) throw new Error('simulated failure for one row');
       },
     });
-    const report = await rewrapAll(scenario.storeWith(ring), skipping);
+    const report = await rewrapAll(scenario.storeWith(skipping));
     expect(report.remaining).toEqual({ 'local:1': 1 });
     const io = captureIo();
     expect(await keyRingMain(['retire', '--version', '1'], scenario.env, io)).toBe(1);
@@ -320,7 +320,7 @@ describe('a re-wrap whose key service fails halfway, resumed', () => {
         if (count > K) throw new Error('key service went away');
       },
     });
-    first = await rewrapAll(scenario.storeWith(ring), failing, { batchSize: 5 });
+    first = await rewrapAll(scenario.storeWith(failing), { batchSize: 5 });
   }, 60_000);
 
   afterAll(async () => {
@@ -343,7 +343,7 @@ describe('a re-wrap whose key service fails halfway, resumed', () => {
   });
 
   test('a normal run afterwards re-wraps only the rest', async () => {
-    const second = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 5 });
+    const second = await rewrapAll(scenario.storeWith(ring), { batchSize: 5 });
     expect(second).toEqual({
       primaryKeyId: 'local:2',
       rewrapped: N - K,
@@ -379,7 +379,7 @@ describe('a re-wrap interrupted halfway (the run itself dies), resumed', () => {
 
   test('an interrupted run leaves the rows it finished current and the others untouched', async () => {
     const before = await scenario.sealedRows();
-    const interrupted = rewrapAll(scenario.storeWith(ring), ring, {
+    const interrupted = rewrapAll(scenario.storeWith(ring), {
       batchSize: 5,
       onProgress: (p) => {
         if (p.processed >= 10) throw new Error('SIGTERM');
@@ -392,7 +392,7 @@ describe('a re-wrap interrupted halfway (the run itself dies), resumed', () => {
   });
 
   test('the next run finishes the rest', async () => {
-    const resumed = await rewrapAll(scenario.storeWith(ring), ring, { batchSize: 5 });
+    const resumed = await rewrapAll(scenario.storeWith(ring), { batchSize: 5 });
     expect(resumed).toEqual({
       primaryKeyId: 'local:2',
       rewrapped: N - 10,
@@ -437,7 +437,7 @@ describe('re-wrap racing rotations through the API', () => {
         expect(response.body.errors).toBeUndefined();
       },
     });
-    const report = await rewrapAll(scenario.storeWith(ring), racing);
+    const report = await rewrapAll(scenario.storeWith(racing));
     expect(report).toMatchObject({ rewrapped: 4, changedConcurrently: 1, failed: [], remaining: {} });
     const opened = await scenario.storeWith(await LocalKeyring.open(scenario.dataDir, dev)).open(target.organizationId, target.id);
     expect(opened).toEqual({ authType: 'API_KEY', secretVersion: 2, payload: expectedSecretPayload(auth) });
@@ -445,7 +445,7 @@ describe('re-wrap racing rotations through the API', () => {
 
   test('a row rotated after its batch was listed is counted as changed concurrently, not re-wrapped again', async () => {
     // Everything current first, then a new primary: N rows need the re-wrap.
-    await rewrapAll(scenario.storeWith(ring), ring);
+    await rewrapAll(scenario.storeWith(ring));
     await createCredentials(scenario, 4, API_KEY_INPUTS);
     ring.rotate();
     const stale = await scenario.sealedRows(); // every row: none is under the new primary yet
@@ -460,7 +460,7 @@ describe('re-wrap racing rotations through the API', () => {
         expect(response.body.errors).toBeUndefined();
       },
     });
-    const report = await rewrapAll(scenario.storeWith(ring), racing, { batchSize: 1000 });
+    const report = await rewrapAll(scenario.storeWith(racing), { batchSize: 1000 });
     expect(rotated).toBe(true);
     expect({ rewrapped: report.rewrapped, changedConcurrently: report.changedConcurrently }).toEqual({
       rewrapped: stale.length - 1,
@@ -489,7 +489,7 @@ describe('re-wrap racing rotations through the API', () => {
         }
       }),
     );
-    const run = rewrapAll(scenario.storeWith(ring), slow, { batchSize: 2 }).finally(() => {
+    const run = rewrapAll(scenario.storeWith(slow), { batchSize: 2 }).finally(() => {
       rewrapRunning = false;
     });
     const [report] = await Promise.all([run, rotations]);
@@ -539,7 +539,7 @@ describe('credentials without key material', () => {
     const before = await scenario.sealedRows();
     const adcBefore = before.filter((row) => row.secret_key_id === null);
     expect(adcBefore).toHaveLength(1);
-    const report = await rewrapAll(scenario.storeWith(ring), ring);
+    const report = await rewrapAll(scenario.storeWith(ring));
     expect(report).toEqual({ primaryKeyId: 'local:2', rewrapped: 1, alreadyCurrent: 0, changedConcurrently: 0, failed: [], remaining: {} });
     expect((await scenario.sealedRows()).filter((row) => row.secret_key_id === null)).toEqual(adcBefore);
   });
@@ -561,7 +561,7 @@ describe('rotate and re-wrap with Cloud KMS (the fake)', () => {
     version1 = kms.primaryVersion();
     version2 = kms.rotate();
     kms.resetCalls();
-    report = await rewrapAll(scenario.storeWith(scenario.vault.app.keyService), scenario.vault.app.keyService, { batchSize: 3 });
+    report = await rewrapAll(scenario.storeWith(scenario.vault.app.keyService), { batchSize: 3 });
   }, 60_000);
 
   afterAll(async () => {

@@ -9,6 +9,34 @@ import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-sec
 
 const execFileAsync = promisify(execFile);
 
+/**
+ * Transpiles a source file and every relative module it imports, transitively, into `outDir`
+ * (keeping their layout under src/), and returns the path of the entry's JavaScript.
+ */
+function transpileWithImports(entry: string, outDir: string): string {
+  const sourceRoot = path.resolve(__dirname, '../../../src');
+  const pending = [entry];
+  const done = new Set<string>();
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (done.has(file)) continue;
+    done.add(file);
+    const source = fs.readFileSync(file, 'utf8');
+    const output = path.join(outDir, path.relative(sourceRoot, file)).replace(/\.ts$/, '.js');
+    fs.mkdirSync(path.dirname(output), { recursive: true });
+    fs.writeFileSync(
+      output,
+      ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      }).outputText,
+    );
+    for (const [, specifier] of source.matchAll(/^import (?!type )[^;]*? from '(\.{1,2}\/[^']+)';$/gm)) {
+      pending.push(path.resolve(path.dirname(file), `${specifier}.ts`));
+    }
+  }
+  return path.join(outDir, path.relative(sourceRoot, entry)).replace(/\.ts$/, '.js');
+}
+
 let scratch: string;
 
 beforeAll(() => {
@@ -63,14 +91,10 @@ describe('loadOrCreateDevelopmentSecret', () => {
   });
 
   test('processes creating the secret at the same moment all end up with one secret', async () => {
-    // The function is synchronous, so a race needs separate processes. They run the module
-    // transpiled to JavaScript and spin until a common start time to collide on creation.
-    const source = fs.readFileSync(path.join(__dirname, '../../../src/auth/development-secret.ts'), 'utf8');
-    const compiled = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    }).outputText;
-    const modulePath = path.join(scratch, 'development-secret.js');
-    fs.writeFileSync(modulePath, compiled);
+    // The function is synchronous, so a race needs separate processes. They run the module (and
+    // the project modules it imports) transpiled to JavaScript, and spin until a common start time
+    // to collide on creation.
+    const modulePath = transpileWithImports(path.join(__dirname, '../../../src/auth/development-secret.ts'), scratch);
 
     const dataDir = freshDataDir();
     const startAt = Date.now() + 1500;
@@ -79,7 +103,11 @@ describe('loadOrCreateDevelopmentSecret', () => {
       while (Date.now() < Number(process.argv[3])) {}
       process.stdout.write(loadOrCreateDevelopmentSecret(process.argv[2]));
     `;
-    const runs = Array.from({ length: 8 }, () => execFileAsync(process.execPath, ['-e', script, modulePath, dataDir, String(startAt)]));
+    // Packages (jsonwebtoken, ...) resolve from the project's node_modules.
+    const env = { ...process.env, NODE_PATH: path.join(__dirname, '../../../node_modules') };
+    const runs = Array.from({ length: 8 }, () =>
+      execFileAsync(process.execPath, ['-e', script, modulePath, dataDir, String(startAt)], { env }),
+    );
     const secrets = (await Promise.all(runs)).map(({ stdout }) => stdout);
 
     expect(new Set(secrets).size).toBe(1);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { decode } from 'jsonwebtoken';
 import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-secret';
 import { TokenVerifier } from '../../../src/auth/token-verifier';
-import { DEFAULT_DEVELOPMENT_ORG_ID, main } from '../../../src/cli/mint-token';
+import { DEFAULT_DEVELOPMENT_ORG_ID } from '../../../src/auth/token-minter';
+import { main } from '../../../src/cli/mint-token';
 
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';
 

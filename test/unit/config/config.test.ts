@@ -1,7 +1,8 @@
 // loadConfig: the contract's defaults, "empty string = unset", every bad variable named in one
 // ConfigError, and what production refuses. Secrets in bad values are never repeated.
 import path from 'node:path';
-import { ConfigError, DEFAULT_GOOGLE_OAUTH_TOKEN_URL, loadConfig } from '../../../src/config/config';
+import { ConfigError, loadConfig } from '../../../src/config/config';
+import { GOOGLE_OAUTH_TOKEN_URL } from '../../../src/google/google-apis';
 
 const CWD = '/srv/vault';
 const SECRET = 'a-jwt-secret-that-is-long-enough-0123456789';
@@ -46,7 +47,7 @@ describe('defaults', () => {
       vertexApiEndpoint: undefined,
       applicationCredentials: undefined,
     });
-    expect(DEFAULT_GOOGLE_OAUTH_TOKEN_URL).toBe('https://oauth2.googleapis.com/token');
+    expect(GOOGLE_OAUTH_TOKEN_URL).toBe('https://oauth2.googleapis.com/token');
   });
 
   test("uses us-east-1 and AWS's STS", () => {

@@ -3,7 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
   AUTH_MEMBER_TYPES,
-  type AuthInput,
+  type AuthRequest,
   chosenMember,
   LIMITS,
   OAUTH_PASSTHROUGH_MESSAGE,
@@ -25,11 +25,11 @@ const RSA_PUBLIC = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey
 const ARN = 'arn:aws:iam::123456789012:role/vault-reader';
 const TARGET = 'vault@my-project.iam.gserviceaccount.com';
 
-function resolve(auth: AuthInput) {
+function resolve(auth: AuthRequest) {
   return resolveAuth(auth, PATH, { googleTokenUrl: TOKEN_URL });
 }
 
-function rejectionOf(auth: AuthInput): BadUserInputError {
+function rejectionOf(auth: AuthRequest): BadUserInputError {
   try {
     resolve(auth);
   } catch (error) {
@@ -40,7 +40,7 @@ function rejectionOf(auth: AuthInput): BadUserInputError {
 }
 
 /** Rejected on `field`, and neither the message nor the extensions repeat `value`. */
-function expectRejected(auth: AuthInput, field: string, value?: string): BadUserInputError {
+function expectRejected(auth: AuthRequest, field: string, value?: string): BadUserInputError {
   const error = rejectionOf(auth);
   expect(error.field).toBe(field);
   expect(error.toExtensions()).toEqual({ code: 'BAD_USER_INPUT', field });
@@ -72,7 +72,7 @@ describe('oneOf', () => {
   });
 
   test('every member at once is rejected, counting all of them', () => {
-    const all = Object.fromEntries(Object.keys(AUTH_MEMBER_TYPES).map((member) => [member, {}])) as AuthInput;
+    const all = Object.fromEntries(Object.keys(AUTH_MEMBER_TYPES).map((member) => [member, {}])) as AuthRequest;
     expect(expectRejected(all, PATH).message).toBe(`Exactly one auth member must be given; got ${Object.keys(AUTH_MEMBER_TYPES).length}.`);
   });
 

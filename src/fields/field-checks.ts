@@ -1,5 +1,5 @@
-// Checks for a credential's non-secret fields: name, base URL and settings.
-import { defaultBaseUrl, type ModelProvider } from '../catalog/provider-catalog';
+// Checks for the non-secret fields that credentials and providers share: name, base URL and
+// settings. Each names the input path it rejects and never repeats the value.
 import { BadUserInputError } from '../errors/app-error';
 
 export const NAME_MAX_LENGTH = 200;
@@ -92,20 +92,4 @@ function checkSettingsValue(path: string, value: unknown): void {
     }
     checkSettingsValue(`${path}.${key}`, nested);
   }
-}
-
-/** The provider's default base URL for these settings, or a BAD_USER_INPUT naming what is missing. */
-export function resolveDefaultBaseUrl(
-  provider: ModelProvider,
-  settings: Record<string, unknown>,
-  paths: { baseUrl: string; settings: string },
-): string {
-  const result = defaultBaseUrl(provider, settings);
-  if ('problem' in result) {
-    throw new BadUserInputError(`${paths.settings}.${result.problem.setting}`, result.problem.message);
-  }
-  if (result.url === null) {
-    throw new BadUserInputError(paths.baseUrl, `baseUrl is required for ${provider}: it has no public default endpoint.`);
-  }
-  return result.url;
 }

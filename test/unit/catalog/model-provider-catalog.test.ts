@@ -4,15 +4,15 @@ import {
   acceptsAuthType,
   AUTH_TYPES,
   type AuthType,
-  catalogEntry,
+  modelProviderEntry,
   defaultAuthType,
   defaultBaseUrl,
   MODEL_PROVIDERS,
   type ModelProvider,
-  PROVIDER_CATALOG,
-  providerFromSlug,
+  MODEL_PROVIDER_CATALOG,
+  modelProviderFromSlug,
   slugOf,
-} from '../../../src/catalog/provider-catalog';
+} from '../../../src/catalog/model-provider-catalog';
 
 /** The contract's table, written out: allowed auth types (first = default) and default base URL. */
 const CONTRACT: Record<ModelProvider, { authTypes: AuthType[]; baseUrl: string | null }> = {
@@ -75,7 +75,7 @@ describe('the provider list', () => {
   });
 
   test('every provider has a catalog entry, and the catalog has no other', () => {
-    expect(Object.keys(PROVIDER_CATALOG).sort()).toEqual([...providers].sort());
+    expect(Object.keys(MODEL_PROVIDER_CATALOG).sort()).toEqual([...providers].sort());
   });
 });
 
@@ -90,18 +90,18 @@ describe('slugs', () => {
   });
 
   test.each(providers)('%s round-trips through its slug', (provider) => {
-    expect(providerFromSlug(slugOf(provider))).toBe(provider);
+    expect(modelProviderFromSlug(slugOf(provider))).toBe(provider);
   });
 
   test('an unknown slug is an error, as is an enum name given instead of a slug', () => {
-    expect(() => providerFromSlug('nope')).toThrow('unknown model provider slug "nope"');
-    expect(() => providerFromSlug('OPENAI')).toThrow();
+    expect(() => modelProviderFromSlug('nope')).toThrow('unknown model provider slug "nope"');
+    expect(() => modelProviderFromSlug('OPENAI')).toThrow();
   });
 });
 
 describe('allowed auth types', () => {
   test.each(providers)("%s takes exactly the contract's auth types, in order", (provider) => {
-    expect([...catalogEntry(provider).authTypes]).toEqual(CONTRACT[provider].authTypes);
+    expect([...modelProviderEntry(provider).authTypes]).toEqual(CONTRACT[provider].authTypes);
   });
 
   test.each(providers)('%s defaults to the first of them', (provider) => {
