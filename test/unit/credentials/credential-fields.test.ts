@@ -2,7 +2,14 @@
 // no credentials, no fragment) and the settings (a JSON object of at most 16 KiB, no key that
 // names a secret). Rejections name the input path and never repeat a value.
 import { resolveDefaultBaseUrl } from '../../../src/credentials/credential-base-url';
-import { BASE_URL_MAX_LENGTH, checkBaseUrl, checkName, checkSettings, NAME_MAX_LENGTH, SETTINGS_MAX_BYTES } from '../../../src/fields/field-checks';
+import {
+  BASE_URL_MAX_LENGTH,
+  checkBaseUrl,
+  checkName,
+  checkSettings,
+  NAME_MAX_LENGTH,
+  SETTINGS_MAX_BYTES,
+} from '../../../src/fields/field-checks';
 import { BadUserInputError } from '../../../src/errors/app-error';
 
 function rejectionOf(check: () => unknown): BadUserInputError {
