@@ -51,7 +51,7 @@ test("tsconfig.json's include names only files and folders that exist", () => {
 
 test("the README's layout lists every folder of src/", () => {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const layout = /## Layout\n+```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const layout = /## Layout\n[^#]*?```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
   const folders = readdirSync(path.join(root, 'src'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => `src/${entry.name}/`);
