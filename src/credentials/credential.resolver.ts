@@ -3,6 +3,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { ModelProviderEnum } from '../catalog/catalog.enums';
 import type { ModelProvider } from '../catalog/model-provider-catalog';
 import type { Context } from '../context';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-cursor';
 import type { Provider } from '../providers/provider.model';
 import { ProviderType } from '../providers/provider.type';
 import { CreateCredentialInput, UpdateCredentialInput } from './credential.inputs';
@@ -16,9 +17,9 @@ export class CredentialResolver {
     return ctx.services.credentials.get(await ctx.principal(), id);
   }
 
-  @Query(() => CredentialConnection, { description: 'Ordered by creation time; first is capped at 100.' })
+  @Query(() => CredentialConnection, { description: `Ordered by creation time; first is capped at ${MAX_PAGE_SIZE}.` })
   async credentials(
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('modelProvider', () => ModelProviderEnum, { nullable: true }) modelProvider: ModelProvider | null,
     @Ctx() ctx: Context,

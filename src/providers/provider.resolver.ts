@@ -3,6 +3,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { AuthTypeEnum } from '../catalog/catalog.enums';
 import type { AuthType } from '../catalog/model-provider-catalog';
 import type { Context } from '../context';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-cursor';
 import type { Credential } from '../credentials/credential.model';
 import { CredentialType } from '../credentials/credential.type';
 import { CreateProviderInput } from './provider.inputs';
@@ -16,9 +17,9 @@ export class ProviderResolver {
     return ctx.services.providers.get(await ctx.principal(), id);
   }
 
-  @Query(() => ProviderConnection, { description: 'Ordered by creation time; first is capped at 100.' })
+  @Query(() => ProviderConnection, { description: `Ordered by creation time; first is capped at ${MAX_PAGE_SIZE}.` })
   async providers(
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ): Promise<ProviderConnection> {
