@@ -84,7 +84,13 @@ export function createServices(config: Config, database: DatabaseHandle, keyServ
   const audit = logger.child({ component: 'audit' });
   const googleTokenUrl = config.google.oauthTokenUrl;
   const credentialRepository = new CredentialRepository(database.prisma);
-  const credentials = new CredentialService({ repository: credentialRepository, secrets, audit, googleTokenUrl });
+  const credentials = new CredentialService({
+    repository: credentialRepository,
+    secrets,
+    audit,
+    googleTokenUrl,
+    awsPrincipalArn: config.aws.principalArn,
+  });
   const providers = new ProviderService({ providers: new ProviderRepository(database.prisma), credentials: credentialRepository, audit });
   const validation = new ValidationService({
     credentials: credentialRepository,

@@ -1,4 +1,5 @@
-// The HTTP surface: POST/GET /graphql (Apollo Server 5 on Express), /healthz and /readyz.
+// The HTTP surface: POST/GET /graphql (Apollo Server 5 on Express), the REST door under /admin and
+// /api/llm-gateway/admin with /openapi.json, /healthz and /readyz.
 // createServer takes its dependencies ready-made so that main.ts and the tests wire it alike.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,9 @@ import { type Context, createContext, type Services } from './context';
 import { createErrorFormatting } from './errors/format-error';
 import type { Logger } from './logging/logger';
 import { requestLoggingPlugin } from './logging/request-logging.plugin';
+import { projectVersion } from './db/project-paths';
+import { openApiDocument, REST_MOUNTS } from './rest/openapi';
+import { createRestRouter } from './rest/rest.router';
 
 export interface ReadinessCheck {
   name: string;
@@ -88,6 +92,16 @@ export async function createServer(deps: ServerDependencies) {
       context: async ({ req }) => createContext(() => deps.verifier.authenticate(req.headers.authorization), deps.services),
     }),
   );
+
+  // The REST door (the connections API existing clients call) and its OpenAPI document.
+  app.use(
+    [...REST_MOUNTS],
+    createRestRouter({ services: deps.services, verifier: deps.verifier, logger: deps.logger, bodyLimit: BODY_LIMIT }),
+  );
+  const openApi = openApiDocument(projectVersion());
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
 
   app.use(bodyErrorHandler(deps.logger));
 

@@ -24,7 +24,7 @@ export interface Config {
   jwt: JwtConfig;
   kmsKeyName?: string;
   kmsApiEndpoint?: string;
-  aws: { region: string; stsEndpoint?: string };
+  aws: { region: string; stsEndpoint?: string; principalArn?: string };
   google: {
     oauthTokenUrl: string;
     iamCredentialsEndpoint?: string;
@@ -96,6 +96,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       problems.push('KMS_API_ENDPOINT with http:// (no TLS, no auth) is refused when NODE_ENV=production');
   }
 
+  const principalArn = read(env, 'AWS_PRINCIPAL_ARN');
+  if (
+    principalArn &&
+    !/^arn:aws[-a-z]*:(iam::\d{12}:(role|user)\/[\w+=,.@\-/]{1,512}|sts::\d{12}:assumed-role\/[\w+=,.@\-/]{1,512})$/.test(principalArn)
+  ) {
+    problems.push('AWS_PRINCIPAL_ARN must be an IAM role or user ARN (arn:aws:iam::123456789012:role/name)');
+  }
   const stsEndpoint = read(env, 'AWS_STS_ENDPOINT');
   if (stsEndpoint && !isUrl(stsEndpoint, ['https:', 'http:'])) problems.push('AWS_STS_ENDPOINT must be an http(s) URL');
   const oauthTokenUrl = read(env, 'GOOGLE_OAUTH_TOKEN_URL') ?? GOOGLE_OAUTH_TOKEN_URL;
@@ -123,7 +130,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     jwt: { secret: jwtSecret, jwksUri, issuer: read(env, 'JWT_ISSUER'), audience: read(env, 'JWT_AUDIENCE') },
     kmsKeyName,
     kmsApiEndpoint,
-    aws: { region: read(env, 'AWS_REGION') ?? 'us-east-1', stsEndpoint },
+    aws: { region: read(env, 'AWS_REGION') ?? 'us-east-1', stsEndpoint, principalArn },
     google: {
       oauthTokenUrl,
       iamCredentialsEndpoint,

@@ -1,7 +1,7 @@
 // Turns a CredentialAuthInput into what the vault stores: the auth type, the secret payload to
 // seal, non-secret auth parameters and the API key's last four characters. Every check names
 // the offending input path and never repeats the value it rejected.
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import type { AuthType } from '../catalog/model-provider-catalog';
 import { BadUserInputError } from '../errors/app-error';
 import type { AuthParameters } from './credential.model';
@@ -15,14 +15,22 @@ import type {
   SecretPayload,
 } from '../secrets/secret-payload';
 
+/** An AWS role to store: without an external id, the vault generates one for the connection. */
+export interface AwsRoleRequest {
+  iamRoleArn: string;
+  externalId?: string | null;
+}
+
 /** The @oneOf auth input (GraphQL's CredentialAuthInput), as the service receives it. */
 export interface AuthRequest {
   apiKey?: ApiKeyAuth | null;
-  awsRole?: AwsRoleAuth | null;
+  awsRole?: AwsRoleRequest | null;
   awsKeys?: AwsKeysAuth | null;
   bedrockApiKey?: ApiKeyAuth | null;
   googleAdc?: GoogleAdcAuth | null;
   googleServiceAccount?: GoogleServiceAccountAuth | null;
+  /** A service-account key file as Google issues it: its JSON text, or the parsed object. */
+  googleServiceAccountKeyFile?: string | object | null;
   googleImpersonation?: GoogleImpersonationAuth | null;
   oauthPassthrough?: boolean | null;
 }
@@ -34,6 +42,7 @@ export const AUTH_MEMBER_TYPES = {
   bedrockApiKey: 'BEDROCK_API_KEY',
   googleAdc: 'GOOGLE_ADC',
   googleServiceAccount: 'GOOGLE_SERVICE_ACCOUNT',
+  googleServiceAccountKeyFile: 'GOOGLE_SERVICE_ACCOUNT',
   googleImpersonation: 'GOOGLE_IMPERSONATION',
   oauthPassthrough: 'OAUTH_PASSTHROUGH',
 } as const satisfies Record<keyof AuthRequest, AuthType>;
@@ -107,7 +116,14 @@ export function chosenMember(auth: AuthRequest, path: string): AuthMember {
   );
 }
 
-export function resolveAuth(auth: AuthRequest, path: string, options: { googleTokenUrl: string }): ResolvedAuth {
+export interface ResolveAuthOptions {
+  /** The token URL a service account's tokenUri must equal. */
+  googleTokenUrl: string;
+  /** The external id the vault generated for this connection before: kept across rotations. */
+  generatedExternalId?: string;
+}
+
+export function resolveAuth(auth: AuthRequest, path: string, options: ResolveAuthOptions): ResolvedAuth {
   const member = chosenMember(auth, path);
   const field = `${path}.${member}`;
   switch (member) {
@@ -116,8 +132,18 @@ export function resolveAuth(auth: AuthRequest, path: string, options: { googleTo
       const apiKey = checkApiKey(`${field}.apiKey`, auth[member]?.apiKey);
       return { authType: AUTH_MEMBER_TYPES[member], secretPayload: { apiKey }, authParameters: {}, keyLast4: apiKey.slice(-4) };
     }
-    case 'awsRole':
-      return { authType: 'AWS_ROLE', secretPayload: checkAwsRole(field, auth.awsRole), authParameters: {}, keyLast4: null };
+    case 'awsRole': {
+      const given = auth.awsRole?.externalId;
+      if (given !== undefined && given !== null) {
+        const role = checkAwsRole(field, { iamRoleArn: auth.awsRole?.iamRoleArn ?? '', externalId: given });
+        return { authType: 'AWS_ROLE', secretPayload: role, authParameters: {}, keyLast4: null };
+      }
+      // As AWS advises for third parties: an external id the customer cannot choose or guess,
+      // one per connection, shown to admins (aws-trust-info) for the role's trust policy.
+      const externalId = options.generatedExternalId ?? generateExternalId();
+      const role = checkAwsRole(field, { iamRoleArn: auth.awsRole?.iamRoleArn ?? '', externalId });
+      return { authType: 'AWS_ROLE', secretPayload: role, authParameters: { generatedExternalId: externalId }, keyLast4: null };
+    }
     case 'awsKeys':
       return { authType: 'AWS_KEYS', secretPayload: checkAwsKeys(field, auth.awsKeys), authParameters: {}, keyLast4: null };
     case 'googleAdc': {
@@ -131,6 +157,18 @@ export function resolveAuth(auth: AuthRequest, path: string, options: { googleTo
         authParameters: {},
         keyLast4: null,
       };
+    case 'googleServiceAccountKeyFile':
+      return {
+        authType: 'GOOGLE_SERVICE_ACCOUNT',
+        secretPayload: checkServiceAccount(
+          field,
+          serviceAccountOfKeyFile(field, auth.googleServiceAccountKeyFile),
+          options.googleTokenUrl,
+          SERVICE_ACCOUNT_KEY_FILE_NAMES,
+        ),
+        authParameters: {},
+        keyLast4: null,
+      };
     case 'googleImpersonation':
       return {
         authType: 'GOOGLE_IMPERSONATION',
@@ -141,6 +179,49 @@ export function resolveAuth(auth: AuthRequest, path: string, options: { googleTo
     case 'oauthPassthrough':
       throw new BadUserInputError(field, OAUTH_PASSTHROUGH_MESSAGE);
   }
+}
+
+/** 24 random bytes, base64url: 32 characters AWS accepts in an external id. */
+function generateExternalId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/**
+ * The fields a service account needs, from its key file as Google issues it (snake_case JSON,
+ * as text or parsed). Everything else in the file (auth_uri, certificate URLs, universe_domain)
+ * is dropped here and never stored. Messages name the file's field, never a value.
+ */
+export function serviceAccountOfKeyFile(field: string, keyFile: unknown): GoogleServiceAccountAuth {
+  let parsed: unknown = keyFile;
+  if (typeof keyFile === 'string') {
+    try {
+      parsed = JSON.parse(keyFile);
+    } catch {
+      // JSON.parse quotes the text around the error, which here is a private key.
+      throw new BadUserInputError(field, 'The service-account key file is not valid JSON.');
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadUserInputError(field, 'The service-account key file must be a JSON object.');
+  }
+  const file = parsed as Record<string, unknown>;
+  if (file.type !== undefined && file.type !== 'service_account') {
+    throw new BadUserInputError(`${field}.type`, 'The key file must be a service account key (type "service_account").');
+  }
+  const text = (key: string): string | undefined => {
+    const value = file[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') throw new BadUserInputError(`${field}.${key}`, `${key} must be a string.`);
+    return value;
+  };
+  return {
+    clientEmail: text('client_email') ?? '',
+    privateKey: text('private_key') ?? '',
+    privateKeyId: text('private_key_id') ?? '',
+    projectId: text('project_id') ?? '',
+    clientId: text('client_id') ?? null,
+    tokenUri: text('token_uri') ?? null,
+  };
 }
 
 function checkApiKey(field: string, value: unknown): string {
@@ -173,7 +254,7 @@ export function checkGoogleAdc(field: string, adc: GoogleAdcAuth | null | undefi
   return quotaProjectId;
 }
 
-export function checkAwsRole(field: string, role: AwsRoleAuth | null | undefined): AwsRoleAuth {
+export function checkAwsRole(field: string, role: AwsRoleRequest | null | undefined): AwsRoleAuth {
   const iamRoleArn = requireText(`${field}.iamRoleArn`, role?.iamRoleArn, 'iamRoleArn');
   if (!ROLE_ARN.test(iamRoleArn)) {
     throw new BadUserInputError(`${field}.iamRoleArn`, 'iamRoleArn must look like arn:aws:iam::123456789012:role/name.');
@@ -214,58 +295,81 @@ function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): AwsK
   return payload;
 }
 
+/** How a service account's fields are named where they came from: GraphQL's input, or Google's key file. */
+export type ServiceAccountFieldNames = Readonly<Record<keyof GoogleServiceAccountAuth, string>>;
+
+const SERVICE_ACCOUNT_INPUT_NAMES: ServiceAccountFieldNames = {
+  clientEmail: 'clientEmail',
+  privateKey: 'privateKey',
+  privateKeyId: 'privateKeyId',
+  projectId: 'projectId',
+  clientId: 'clientId',
+  tokenUri: 'tokenUri',
+};
+
+export const SERVICE_ACCOUNT_KEY_FILE_NAMES: ServiceAccountFieldNames = {
+  clientEmail: 'client_email',
+  privateKey: 'private_key',
+  privateKeyId: 'private_key_id',
+  projectId: 'project_id',
+  clientId: 'client_id',
+  tokenUri: 'token_uri',
+};
+
 export function checkServiceAccount(
   field: string,
   account: GoogleServiceAccountAuth | null | undefined,
   googleTokenUrl: string,
+  names: ServiceAccountFieldNames = SERVICE_ACCOUNT_INPUT_NAMES,
 ): GoogleServiceAccountAuth {
-  const clientEmail = requireText(`${field}.clientEmail`, account?.clientEmail, 'clientEmail');
+  const at = (key: keyof GoogleServiceAccountAuth) => `${field}.${names[key]}`;
+  const clientEmail = requireText(at('clientEmail'), account?.clientEmail, names.clientEmail);
   if (!EMAIL.test(clientEmail)) {
-    throw new BadUserInputError(`${field}.clientEmail`, 'clientEmail must be the service account email address.');
+    throw new BadUserInputError(at('clientEmail'), `${names.clientEmail} must be the service account email address.`);
   }
-  const privateKey = requireText(`${field}.privateKey`, account?.privateKey, 'privateKey');
-  checkPrivateKey(`${field}.privateKey`, privateKey);
-  const privateKeyId = requireText(`${field}.privateKeyId`, account?.privateKeyId, 'privateKeyId');
+  const privateKey = requireText(at('privateKey'), account?.privateKey, names.privateKey);
+  checkPrivateKey(at('privateKey'), names.privateKey, privateKey);
+  const privateKeyId = requireText(at('privateKeyId'), account?.privateKeyId, names.privateKeyId);
   if (!PRIVATE_KEY_ID.test(privateKeyId)) {
     throw new BadUserInputError(
-      `${field}.privateKeyId`,
-      'privateKeyId must be the key id from the service account file (letters, digits, - and _).',
+      at('privateKeyId'),
+      `${names.privateKeyId} must be the key id from the service account file (letters, digits, - and _).`,
     );
   }
-  const projectId = requireText(`${field}.projectId`, account?.projectId, 'projectId');
-  checkGoogleProjectId(`${field}.projectId`, 'projectId', projectId);
+  const projectId = requireText(at('projectId'), account?.projectId, names.projectId);
+  checkGoogleProjectId(at('projectId'), names.projectId, projectId);
   const payload: GoogleServiceAccountAuth = { clientEmail, privateKey, privateKeyId, projectId };
   if (account?.clientId !== undefined && account.clientId !== null) {
     if (!CLIENT_ID.test(account.clientId)) {
-      throw new BadUserInputError(`${field}.clientId`, 'clientId must be the numeric client id from the service account file.');
+      throw new BadUserInputError(at('clientId'), `${names.clientId} must be the numeric client id from the service account file.`);
     }
     payload.clientId = account.clientId;
   }
   if (account?.tokenUri !== undefined && account.tokenUri !== null) {
     if (account.tokenUri !== googleTokenUrl) {
-      throw new BadUserInputError(`${field}.tokenUri`, `tokenUri must be the configured token URL (${googleTokenUrl}) or omitted.`);
+      throw new BadUserInputError(at('tokenUri'), `${names.tokenUri} must be the configured token URL (${googleTokenUrl}) or omitted.`);
     }
     payload.tokenUri = account.tokenUri;
   }
   return payload;
 }
 
-function checkPrivateKey(field: string, privateKey: string): void {
+function checkPrivateKey(field: string, label: string, privateKey: string): void {
   if (byteLength(privateKey) > LIMITS.privateKeyMaxBytes) {
-    throw new BadUserInputError(field, `privateKey must be at most ${LIMITS.privateKeyMaxBytes} bytes.`);
+    throw new BadUserInputError(field, `${label} must be at most ${LIMITS.privateKeyMaxBytes} bytes.`);
   }
   if (!/^-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----\s*$/.test(privateKey.trim() + '\n')) {
-    throw new BadUserInputError(field, 'privateKey must be a PEM private key (-----BEGIN PRIVATE KEY----- ...).');
+    throw new BadUserInputError(field, `${label} must be a PEM private key (-----BEGIN PRIVATE KEY----- ...).`);
   }
   try {
     const key = createPrivateKey({ key: privateKey, format: 'pem' });
     if (key.asymmetricKeyType !== 'rsa') {
-      throw new BadUserInputError(field, 'privateKey must be an RSA key, as Google service accounts use.');
+      throw new BadUserInputError(field, `${label} must be an RSA key, as Google service accounts use.`);
     }
   } catch (error) {
     if (error instanceof BadUserInputError) throw error;
     // The parser's own message is not repeated: it can quote parts of the key.
-    throw new BadUserInputError(field, 'privateKey is not a readable PEM private key.');
+    throw new BadUserInputError(field, `${label} is not a readable PEM private key.`);
   }
 }
 

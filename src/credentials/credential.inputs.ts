@@ -16,8 +16,12 @@ export class AwsRoleInput {
   @Field(() => String, { description: 'arn:aws:iam::<12 digits>:role/<name>' })
   iamRoleArn!: string;
 
-  @Field(() => String, { description: '2 to 1224 characters; required by the role trust policy.' })
-  externalId!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      '2 to 1224 characters, as the role trust policy requires. Omitted: the vault generates one for the credential (see awsTrustInfo).',
+  })
+  externalId?: string | null;
 }
 
 @InputType({ description: 'Static AWS access keys. Write-only.' })
@@ -92,6 +96,13 @@ export class CredentialAuthInput {
   @Field(() => GoogleServiceAccountInput, { nullable: true })
   googleServiceAccount?: GoogleServiceAccountInput | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'GOOGLE_SERVICE_ACCOUNT from the key file as Google issues it, pasted as one JSON string. Only the fields a service account needs are kept (sealed); the rest is dropped.',
+  })
+  googleServiceAccountKeyFile?: string | null;
+
   @Field(() => GoogleImpersonationInput, { nullable: true })
   googleImpersonation?: GoogleImpersonationInput | null;
 
@@ -118,6 +129,9 @@ export class CreateCredentialInput {
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Non-secret settings, at most 16 KiB.' })
   settings?: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true, description: 'Why: trimmed, at most 500 characters; shown as lastChangeNote.' })
+  changeNote?: string | null;
 }
 
 @InputType({ description: 'Every field optional; a field given replaces the stored value; auth present = rotation.' })
@@ -136,4 +150,10 @@ export class UpdateCredentialInput {
 
   @Field(() => Int, { nullable: true, description: 'Compare-and-set: CONFLICT when the stored secretVersion differs.' })
   expectedSecretVersion?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why: trimmed, at most 500 characters; shown as lastChangeNote. An update without it clears the previous note.',
+  })
+  changeNote?: string | null;
 }

@@ -1,9 +1,12 @@
 // The credential as the service sees it: metadata only. The sealed secret never appears here.
 import type { AuthType, ModelProvider } from '../catalog/model-provider-catalog';
 
-/** Non-secret parameters of the auth method, kept in clear: GOOGLE_ADC's quota project. */
+/** Non-secret parameters of the auth method, kept in clear. */
 export interface AuthParameters {
+  /** GOOGLE_ADC's quota project. */
   quotaProjectId?: string;
+  /** AWS_ROLE: the external id the vault generated for this credential (absent when the admin chose one). */
+  generatedExternalId?: string;
 }
 
 export interface Credential {
@@ -23,4 +26,8 @@ export interface Credential {
   updatedAt: Date;
   createdBy: string;
   updatedBy: string;
+  /** The note given with the latest write; null when it gave none. */
+  lastChangeNote: string | null;
+  /** 1 on insert, +1 on every write. */
+  revision: number;
 }

@@ -17,12 +17,18 @@ type CredentialRow = Awaited<ReturnType<Database['credential']['findFirstOrThrow
 export type NewCredential = Pick<
   Credential,
   'id' | 'organizationId' | 'name' | 'modelProvider' | 'authType' | 'baseUrl' | 'settings' | 'authParameters' | 'keyLast4'
-> & { sealed: SealedSecret | null; actor: string };
+> & { sealed: SealedSecret | null; actor: string; changeNote: string | null };
+
+/** A provider that still uses a credential, named for the error that refuses the delete. */
+export interface ProviderInUse {
+  id: string;
+  name: string;
+}
 
 export interface DeleteOutcome {
   deleted: boolean;
-  /** Providers that still use the credential; non-zero means it was kept. */
-  providersInUse: number;
+  /** Providers that still use the credential, oldest first; any means it was kept. */
+  providersInUse: ProviderInUse[];
 }
 
 export interface CredentialChanges {
@@ -38,13 +44,18 @@ export interface CredentialChanges {
     secretVersion: number;
     rotatedAt: Date;
   };
+  /** Replaces the stored note; null clears it (every write carries its own note or none). */
+  changeNote: string | null;
   actor: string;
 }
 
 /** The stored JSON's known parameters; anything else in it is ignored. */
 function authParametersOf(json: unknown): AuthParameters {
-  const quotaProjectId = typeof json === 'object' && json !== null && 'quotaProjectId' in json ? json.quotaProjectId : undefined;
-  return typeof quotaProjectId === 'string' ? { quotaProjectId } : {};
+  const stored = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+  const parameters: AuthParameters = {};
+  if (typeof stored.quotaProjectId === 'string') parameters.quotaProjectId = stored.quotaProjectId;
+  if (typeof stored.generatedExternalId === 'string') parameters.generatedExternalId = stored.generatedExternalId;
+  return parameters;
 }
 
 function toCredential(row: CredentialRow): Credential {
@@ -65,6 +76,8 @@ function toCredential(row: CredentialRow): Credential {
     updatedAt: row.updatedAt,
     createdBy: row.createdBy,
     updatedBy: row.updatedBy,
+    lastChangeNote: row.changeNote,
+    revision: row.revision,
   };
 }
 
@@ -92,6 +105,7 @@ export class CredentialRepository {
           secretVersion: 1,
           createdBy: credential.actor,
           updatedBy: credential.actor,
+          changeNote: credential.changeNote,
           ...sealedColumns(credential.sealed),
         },
       });
@@ -138,14 +152,14 @@ export class CredentialRepository {
   }
 
   /**
-   * Applies changes only if the row still has `expectedSecretVersion` (compare-and-set).
-   * Returns null when the row is gone or its version moved on.
+   * Applies changes only if the row is still at `expectedRevision` (compare-and-set), and moves
+   * it to the next revision. Returns null when the row is gone or was written in between.
    */
-  async update(organizationId: string, id: string, expectedSecretVersion: number, changes: CredentialChanges): Promise<Credential | null> {
+  async update(organizationId: string, id: string, expectedRevision: number, changes: CredentialChanges): Promise<Credential | null> {
     const rotation = changes.rotation;
     try {
       const row = await this.prisma.credential.update({
-        where: { id, organizationId, secretVersion: expectedSecretVersion },
+        where: { id, organizationId, revision: expectedRevision },
         data: {
           ...(changes.name !== undefined ? { name: changes.name } : {}),
           ...(changes.baseUrl !== undefined ? { baseUrl: changes.baseUrl } : {}),
@@ -161,6 +175,8 @@ export class CredentialRepository {
                 ...sealedColumns(rotation.sealed),
               }
             : {}),
+          changeNote: changes.changeNote,
+          revision: expectedRevision + 1,
           updatedAt: new Date(),
           updatedBy: changes.actor,
         },
@@ -183,18 +199,26 @@ export class CredentialRepository {
       return await this.prisma.$transaction(async (tx) => {
         const locked = await tx.$queryRaw<{ id: string }[]>`
           SELECT id FROM credentials WHERE id = ${id}::uuid AND organization_id = ${organizationId}::uuid FOR UPDATE`;
-        if (locked.length === 0) return { deleted: false, providersInUse: 0 };
-        const providersInUse = await tx.provider.count({ where: { organizationId, credentialId: id } });
-        if (providersInUse > 0) return { deleted: false, providersInUse };
+        if (locked.length === 0) return { deleted: false, providersInUse: [] };
+        const providersInUse = await providersUsing(tx, organizationId, id);
+        if (providersInUse.length > 0) return { deleted: false, providersInUse };
         await tx.credential.delete({ where: { id } });
-        return { deleted: true, providersInUse: 0 };
+        return { deleted: true, providersInUse: [] };
       });
     } catch (error) {
-      // The foreign key is the last word should anything slip past the count.
+      // The foreign key is the last word should anything slip past the check.
       if (violatedConstraint(error) === 'foreign-key') {
-        return { deleted: false, providersInUse: await this.prisma.provider.count({ where: { organizationId, credentialId: id } }) };
+        return { deleted: false, providersInUse: await providersUsing(this.prisma, organizationId, id) };
       }
       throw error;
     }
   }
+}
+
+async function providersUsing(prisma: Pick<Database, 'provider'>, organizationId: string, credentialId: string): Promise<ProviderInUse[]> {
+  return prisma.provider.findMany({
+    where: { organizationId, credentialId },
+    select: { id: true, name: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
 }

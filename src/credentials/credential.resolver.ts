@@ -8,7 +8,8 @@ import type { Provider } from '../providers/provider.model';
 import { ProviderType } from '../providers/provider.type';
 import { CreateCredentialInput, UpdateCredentialInput } from './credential.inputs';
 import type { Credential } from './credential.model';
-import { CredentialConnection, CredentialType } from './credential.type';
+import type { AwsTrustInfo } from './credential.service';
+import { AwsRoleConfigType, AwsTrustInfoType, CredentialConnection, CredentialType } from './credential.type';
 
 @Resolver(() => CredentialType)
 export class CredentialResolver {
@@ -28,6 +29,16 @@ export class CredentialResolver {
     // Nested fields (Provider.credential) then find these in the loader instead of asking again.
     for (const { node } of connection.edges) ctx.loaders.credentialById.prime(node.id, node);
     return connection;
+  }
+
+  @Query(() => AwsTrustInfoType, { description: 'The trust policy values of an AWS_ROLE credential; BAD_USER_INPUT for other auth types.' })
+  async awsTrustInfo(@Arg('credentialId', () => ID) credentialId: string, @Ctx() ctx: Context): Promise<AwsTrustInfo> {
+    return ctx.services.credentials.awsTrustInfo(await ctx.principal(), credentialId);
+  }
+
+  @Query(() => AwsRoleConfigType)
+  async awsRoleConfig(@Ctx() ctx: Context): Promise<AwsRoleConfigType> {
+    return ctx.services.credentials.awsRoleConfig(await ctx.principal());
   }
 
   @Mutation(() => CredentialType)

@@ -5,8 +5,8 @@ import { acceptsAuthType, defaultAuthType, type ModelProvider, modelProviderEntr
 import { loadInKeyOrder } from '../ids/load-in-key-order';
 import { requireUuid } from '../ids/uuid';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
-import { BadUserInputError, ConflictError, NotFoundError } from '../errors/app-error';
-import { checkBaseUrl, checkName, checkSettings } from '../fields/field-checks';
+import { BadUserInputError, ConflictError, NotFoundError, StaleRevisionError } from '../errors/app-error';
+import { checkBaseUrl, checkChangeNote, checkName, checkSettings } from '../fields/field-checks';
 import type { Logger } from '../logging/logger';
 import { type Connection, loadConnection } from '../pagination/connection';
 import type { SealedSecret } from '../secrets/envelope';
@@ -30,6 +30,8 @@ export interface CreateCredentialRequest {
   auth?: AuthRequest | null;
   baseUrl?: string | null;
   settings?: Record<string, unknown> | null;
+  /** Why: trimmed, at most 500 characters, shown as lastChangeNote. */
+  changeNote?: string | null;
 }
 
 /** What updateCredential asks for: a field given replaces the stored value; auth rotates the secret. */
@@ -39,6 +41,20 @@ export interface UpdateCredentialRequest {
   settings?: Record<string, unknown> | null;
   auth?: AuthRequest | null;
   expectedSecretVersion?: number | null;
+  /** Compare-and-set on any write (REST's If-Match): CONFLICT (StaleRevisionError) when the row moved on. */
+  expectedRevision?: number | null;
+  /** `settings` is merged over the stored settings instead of replacing them (REST's PUT). */
+  mergeSettings?: boolean;
+  /** The note of this write; omitted or null clears the previous one. */
+  changeNote?: string | null;
+}
+
+/** What the gateway's AWS role trust needs from an admin: the external id and the principal to trust. */
+export interface AwsTrustInfo {
+  /** The external id the vault generated for the credential; null when the admin supplied one. */
+  externalId: string | null;
+  /** AWS_PRINCIPAL_ARN: the identity the gateway assumes roles from; null when not configured. */
+  principalArn: string | null;
 }
 
 export interface CredentialListArgs {
@@ -54,6 +70,8 @@ export interface CredentialServiceDependencies {
   audit: Logger;
   /** The token URL a service account's tokenUri must equal. */
   googleTokenUrl: string;
+  /** AWS_PRINCIPAL_ARN, for the trust information shown to admins. */
+  awsPrincipalArn?: string;
 }
 
 /** How often a rotation without expectedSecretVersion retries when a concurrent one wins. */
@@ -64,12 +82,14 @@ export class CredentialService {
   private readonly secrets: CredentialServiceDependencies['secrets'];
   private readonly audit: Logger;
   private readonly googleTokenUrl: string;
+  private readonly awsPrincipalArn: string | null;
 
   constructor(dependencies: CredentialServiceDependencies) {
     this.repository = dependencies.repository;
     this.secrets = dependencies.secrets;
     this.audit = dependencies.audit;
     this.googleTokenUrl = dependencies.googleTokenUrl;
+    this.awsPrincipalArn = dependencies.awsPrincipalArn ?? null;
   }
 
   async get(principal: Principal, id: string): Promise<Credential> {
@@ -107,6 +127,7 @@ export class CredentialService {
         ? resolveDefaultBaseUrl(modelProvider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' })
         : checkBaseUrl('input.baseUrl', input.baseUrl);
     const auth = this.resolveAuthFor(modelProvider, input.auth, 'input.auth');
+    const changeNote = checkChangeNote('input.changeNote', input.changeNote);
 
     const id = randomUUID();
     const sealed = await this.seal(auth, { organizationId: principal.orgId, credentialId: id, secretVersion: 1 });
@@ -122,6 +143,7 @@ export class CredentialService {
       keyLast4: auth.keyLast4,
       sealed,
       actor: principal.userId,
+      changeNote,
     });
     this.record('credential.created', principal, credential);
     return credential;
@@ -135,28 +157,29 @@ export class CredentialService {
         throw new BadUserInputError(`input.${field}`, `${field} cannot be null; omit it to keep the stored value.`);
       }
     }
-    const expected = input.expectedSecretVersion;
-    if (expected !== undefined && expected !== null && (!Number.isInteger(expected) || expected < 1)) {
+    const expected = input.expectedSecretVersion ?? null;
+    if (expected !== null && (!Number.isInteger(expected) || expected < 1)) {
       throw new BadUserInputError('input.expectedSecretVersion', 'expectedSecretVersion must be a positive integer.');
     }
+    const expectedRevision = input.expectedRevision ?? null;
+    const changeNote = checkChangeNote('input.changeNote', input.changeNote);
 
     for (let attempt = 1; ; attempt += 1) {
       const current = await this.repository.findById(principal.orgId, id);
       if (!current) throw new NotFoundError('Credential', id);
-      if (expected !== undefined && expected !== null && expected !== current.secretVersion) {
-        throw staleVersion(expected, current.secretVersion);
-      }
-      const changes = await this.changesFor(principal, current, input);
-      const updated = await this.repository.update(principal.orgId, id, current.secretVersion, changes);
+      if (expected !== null && expected !== current.secretVersion) throw staleVersion(expected, current.secretVersion);
+      if (expectedRevision !== null && expectedRevision !== current.revision) throw new StaleRevisionError();
+      const changes = await this.changesFor(principal, current, input, changeNote);
+      const updated = await this.repository.update(principal.orgId, id, current.revision, changes);
       if (updated) {
         this.record(changes.rotation ? 'credential.rotated' : 'credential.updated', principal, updated);
         return updated;
       }
-      // The row was deleted or rotated between our read and write.
-      if (expected !== undefined && expected !== null) {
-        const now = await this.repository.findById(principal.orgId, id);
-        if (!now) throw new NotFoundError('Credential', id);
-        throw staleVersion(expected, now.secretVersion);
+      // The row was written or deleted between our read and write: the next read says which,
+      // and an expected version or revision that no longer holds is refused there.
+      if (expectedRevision !== null) {
+        if (!(await this.repository.findById(principal.orgId, id))) throw new NotFoundError('Credential', id);
+        throw new StaleRevisionError();
       }
       if (attempt >= ROTATION_ATTEMPTS) {
         throw new ConflictError('The credential changed concurrently; retry the update.', { field: 'input.expectedSecretVersion' });
@@ -168,10 +191,12 @@ export class CredentialService {
     requireWriter(principal);
     requireUuid('id', id);
     const outcome = await this.repository.delete(principal.orgId, id);
-    if (outcome.providersInUse > 0) {
-      const routes = outcome.providersInUse === 1 ? '1 provider uses' : `${outcome.providersInUse} providers use`;
-      throw new ConflictError(`The credential cannot be deleted: ${routes} it. Delete or repoint those providers first.`, {
-        providersInUse: outcome.providersInUse,
+    const inUse = outcome.providersInUse;
+    if (inUse.length > 0) {
+      const routes = inUse.length === 1 ? '1 provider uses' : `${inUse.length} providers use`;
+      const names = inUse.map((provider) => JSON.stringify(provider.name)).join(', ');
+      throw new ConflictError(`The credential cannot be deleted: ${routes} it (${names}). Delete or repoint those providers first.`, {
+        providersInUse: inUse.length,
       });
     }
     if (!outcome.deleted) throw new NotFoundError('Credential', id);
@@ -182,11 +207,39 @@ export class CredentialService {
     return id;
   }
 
-  private async changesFor(principal: Principal, current: Credential, input: UpdateCredentialRequest): Promise<CredentialChanges> {
-    const changes: CredentialChanges = { actor: principal.userId };
+  /** The AWS role trust information of an AWS_ROLE credential (readers may see it: nothing in it is secret). */
+  async awsTrustInfo(principal: Principal, id: string): Promise<AwsTrustInfo> {
+    const credential = await this.get(principal, id);
+    if (credential.authType !== 'AWS_ROLE') {
+      throw new BadUserInputError(
+        'id',
+        `The credential is ${credential.authType}; trust information exists for AWS_ROLE credentials only.`,
+      );
+    }
+    return { externalId: credential.authParameters.generatedExternalId ?? null, principalArn: this.awsPrincipalArn };
+  }
+
+  /** Whether this vault has an AWS identity configured for customers' role trust policies. */
+  awsRoleConfig(principal: Principal): { configured: boolean; principalArn: string | null } {
+    requireReader(principal);
+    return { configured: this.awsPrincipalArn !== null, principalArn: this.awsPrincipalArn };
+  }
+
+  private async changesFor(
+    principal: Principal,
+    current: Credential,
+    input: UpdateCredentialRequest,
+    changeNote: string | null,
+  ): Promise<CredentialChanges> {
+    const changes: CredentialChanges = { actor: principal.userId, changeNote };
     if (input.name !== undefined && input.name !== null) changes.name = checkName('input.name', input.name);
+    const given = input.settings !== undefined && input.settings !== null ? checkSettings('input.settings', input.settings) : undefined;
     const settings =
-      input.settings !== undefined && input.settings !== null ? checkSettings('input.settings', input.settings) : current.settings;
+      given === undefined
+        ? current.settings
+        : input.mergeSettings
+          ? checkSettings('input.settings', { ...current.settings, ...given })
+          : given;
     if (input.settings !== undefined && input.settings !== null) {
       checkUrlParameter(current.modelProvider, settings, 'input.settings');
       changes.settings = settings;
@@ -198,7 +251,7 @@ export class CredentialService {
       changes.baseUrl = resolveDefaultBaseUrl(current.modelProvider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' });
     }
     if (input.auth) {
-      const auth = this.resolveAuthFor(current.modelProvider, input.auth, 'input.auth');
+      const auth = this.resolveAuthFor(current.modelProvider, input.auth, 'input.auth', current.authParameters.generatedExternalId);
       const secretVersion = current.secretVersion + 1;
       const sealed = await this.seal(auth, { organizationId: principal.orgId, credentialId: current.id, secretVersion });
       changes.rotation = {
@@ -213,7 +266,12 @@ export class CredentialService {
     return changes;
   }
 
-  private resolveAuthFor(modelProvider: ModelProvider, auth: AuthRequest | null | undefined, path: string): ResolvedAuth {
+  private resolveAuthFor(
+    modelProvider: ModelProvider,
+    auth: AuthRequest | null | undefined,
+    path: string,
+    generatedExternalId?: string,
+  ): ResolvedAuth {
     if (auth === undefined || auth === null) {
       const authType = defaultAuthType(modelProvider);
       if (authType !== 'GOOGLE_ADC') {
@@ -228,7 +286,7 @@ export class CredentialService {
       const allowed = modelProviderEntry(modelProvider).authTypes.join(', ');
       throw new BadUserInputError(`${path}.${member}`, `${modelProvider} does not take ${authType}; it takes ${allowed}.`);
     }
-    return resolveAuth(auth, path, { googleTokenUrl: this.googleTokenUrl });
+    return resolveAuth(auth, path, { googleTokenUrl: this.googleTokenUrl, generatedExternalId });
   }
 
   private async seal(

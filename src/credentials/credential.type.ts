@@ -46,6 +46,39 @@ export class CredentialType {
 
   @Field(() => GraphQLDateTime)
   updatedAt!: Date;
+
+  @Field(() => String, { description: 'The user (token sub) who created it.' })
+  createdBy!: string;
+
+  @Field(() => String, { description: 'The user (token sub) who wrote it last.' })
+  updatedBy!: string;
+
+  @Field(() => String, { nullable: true, description: 'The changeNote of the latest write; null when it gave none.' })
+  lastChangeNote!: string | null;
+}
+
+@ObjectType('AwsTrustInfo', { description: "What an AWS_ROLE credential's trust policy must allow. Nothing in it is secret." })
+export class AwsTrustInfoType {
+  @Field(() => String, {
+    nullable: true,
+    description: 'The external id the vault generated for this credential (sts:ExternalId); null when the admin supplied their own.',
+  })
+  externalId!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The AWS principal the gateway assumes roles from (AWS_PRINCIPAL_ARN); null when not configured.',
+  })
+  principalArn!: string | null;
+}
+
+@ObjectType('AwsRoleConfig', { description: "Whether this vault has an AWS identity for customers' role trust policies." })
+export class AwsRoleConfigType {
+  @Field(() => Boolean)
+  configured!: boolean;
+
+  @Field(() => String, { nullable: true })
+  principalArn!: string | null;
 }
 
 const credentialConnection = connectionTypes(CredentialType, 'Credential', 'All credentials matching the filter, across pages.');

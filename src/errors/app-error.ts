@@ -60,6 +60,13 @@ export class ConflictError extends AppError {
   }
 }
 
+/** The row was written since the revision the caller expected (REST's If-Match). */
+export class StaleRevisionError extends ConflictError {
+  constructor() {
+    super('The credential was changed since you read it; read it again and retry.', { reason: 'STALE_REVISION' });
+  }
+}
+
 export class KmsUnavailableError extends AppError {
   readonly code = 'KMS_UNAVAILABLE' as const;
   constructor(message = 'The key service is unavailable; nothing was written.', options: { cause?: unknown } = {}) {

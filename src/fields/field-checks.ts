@@ -3,6 +3,7 @@
 import { BadUserInputError } from '../errors/app-error';
 
 export const NAME_MAX_LENGTH = 200;
+export const CHANGE_NOTE_MAX_LENGTH = 500;
 export const SETTINGS_MAX_BYTES = 16 * 1024;
 export const BASE_URL_MAX_LENGTH = 2048;
 
@@ -92,4 +93,18 @@ function checkSettingsValue(path: string, value: unknown): void {
     }
     checkSettingsValue(`${path}.${key}`, nested);
   }
+}
+
+/** A write's change note: trimmed; null when absent or blank. Stored and shown in clear. */
+export function checkChangeNote(field: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new BadUserInputError(field, 'changeNote must be a string.');
+  const note = value.trim();
+  if (note.length > CHANGE_NOTE_MAX_LENGTH) {
+    throw new BadUserInputError(field, `changeNote must be at most ${CHANGE_NOTE_MAX_LENGTH} characters.`);
+  }
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(note) || LONE_SURROGATE.test(note)) {
+    throw new BadUserInputError(field, 'changeNote must not contain control characters or unpaired surrogates.');
+  }
+  return note === '' ? null : note;
 }

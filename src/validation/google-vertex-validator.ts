@@ -16,6 +16,8 @@ import type { GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth }
 import { resultOf, runStep, type ValidationCheck, type ValidationResult } from './validation-result';
 
 export const DEFAULT_VERTEX_MODEL = 'gemini-2.5-flash';
+/** The model an anthropic_messages validation counts tokens for when none is named. */
+export const DEFAULT_VERTEX_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
 
 /** A Google identity in the shape the vault seals it, tagged with its auth type. */
 export type GoogleAuthToValidate =
@@ -34,10 +36,15 @@ export interface GoogleVertexValidatorOptions {
   applicationCredentials?: string;
 }
 
+/** Which Vertex API the gateway will call: Gemini's generateContent family, or Claude's Messages API. */
+export type VertexApiFamily = 'vertex_gemini' | 'anthropic_messages';
+
 export interface VertexCall {
   projectId: string;
   location: string;
   model: string;
+  /** Defaults to vertex_gemini. */
+  apiFamily?: VertexApiFamily;
 }
 
 export class GoogleVertexValidator {
@@ -122,7 +129,18 @@ export class GoogleVertexValidator {
 
   private async countTokens(accessToken: string, call: VertexCall, quotaProjectId: string | null) {
     const base = this.options.vertexApiEndpoint ?? vertexEndpoint(call.location);
-    const url = `${base.replace(/\/$/, '')}/v1/projects/${call.projectId}/locations/${call.location}/publishers/google/models/${call.model}:countTokens`;
+    const location = `${base.replace(/\/$/, '')}/v1/projects/${call.projectId}/locations/${call.location}`;
+    // Claude on Vertex counts tokens through the Messages API's own endpoint, naming the model in the body.
+    const { url, body } =
+      call.apiFamily === 'anthropic_messages'
+        ? {
+            url: `${location}/publishers/anthropic/models/count-tokens:rawPredict`,
+            body: { model: call.model, messages: [{ role: 'user', content: 'hello' }] },
+          }
+        : {
+            url: `${location}/publishers/google/models/${call.model}:countTokens`,
+            body: { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] },
+          };
     const response = await this.options.outbound.request(url, {
       method: 'POST',
       headers: {
@@ -130,7 +148,7 @@ export class GoogleVertexValidator {
         'content-type': 'application/json',
         ...(quotaProjectId ? { 'x-goog-user-project': quotaProjectId } : {}),
       },
-      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }),
+      body: JSON.stringify(body),
     });
     const where = `${call.model} in projects/${call.projectId}/locations/${call.location}`;
     if (response.status === 200) return { ok: true, detail: `countTokens answered for ${where}` };

@@ -22,6 +22,12 @@ export class GoogleVertexValidationInput {
   @Field(() => GoogleServiceAccountInput, { nullable: true })
   googleServiceAccount?: GoogleServiceAccountInput | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'A service-account key file as Google issues it, as one JSON string (never stored).',
+  })
+  googleServiceAccountKeyFile?: string | null;
+
   @Field(() => GoogleImpersonationInput, { nullable: true })
   googleImpersonation?: GoogleImpersonationInput | null;
 

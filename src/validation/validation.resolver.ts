@@ -1,11 +1,21 @@
 // Thin GraphQL resolvers for the validation mutations (admin only).
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, Mutation, registerEnumType, Resolver } from 'type-graphql';
 import { VERTEX_LOCATION } from '../catalog/model-provider-catalog';
 import type { Context } from '../context';
 import { AwsRoleValidationInput, GoogleVertexValidationInput } from './validation.inputs';
 import type { ValidationResult } from './validation-result';
 import { ValidationResultType } from './validation.type';
-import { DEFAULT_VERTEX_MODEL } from './google-vertex-validator';
+import { DEFAULT_VERTEX_MODEL, type VertexApiFamily } from './google-vertex-validator';
+
+const VERTEX_API_FAMILIES = { VERTEX_GEMINI: 'vertex_gemini', ANTHROPIC_MESSAGES: 'anthropic_messages' } as const satisfies Record<
+  string,
+  VertexApiFamily
+>;
+const VertexApiFamilyEnum = { VERTEX_GEMINI: 'VERTEX_GEMINI', ANTHROPIC_MESSAGES: 'ANTHROPIC_MESSAGES' } as const;
+registerEnumType(VertexApiFamilyEnum, {
+  name: 'VertexApiFamily',
+  description: 'Which Vertex API a validation calls, as the gateway will.',
+});
 
 @Resolver()
 export class ValidationResolver {
@@ -29,8 +39,14 @@ export class ValidationResolver {
     @Arg('projectId', () => String) projectId: string,
     @Arg('location', () => String, { nullable: true, defaultValue: VERTEX_LOCATION.fallback }) location: string,
     @Arg('model', () => String, { nullable: true }) model: string | null,
+    @Arg('modelApiFamily', () => VertexApiFamilyEnum, {
+      nullable: true,
+      description: 'VERTEX_GEMINI (default) or ANTHROPIC_MESSAGES (Claude on Vertex).',
+    })
+    modelApiFamily: keyof typeof VertexApiFamilyEnum | null,
     @Ctx() ctx: Context,
   ): Promise<ValidationResult> {
-    return ctx.services.validation.validateGoogleVertex(await ctx.principal(), input, { projectId, location, model });
+    const apiFamily = modelApiFamily === null ? null : VERTEX_API_FAMILIES[modelApiFamily];
+    return ctx.services.validation.validateGoogleVertex(await ctx.principal(), input, { projectId, location, model, apiFamily });
   }
 }

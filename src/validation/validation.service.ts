@@ -6,12 +6,15 @@ import { type AuthType, AWS_REGION, VERTEX_LOCATION } from '../catalog/model-pro
 import { type Principal, requireWriter } from '../auth/principal';
 import type { CredentialRepository } from '../credentials/credential.repository';
 import {
+  type AwsRoleRequest,
   checkAwsRole,
   checkGoogleAdc,
   checkGoogleProjectId,
   checkImpersonation,
   checkServiceAccount,
   exactlyOneOf,
+  SERVICE_ACCOUNT_KEY_FILE_NAMES,
+  serviceAccountOfKeyFile,
 } from '../credentials/credential-auth';
 import { BadUserInputError, NotFoundError } from '../errors/app-error';
 import { requireUuid } from '../ids/uuid';
@@ -19,13 +22,20 @@ import type { Logger } from '../logging/logger';
 import type { AwsRoleAuth, GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth } from '../secrets/secret-payload';
 import type { OpenedSecret, SecretStore } from '../secrets/secret-store';
 import type { AwsRoleValidator } from './aws-role-validator';
-import { DEFAULT_VERTEX_MODEL, type GoogleAuthToValidate, type GoogleVertexValidator } from './google-vertex-validator';
+import {
+  DEFAULT_VERTEX_ANTHROPIC_MODEL,
+  DEFAULT_VERTEX_MODEL,
+  type GoogleAuthToValidate,
+  type GoogleVertexValidator,
+  type VertexApiFamily,
+} from './google-vertex-validator';
 import type { ValidationResult } from './validation-result';
 import type { Credential } from '../credentials/credential.model';
 
 /** validateAwsRole's input: exactly one of an inline role or a stored AWS_ROLE credential. */
 export interface AwsRoleValidationRequest {
-  role?: AwsRoleAuth | null;
+  /** Both fields are required here: a role is validated with the external id it will be assumed with. */
+  role?: AwsRoleRequest | null;
   credentialId?: string | null;
 }
 
@@ -33,6 +43,8 @@ export interface AwsRoleValidationRequest {
 export interface GoogleVertexValidationRequest {
   googleAdc?: GoogleAdcAuth | null;
   googleServiceAccount?: GoogleServiceAccountAuth | null;
+  /** A service-account key file as Google issues it: its JSON text, or the parsed object. */
+  googleServiceAccountKeyFile?: string | object | null;
   googleImpersonation?: GoogleImpersonationAuth | null;
   credentialId?: string | null;
 }
@@ -41,6 +53,7 @@ export interface VertexTarget {
   projectId: string;
   location?: string | null;
   model?: string | null;
+  apiFamily?: VertexApiFamily | null;
 }
 
 /** What the service uses, and only that. */
@@ -92,17 +105,20 @@ export class ValidationService {
     if (location !== 'global' && !VERTEX_LOCATION.pattern.test(location)) {
       throw new BadUserInputError('location', `location must be ${VERTEX_LOCATION.description}, or global.`);
     }
-    const model = target.model ?? DEFAULT_VERTEX_MODEL;
+    const apiFamily = target.apiFamily ?? 'vertex_gemini';
+    const model = target.model ?? (apiFamily === 'anthropic_messages' ? DEFAULT_VERTEX_ANTHROPIC_MODEL : DEFAULT_VERTEX_MODEL);
     if (!MODEL.test(model)) throw new BadUserInputError('model', 'model must be a Vertex publisher model id such as gemini-2.5-flash.');
 
     const auth = await this.googleAuthOf(principal, input);
-    const result = await this.dependencies.google.validate(auth, { projectId: target.projectId, location, model });
+    const result = await this.dependencies.google.validate(auth, { projectId: target.projectId, location, model, apiFamily });
     this.record('validation.google_vertex', principal, input.credentialId ?? null, result);
     return result;
   }
 
   private async googleAuthOf(principal: Principal, input: GoogleVertexValidationRequest): Promise<GoogleAuthToValidate> {
-    switch (exactlyOne(input, ['googleAdc', 'googleServiceAccount', 'googleImpersonation', 'credentialId'])) {
+    switch (
+      exactlyOne(input, ['googleAdc', 'googleServiceAccount', 'googleServiceAccountKeyFile', 'googleImpersonation', 'credentialId'])
+    ) {
       case 'googleAdc':
         return { type: 'GOOGLE_ADC', quotaProjectId: checkGoogleAdc('input.googleAdc', input.googleAdc) };
       case 'googleServiceAccount':
@@ -110,6 +126,12 @@ export class ValidationService {
           type: 'GOOGLE_SERVICE_ACCOUNT',
           ...checkServiceAccount('input.googleServiceAccount', input.googleServiceAccount, this.dependencies.googleTokenUrl),
         };
+      case 'googleServiceAccountKeyFile': {
+        const field = 'input.googleServiceAccountKeyFile';
+        const account = serviceAccountOfKeyFile(field, input.googleServiceAccountKeyFile);
+        const names = SERVICE_ACCOUNT_KEY_FILE_NAMES;
+        return { type: 'GOOGLE_SERVICE_ACCOUNT', ...checkServiceAccount(field, account, this.dependencies.googleTokenUrl, names) };
+      }
       case 'googleImpersonation':
         return { type: 'GOOGLE_IMPERSONATION', ...checkImpersonation('input.googleImpersonation', input.googleImpersonation) };
       case 'credentialId': {

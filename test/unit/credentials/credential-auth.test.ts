@@ -193,7 +193,7 @@ describe('each member becomes its auth type', () => {
     expect(error.message).toMatch(/Anthropic OAuth passthrough is configured on a provider/);
   });
 
-  test('the member map covers every auth type exactly once', () => {
+  test('the member map covers every auth type, a service account by its fields or by its key file', () => {
     expect(Object.values(AUTH_MEMBER_TYPES).sort()).toEqual([
       'API_KEY',
       'AWS_KEYS',
@@ -202,8 +202,10 @@ describe('each member becomes its auth type', () => {
       'GOOGLE_ADC',
       'GOOGLE_IMPERSONATION',
       'GOOGLE_SERVICE_ACCOUNT',
+      'GOOGLE_SERVICE_ACCOUNT',
       'OAUTH_PASSTHROUGH',
     ]);
+    expect(AUTH_MEMBER_TYPES.googleServiceAccountKeyFile).toBe('GOOGLE_SERVICE_ACCOUNT');
   });
 });
 
@@ -327,8 +329,28 @@ describe('AWS role', () => {
     expect(error.message).toBe('externalId may contain only letters, digits and + = , . @ : / - _.');
   });
 
-  test('a missing external id is required', () => {
-    expect(expectRejected({ awsRole: { iamRoleArn: ARN } as never }, `${PATH}.awsRole.externalId`).message).toBe('externalId is required.');
+  test('a missing external id is generated: unguessable, sealed, and kept in clear as the generated one', () => {
+    const first = resolve({ awsRole: { iamRoleArn: ARN } });
+    const second = resolve({ awsRole: { iamRoleArn: ARN } });
+    const generated = first.authParameters.generatedExternalId;
+    expect(generated).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(second.authParameters.generatedExternalId).not.toBe(generated);
+    expect(first.secretPayload).toEqual({ iamRoleArn: ARN, externalId: generated });
+  });
+
+  test('a rotation without an external id keeps the one generated before', () => {
+    const kept = resolveAuth({ awsRole: { iamRoleArn: ARN, externalId: null } }, PATH, {
+      googleTokenUrl: TOKEN_URL,
+      generatedExternalId: 'vault-generated-0123456789abcdef',
+    });
+    expect(kept.secretPayload).toEqual({ iamRoleArn: ARN, externalId: 'vault-generated-0123456789abcdef' });
+    expect(kept.authParameters).toEqual({ generatedExternalId: 'vault-generated-0123456789abcdef' });
+  });
+
+  test('an external id the admin gives is sealed and not kept in clear', () => {
+    const given = resolve(role(ARN, 'ext-123'));
+    expect(given.secretPayload).toEqual({ iamRoleArn: ARN, externalId: 'ext-123' });
+    expect(given.authParameters).toEqual({});
   });
 });
 
@@ -529,5 +551,59 @@ describe('paths', () => {
     expect(() => resolveAuth({ apiKey: { apiKey: 'short' } }, 'input.rotation', { googleTokenUrl: TOKEN_URL })).toThrow(
       expect.objectContaining({ field: 'input.rotation.apiKey.apiKey' }),
     );
+  });
+});
+
+describe('a service-account key file as Google issues it', () => {
+  const field = `${PATH}.googleServiceAccountKeyFile`;
+  const keyFile = {
+    type: 'service_account',
+    project_id: 'vault-test-project',
+    private_key_id: 'abc123def456',
+    private_key: RSA_PKCS8,
+    client_email: 'vault@vault-test-project.iam.gserviceaccount.com',
+    client_id: '123456789012345678901',
+    auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+    token_uri: TOKEN_URL,
+    auth_provider_x509_cert_url: 'https://www.googleapis.com/oauth2/v1/certs',
+    client_x509_cert_url: 'https://www.googleapis.com/robot/v1/metadata/x509/vault',
+    universe_domain: 'googleapis.com',
+  };
+  const expected = {
+    clientEmail: keyFile.client_email,
+    privateKey: RSA_PKCS8,
+    privateKeyId: keyFile.private_key_id,
+    projectId: keyFile.project_id,
+    clientId: keyFile.client_id,
+    tokenUri: TOKEN_URL,
+  };
+
+  test('pasted as JSON text, it keeps only the fields a service account needs', () => {
+    const resolved = resolve({ googleServiceAccountKeyFile: JSON.stringify(keyFile) });
+    expect(resolved.authType).toBe('GOOGLE_SERVICE_ACCOUNT');
+    expect(resolved.secretPayload).toEqual(expected);
+  });
+
+  test('sent as an object (REST), it gives the same payload', () => {
+    expect(resolve({ googleServiceAccountKeyFile: keyFile }).secretPayload).toEqual(expected);
+  });
+
+  test('text that is not JSON is refused without quoting it', () => {
+    const error = expectRejected({ googleServiceAccountKeyFile: `{"private_key": "${RSA_PKCS8.slice(0, 60)}` }, field, RSA_PKCS8.slice(30, 60));
+    expect(error.message).toBe('The service-account key file is not valid JSON.');
+  });
+
+  test('a key file of another type is refused on its type field', () => {
+    expectRejected({ googleServiceAccountKeyFile: { ...keyFile, type: 'authorized_user' } }, `${field}.type`);
+  });
+
+  test("its fields are named as the file names them: a token_uri other than Google's", () => {
+    const error = expectRejected({ googleServiceAccountKeyFile: { ...keyFile, token_uri: 'https://token.example/steal' } }, `${field}.token_uri`);
+    expect(error.message).toMatch(/^token_uri must be the configured token URL/);
+  });
+
+  test('a missing private key is named private_key', () => {
+    const { private_key: _omitted, ...withoutKey } = keyFile;
+    expect(expectRejected({ googleServiceAccountKeyFile: withoutKey }, `${field}.private_key`).message).toBe('private_key is required.');
   });
 });

@@ -1,0 +1,114 @@
+// The REST door's errors: every failure is the OpenAI-style envelope
+// `{"error": {"message", "type", "param", "code"}}` with the contract's status. AppErrors keep
+// their code and message; their GraphQL input path becomes the REST field (`param`); anything
+// else is a 500 with no detail, as in GraphQL.
+import { AppError, BadUserInputError, type ErrorCode, StaleRevisionError } from '../errors/app-error';
+import { INTERNAL_ERROR_MESSAGE } from '../errors/format-error';
+
+export type RestErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'conflict_error'
+  | 'service_unavailable_error'
+  | 'api_error';
+
+export interface RestErrorBody {
+  error: { message: string; type: RestErrorType; param: string | null; code: ErrorCode };
+}
+
+/** An error the REST layer raises itself (a request it cannot map), with its status. */
+export class RestRequestError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 405 | 412 | 413 | 415,
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+    this.name = 'RestRequestError';
+  }
+}
+
+const BY_CODE: Record<ErrorCode, { status: number; type: RestErrorType }> = {
+  BAD_USER_INPUT: { status: 400, type: 'invalid_request_error' },
+  UNAUTHENTICATED: { status: 401, type: 'authentication_error' },
+  FORBIDDEN: { status: 403, type: 'permission_error' },
+  NOT_FOUND: { status: 404, type: 'not_found_error' },
+  CONFLICT: { status: 409, type: 'conflict_error' },
+  KMS_UNAVAILABLE: { status: 503, type: 'service_unavailable_error' },
+  INTERNAL_SERVER_ERROR: { status: 500, type: 'api_error' },
+};
+
+const BY_STATUS: Record<RestRequestError['status'], { type: RestErrorType; code: ErrorCode }> = {
+  400: { type: 'invalid_request_error', code: 'BAD_USER_INPUT' },
+  404: { type: 'not_found_error', code: 'NOT_FOUND' },
+  405: { type: 'invalid_request_error', code: 'BAD_USER_INPUT' },
+  412: { type: 'conflict_error', code: 'CONFLICT' },
+  413: { type: 'invalid_request_error', code: 'BAD_USER_INPUT' },
+  415: { type: 'invalid_request_error', code: 'BAD_USER_INPUT' },
+};
+
+/** The status and body for any error; `internal` is true when it must be logged as a fault. */
+export function restErrorResponse(error: unknown): { status: number; body: RestErrorBody; internal: boolean } {
+  if (error instanceof RestRequestError) {
+    const { type, code } = BY_STATUS[error.status];
+    return { status: error.status, body: { error: { message: error.message, type, param: error.param, code } }, internal: false };
+  }
+  if (error instanceof AppError) {
+    const { status, type } = error instanceof StaleRevisionError ? { status: 412, type: 'conflict_error' as const } : BY_CODE[error.code];
+    const param = error instanceof BadUserInputError ? restParam(error.field) : null;
+    return { status, body: { error: { message: error.message, type, param, code: error.code } }, internal: false };
+  }
+  return {
+    status: 500,
+    body: { error: { message: INTERNAL_ERROR_MESSAGE, type: 'api_error', param: null, code: 'INTERNAL_SERVER_ERROR' } },
+    internal: true,
+  };
+}
+
+/**
+ * The REST field of a service input path: `input.auth.awsRole.iamRoleArn` → `credentials.iam_role_arn`,
+ * `input.baseUrl` → `base_url`, `input.credentialId` → `connection_id`. Settings keys are the
+ * caller's own and keep their spelling.
+ */
+export function restParam(field: string): string | null {
+  for (const [pattern, replacement] of PARAM_RULES) {
+    const match = pattern.exec(field);
+    if (!match) continue;
+    if (replacement === null) return null;
+    const rest = field.slice(match[0].length);
+    return snakePath(`${replacement}${rest}`);
+  }
+  return snakePath(field);
+}
+
+/** Ordered: the first pattern that matches the start of the path decides. */
+const PARAM_RULES: [RegExp, string | null][] = [
+  [/^input\.auth\.(apiKey|bedrockApiKey)(\.apiKey)?$/, 'api_key'],
+  [/^input\.auth\.googleImpersonation\.targetPrincipal/, 'credentials.target_service_account'],
+  [/^input\.auth\.googleAdc\.quotaProjectId/, 'settings.quota_project_id'],
+  [/^input\.auth\.googleServiceAccountKeyFile/, 'credentials'],
+  [/^input\.auth\.\w+(?=\.)/, 'credentials'],
+  [/^input\.auth(\.\w+)?$/, 'auth_type'],
+  [/^input\.role(?=\.)/, ''],
+  [/^input\.role$/, 'iam_role_arn'],
+  [/^input\.credentialId$/, 'connection_id'],
+  [/^input\.googleServiceAccountKeyFile/, 'credentials'],
+  [/^input\.googleImpersonation\.targetPrincipal/, 'target_service_account'],
+  [/^input\.google\w+$/, 'auth_type'],
+  [/^input\.oauthPassthrough$/, 'auth_type'],
+  [/^input\.expectedSecretVersion$/, null],
+  [/^input$/, null],
+  [/^input\./, ''],
+];
+
+function snakePath(path: string): string {
+  const segments = path.replace(/^\./, '').split('.');
+  const settings = segments.indexOf('settings');
+  return segments
+    .map((segment, index) =>
+      settings !== -1 && index > settings ? segment : segment.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`),
+    )
+    .join('.');
+}

@@ -1,0 +1,110 @@
+// The REST door as an Express router, built from the route table: bearer authentication as for
+// GraphQL, JSON bodies only (415 otherwise, 413 past the limit), `{id}` checked to be a UUID,
+// and every failure in the error envelope — never Express's HTML, never a 500 for bad input.
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import type { TokenVerifier } from '../auth/token-verifier';
+import type { Services } from '../context';
+import { isUuid } from '../ids/uuid';
+import type { Logger } from '../logging/logger';
+import { RestRequestError, restErrorResponse } from './rest-error';
+import { REST_ROUTES, type RestRoute } from './rest.routes';
+
+export interface RestRouterDependencies {
+  services: Services;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** The largest JSON body accepted, in Express's notation (`256kb`). */
+  bodyLimit: string;
+}
+
+/** `/connections/{id}` in Express's notation. */
+export function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+export function createRestRouter(deps: RestRouterDependencies): express.Router {
+  const router = express.Router({ caseSensitive: true, strict: false });
+  const parseJson = express.json({ limit: deps.bodyLimit, type: () => true });
+
+  for (const route of REST_ROUTES) {
+    const handlers: RequestHandler[] = route.body ? [requireJson, parseJson] : [];
+    router[route.method](expressPath(route.path), ...handlers, (req, res, next) => {
+      serve(route, req, res).catch(next);
+    });
+  }
+
+  // A known path with another method is a 405 naming the methods it takes; anything else, a 404.
+  const methodsByPath = new Map<string, string[]>();
+  for (const route of REST_ROUTES) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method.toUpperCase()]);
+  for (const [path, methods] of methodsByPath) {
+    router.all(expressPath(path), (_req, res, next) => {
+      res.setHeader('Allow', methods.join(', '));
+      next(new RestRequestError(405, `This path takes ${methods.join(', ')}.`));
+    });
+  }
+  router.use((_req, _res, next) => next(new RestRequestError(404, 'No such route.')));
+  router.use(errorHandler(deps.logger));
+  return router;
+
+  async function serve(route: RestRoute, req: Request, res: Response): Promise<void> {
+    const started = process.hrtime.bigint();
+    const principal = await deps.verifier.authenticate(req.headers.authorization);
+    const id = typeof req.params.id === 'string' ? req.params.id : '';
+    if (route.path.includes('{id}') && !isUuid(id)) throw new RestRequestError(404, 'id must be a UUID; no object has this id.', 'id');
+    const answer = await route.handle({
+      principal,
+      services: deps.services,
+      id: id.toLowerCase(),
+      body: req.body as unknown,
+      header: (name) => req.get(name),
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    if (answer.etag) res.setHeader('ETag', answer.etag);
+    res.status(200).json(answer.body);
+    deps.logger.info(
+      {
+        event: 'rest_request',
+        operation: route.operationId,
+        status: 200,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        orgId: principal.orgId,
+        userId: principal.userId,
+      },
+      'rest request',
+    );
+  }
+}
+
+const requireJson: RequestHandler = (req, _res, next) => {
+  next(
+    req.is('application/json') ? undefined : new RestRequestError(415, 'The body must be JSON, sent as Content-Type: application/json.'),
+  );
+};
+
+/**
+ * Every failure as the envelope. Body-parser errors carry the raw text they choked on (which may
+ * be a secret): only their kind is used. Faults are logged by name, never with the body.
+ */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const { type } = (error ?? {}) as { type?: unknown };
+    const translated =
+      type === 'entity.too.large'
+        ? new RestRequestError(413, 'The request body is too large.')
+        : type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported'
+          ? new RestRequestError(400, 'The request body is not valid JSON.')
+          : error;
+    const { status, body, internal } = restErrorResponse(translated);
+    if (internal) {
+      const detail = error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { value: typeof error };
+      logger.error({ event: 'internal_error', method: req.method, path: req.path, error: detail }, 'internal error');
+    } else {
+      logger.info({ event: 'rest_request', method: req.method, status, code: body.error.code }, 'rest request refused');
+    }
+    res.status(status).json(body);
+  };
+}
