@@ -6,9 +6,10 @@
 // `fakeGoogleTransporter` for routing their hard-coded https://oauth2.googleapis.com/token here.
 
 import { createPublicKey, generateKeyPairSync, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gaxios } from 'google-auth-library';
+import { closeHttpServer, readBody, startHttpServer } from '../support/loopback';
+import { sleep } from '../support/sleep';
 
 export interface FakeServiceAccount {
   clientEmail: string;
@@ -113,24 +114,6 @@ function insufficientScopes(): HttpError {
 
 const randomToken = (prefix: string) => `${prefix}${randomBytes(48).toString('base64url')}`;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(apiError(413, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
@@ -159,16 +142,6 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
 
 /** Strips the `projects/-/serviceAccounts/` prefix IAM accepts on delegates. */
 const accountEmail = (nameOrEmail: string) => nameOrEmail.replace(/^projects\/[^/]+\/serviceAccounts\//, '');
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; base: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return { server, base: `http://127.0.0.1:${port}` };
-}
 
 /** Starts the three fake services on 127.0.0.1, each on its own ephemeral port. */
 export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
@@ -391,8 +364,10 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
       });
       void (async () => {
         try {
-          const body = await readBody(req);
-          if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+          const body = await readBody(req, MAX_BODY_BYTES, () =>
+            apiError(413, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'),
+          );
+          if (latencyMs > 0) await sleep(latencyMs);
           const [status, payload] = await route(req, body);
           sendJson(res, status, payload);
         } catch (error) {
@@ -403,9 +378,9 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     };
   }
 
-  const oauth = await listen(handler('oauth2', handleOAuth));
-  const iam = await listen(handler('iamcredentials', handleIam));
-  const vertex = await listen(handler('vertex', handleVertex));
+  const oauth = await startHttpServer(handler('oauth2', handleOAuth));
+  const iam = await startHttpServer(handler('iamcredentials', handleIam));
+  const vertex = await startHttpServer(handler('vertex', handleVertex));
   tokenUrl = `${oauth.base}/token`;
 
   return {
@@ -476,15 +451,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
       latencyMs = Math.max(0, ms);
     },
     async close(): Promise<void> {
-      await Promise.all(
-        [oauth.server, iam.server, vertex.server].map(
-          (server) =>
-            new Promise<void>((resolve, reject) => {
-              server.close((err) => (err ? reject(err) : resolve()));
-              server.closeAllConnections();
-            }),
-        ),
-      );
+      await Promise.all([oauth.server, iam.server, vertex.server].map(closeHttpServer));
     },
   };
 }

@@ -1,27 +1,23 @@
 // loadOrCreateDevelopmentSecret: file modes, reuse, and one secret when several processes start at once.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-secret';
+import { TempDirs } from '../../support/temp-dirs';
 
 const execFileAsync = promisify(execFile);
 
-let scratch: string;
-
-beforeAll(() => {
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-dev-secret-'));
-});
+const tempDirs = new TempDirs('vault-dev-secret-');
 
 afterAll(() => {
-  fs.rmSync(scratch, { recursive: true, force: true });
+  tempDirs.removeAll();
 });
 
 function freshDataDir(): string {
   // Nested and not yet existing, so that the function has to create the directory itself.
-  return path.join(fs.mkdtempSync(path.join(scratch, 'case-')), 'data');
+  return path.join(tempDirs.make(), 'data');
 }
 
 describe('loadOrCreateDevelopmentSecret', () => {
@@ -69,7 +65,7 @@ describe('loadOrCreateDevelopmentSecret', () => {
     const compiled = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     }).outputText;
-    const modulePath = path.join(scratch, 'development-secret.js');
+    const modulePath = path.join(tempDirs.make(), 'development-secret.js');
     fs.writeFileSync(modulePath, compiled);
 
     const dataDir = freshDataDir();

@@ -10,6 +10,7 @@ import {
   resolveAuth,
 } from '../../../src/credentials/credential-auth';
 import { BadUserInputError } from '../../../src/errors/app-error';
+import { thrownBy } from '../../support/failures';
 
 const TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const PATH = 'input.auth';
@@ -29,19 +30,9 @@ function resolve(auth: AuthInput) {
   return resolveAuth(auth, PATH, { googleTokenUrl: TOKEN_URL });
 }
 
-function rejectionOf(auth: AuthInput): BadUserInputError {
-  try {
-    resolve(auth);
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected resolveAuth to reject this input');
-}
-
 /** Rejected on `field`, and neither the message nor the extensions repeat `value`. */
 function expectRejected(auth: AuthInput, field: string, value?: string): BadUserInputError {
-  const error = rejectionOf(auth);
+  const error = thrownBy(() => resolve(auth), BadUserInputError);
   expect(error.field).toBe(field);
   expect(error.toExtensions()).toEqual({ code: 'BAD_USER_INPUT', field });
   if (value !== undefined && value.trim() !== '') {

@@ -1,12 +1,11 @@
 // Envelope encryption: round trip, binding to the credential row, tamper resistance, fresh data
 // keys, and errors from the key service passing through untouched.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { AEAD_ALGORITHM, DecryptionError } from '../../../src/secrets/aead';
 import { additionalData, EnvelopeCipher, type SealedSecret, type SecretBinding } from '../../../src/secrets/envelope';
 import type { KeyService, WrappedDataKey } from '../../../src/secrets/key-service';
 import { LocalKeyring } from '../../../src/secrets/local-keyring';
+import { flipBit } from '../../support/factories';
+import { TempDirs } from '../../support/temp-dirs';
 
 const binding: SecretBinding = {
   organizationId: 'org-7f3a',
@@ -43,23 +42,16 @@ class RecordingKeyService implements KeyService {
 
 class KmsUnavailable extends Error {}
 
-let dataDir: string;
+const tempDirs = new TempDirs('envelope-');
 let cipher: EnvelopeCipher;
 
 beforeEach(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envelope-'));
-  cipher = new EnvelopeCipher(await LocalKeyring.open(dataDir, { production: false }));
+  cipher = new EnvelopeCipher(await LocalKeyring.open(tempDirs.make(), { production: false }));
 });
 
 afterEach(() => {
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  tempDirs.removeAll();
 });
-
-function flipBit(buffer: Buffer, bit: number): Buffer {
-  const copy = Buffer.from(buffer);
-  copy[bit >> 3] ^= 1 << (bit & 7);
-  return copy;
-}
 
 describe('additionalData', () => {
   test('encodes the binding as a prefixed fixed-order JSON array', () => {

@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { OutboundClient, OutboundError, isBlockedAddress } from '../../../src/validation/outbound';
 import { GoogleVertexValidator } from '../../../src/validation/google-vertex-validator';
+import { closeHttpServer, listen } from '../../support/loopback';
+import { sleep } from '../../support/sleep';
 import { HOSTILE_DNS, hostileTargets, type HostileTarget, type StubAddress } from './outbound-corpus';
 
 // ---------------------------------------------------------------------------------------------
@@ -26,17 +28,6 @@ interface TestServer {
   close(): Promise<void>;
 }
 
-function listen(server: net.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
-}
-
 async function serve(handler: http.RequestListener, host = '127.0.0.1', port = 0): Promise<TestServer> {
   const server = http.createServer(handler);
   const state = { connections: 0, closed: 0 };
@@ -44,7 +35,7 @@ async function serve(handler: http.RequestListener, host = '127.0.0.1', port = 0
     state.connections += 1;
     socket.on('close', () => (state.closed += 1));
   });
-  const bound = await listen(server, port, host);
+  const bound = await listen(server, host, port);
   return {
     port: bound,
     get connections() {
@@ -53,11 +44,7 @@ async function serve(handler: http.RequestListener, host = '127.0.0.1', port = 0
     get closed() {
       return state.closed;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeHttpServer(server),
   };
 }
 
@@ -73,7 +60,6 @@ let ports: { v4: number; v6: number };
 let corpus: HostileTarget[];
 
 const canaryConnections = () => canary4.connections + (canary6?.connections ?? 0);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Node's socket connect, counted and fenced to this host
