@@ -71,7 +71,7 @@ describe('/graphql over GET', () => {
 
   test('a query can be sent with GET', async () => {
     const reader = aViewer(vault);
-    const url = `${vault.url}?${new URLSearchParams({ query: 'query Count { credentials { totalCount } }' })}`;
+    const url = `${vault.url}?${new URLSearchParams({ query: 'query Count { credentials { totalCount } }' }).toString()}`;
     const response = await fetch(url, { headers: { authorization: `Bearer ${reader.token}`, 'apollo-require-preflight': 'true' } });
 
     expect(response.status).toBe(200);
@@ -80,7 +80,7 @@ describe('/graphql over GET', () => {
 
   test('a mutation sent with GET is refused with 405 and changes nothing', async () => {
     const credential = await admin.created(aCredentialInput());
-    const url = `${vault.url}?${new URLSearchParams({ query: `mutation { deleteCredential(id: "${credential.id}") }` })}`;
+    const url = `${vault.url}?${new URLSearchParams({ query: `mutation { deleteCredential(id: "${credential.id}") }` }).toString()}`;
     const response = await fetch(url, { headers: { authorization: `Bearer ${admin.token}`, 'apollo-require-preflight': 'true' } });
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
 

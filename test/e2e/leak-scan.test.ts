@@ -516,7 +516,7 @@ const refusals: Refusal[] = [
       const url = `${vault.url}?${new URLSearchParams({
         query: CREATE_CREDENTIAL,
         variables: JSON.stringify({ input: aCredentialInput({ auth: { apiKey: { apiKey: plant(apiKeyCanary('getMutation')).value } } }) }),
-      })}`;
+      }).toString()}`;
       return sendRaw(
         source,
         url,
@@ -549,7 +549,7 @@ test.each(refusals.map((refusal) => [refusal.name, refusal] as const))(
   },
 );
 
-test('no log line carries a secret', async () => {
+test('no log line carries a secret', () => {
   expect(vault.logLines.length).toBeGreaterThan(refusals.length);
   expect(findCanaries(planted, logHaystacks([vault]))).toEqual([]);
 });
@@ -583,13 +583,15 @@ test('the scan can see the secrets: they open from the SecretStore and every one
   const unsent = planted.filter((canary) => findCanaries([canary], transcript.sent).length === 0);
   expect(unsent.map((canary) => canary.label)).toEqual([]);
 
-  // Each encoding the scans look for is recognised.
+  // Each encoding the scans look for is recognised, and hex in upper case too.
   for (const encoding of ['hex', 'base64', 'base64url'] as const) {
     for (const canary of planted) {
-      const encoded = { source: encoding, text: `..${Buffer.from(canary.needle, 'utf8').toString(encoding).toUpperCase()}..` };
-      if (encoding === 'hex') expect(findCanaries([canary], [encoded])).not.toEqual([]);
       const exact = { source: encoding, text: `..${Buffer.from(canary.needle, 'utf8').toString(encoding)}..` };
       expect(findCanaries([canary], [exact])).not.toEqual([]);
     }
+  }
+  for (const canary of planted) {
+    const upperHex = { source: 'hex', text: `..${Buffer.from(canary.needle, 'utf8').toString('hex').toUpperCase()}..` };
+    expect(findCanaries([canary], [upperHex])).not.toEqual([]);
   }
 });

@@ -247,7 +247,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     return { access_token: token, expires_in: lifetime, scope: scopes.join(' '), token_type: 'Bearer' };
   }
 
-  async function handleOAuth(req: IncomingMessage, body: Buffer): Promise<[number, unknown]> {
+  function handleOAuth(req: IncomingMessage, body: Buffer): [number, unknown] {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path !== '/token') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
     if (req.method !== 'POST') throw oauthError(405, 'invalid_request', `Method ${req.method} not allowed`);
@@ -275,7 +275,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
 
   // ---- IAM Credentials ----------------------------------------------------------------------------
 
-  async function handleIam(req: IncomingMessage, body: Buffer): Promise<[number, unknown]> {
+  function handleIam(req: IncomingMessage, body: Buffer): [number, unknown] {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const m = /^\/v1\/projects\/([^/]+)\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
     if (!m || req.method !== 'POST') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
@@ -323,7 +323,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
 
   // ---- Vertex AI ----------------------------------------------------------------------------------
 
-  async function handleVertex(req: IncomingMessage, body: Buffer): Promise<[number, unknown]> {
+  function handleVertex(req: IncomingMessage, body: Buffer): [number, unknown] {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const m = /^\/(v1|v1beta1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):countTokens$/.exec(path);
     if (!m || req.method !== 'POST') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
@@ -354,7 +354,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     return [200, { totalTokens: Math.max(1, words), totalBillableCharacters: characters }];
   }
 
-  function handler(service: FakeGoogleService, route: (req: IncomingMessage, body: Buffer) => Promise<[number, unknown]>) {
+  function handler(service: FakeGoogleService, route: (req: IncomingMessage, body: Buffer) => [number, unknown]) {
     return (req: IncomingMessage, res: ServerResponse): void => {
       requests.push({
         service,
@@ -368,7 +368,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
             apiError(413, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'),
           );
           if (latencyMs > 0) await sleep(latencyMs);
-          const [status, payload] = await route(req, body);
+          const [status, payload] = route(req, body);
           sendJson(res, status, payload);
         } catch (error) {
           const failure = error instanceof HttpError ? error : apiError(500, 'INTERNAL', 'Internal error encountered.');
@@ -471,7 +471,7 @@ export function fakeGoogleTransporter(
   // under jest ("A dynamic import callback was invoked without --experimental-vm-modules").
   const transporter = new gaxios.Gaxios({ fetchImplementation: fetch });
   transporter.interceptors.request.add({
-    resolved: async (config) => {
+    resolved: (config) => {
       const url = new URL(String(config.url));
       const pathAndQuery = `${url.pathname}${url.search}`;
       if (url.protocol === 'https:' && ACCEPTED_AUDIENCES.includes(`${url.origin}${url.pathname}`)) {
@@ -481,9 +481,11 @@ export function fakeGoogleTransporter(
       } else if (url.protocol === 'https:' && /^([a-z0-9-]+-)?aiplatform\.googleapis\.com$/.test(url.hostname)) {
         config.url = new URL(`${fake.vertexEndpoint}${pathAndQuery}`);
       } else if (/(^|\.)(googleapis|google)\.com$/.test(url.hostname)) {
-        throw new Error(`fake Google transporter: refusing to send a request to the real Google: ${url.origin}${url.pathname}`);
+        return Promise.reject(
+          new Error(`fake Google transporter: refusing to send a request to the real Google: ${url.origin}${url.pathname}`),
+        );
       }
-      return config;
+      return Promise.resolve(config);
     },
   });
   return transporter;

@@ -421,10 +421,11 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
       calls.encrypt = 0;
       calls.decrypt = 0;
     },
-    async close(): Promise<void> {
+    close(): Promise<void> {
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();
       server.forceShutdown();
+      return Promise.resolve();
     },
   };
 }

@@ -96,14 +96,16 @@ export async function startGateway(supergraphSdl: string): Promise<RunningGatewa
       new RemoteGraphQLDataSource<GatewayContext>({
         url,
         willSendRequest({ request, context }) {
-          if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+          // Typed loosely by the gateway (its schema-loading requests carry any context): narrowed here.
+          const authorization: unknown = context.authorization;
+          if (typeof authorization === 'string' && authorization) request.http?.headers.set('authorization', authorization);
         },
       }),
   });
   const server = new ApolloServer<GatewayContext>({ gateway });
   const { url } = await startStandaloneServer(server, {
     listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => ({ authorization: req.headers.authorization }),
+    context: ({ req }) => Promise.resolve({ authorization: req.headers.authorization }),
   });
   return {
     url,

@@ -110,9 +110,9 @@ describe('fake Google Cloud', () => {
     test('works with a hand-written interceptor on google-auth-library’s own gaxios (the recipe without the helper)', async () => {
       const own = new gaxios.Gaxios({ fetchImplementation: fetch });
       own.interceptors.request.add({
-        resolved: async (config) => {
+        resolved: (config) => {
           if (String(config.url) === 'https://oauth2.googleapis.com/token') config.url = new URL(google.tokenUrl);
-          return config;
+          return Promise.resolve(config);
         },
       });
       const client = new JWT({ email: source.clientEmail, key: source.privateKeyPem, scopes: [CLOUD_PLATFORM_SCOPE], transporter: own });
@@ -128,9 +128,9 @@ describe('fake Google Cloud', () => {
         transporterOptions: { fetchImplementation: fetch },
       });
       client.transporter.interceptors.request.add({
-        resolved: async (config) => {
+        resolved: (config) => {
           if (String(config.url) === 'https://oauth2.googleapis.com/token') config.url = new URL(google.tokenUrl);
-          return config;
+          return Promise.resolve(config);
         },
       });
       const { token } = await client.getAccessToken();

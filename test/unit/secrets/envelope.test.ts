@@ -5,6 +5,7 @@ import { additionalData, EnvelopeCipher, type SealedSecret, type SecretBinding }
 import type { KeyService, WrappedDataKey } from '../../../src/secrets/key-service';
 import { LocalKeyring } from '../../../src/secrets/local-keyring';
 import { flipBit } from '../../support/factories';
+import { rejectionOf } from '../../support/failures';
 import { TempDirs } from '../../support/temp-dirs';
 
 const binding: SecretBinding = {
@@ -22,21 +23,23 @@ class RecordingKeyService implements KeyService {
   wrapError?: Error;
   unwrapError?: Error;
 
-  async wrap(dataKey: Buffer, aad: Buffer): Promise<WrappedDataKey> {
-    if (this.wrapError) throw this.wrapError;
+  wrap(dataKey: Buffer, aad: Buffer): Promise<WrappedDataKey> {
+    if (this.wrapError) return Promise.reject(this.wrapError);
     this.wrapped.push({ dataKey, copy: Buffer.from(dataKey), aad: Buffer.from(aad) });
-    return { keyId: 'recording:1', wrappedKey: Buffer.from(dataKey.map((byte) => byte ^ 0x5a)) };
+    return Promise.resolve({ keyId: 'recording:1', wrappedKey: Buffer.from(dataKey.map((byte) => byte ^ 0x5a)) });
   }
 
-  async unwrap(wrapped: WrappedDataKey): Promise<Buffer> {
-    if (this.unwrapError) throw this.unwrapError;
-    return Buffer.from(wrapped.wrappedKey.map((byte) => byte ^ 0x5a));
+  unwrap(wrapped: WrappedDataKey): Promise<Buffer> {
+    if (this.unwrapError) return Promise.reject(this.unwrapError);
+    return Promise.resolve(Buffer.from(wrapped.wrappedKey.map((byte) => byte ^ 0x5a)));
   }
 
-  async checkReady(): Promise<void> {}
+  checkReady(): Promise<void> {
+    return Promise.resolve();
+  }
 
-  async primaryKeyId(): Promise<string> {
-    return 'recording:1';
+  primaryKeyId(): Promise<string> {
+    return Promise.resolve('recording:1');
   }
 }
 
@@ -178,11 +181,10 @@ describe('EnvelopeCipher', () => {
     const sealed = await recording.seal(payload, binding);
     const failure = recording.open(sealed, { ...binding, secretVersion: 9 });
     await expect(failure).rejects.toThrow(DecryptionError);
-    await failure.catch((error: unknown) => {
-      const text = error instanceof Error ? `${error.message}\n${String(error.stack)}` : String(error);
-      expect(text).not.toContain(payload.apiKey);
-      expect(text).not.toContain(keys.wrapped[0].copy.toString('hex'));
-    });
+    const error = await rejectionOf(failure);
+    const text = error instanceof Error ? `${error.message}\n${String(error.stack)}` : String(error);
+    expect(text).not.toContain(payload.apiKey);
+    expect(text).not.toContain(keys.wrapped[0].copy.toString('hex'));
   });
 
   test('rejects a payload that is not a JSON object', async () => {

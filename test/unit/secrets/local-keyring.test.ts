@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DecryptionError } from '../../../src/secrets/aead';
 import { LOCAL_KEYRING_FILE, LocalKeyring, UnknownKeyIdError } from '../../../src/secrets/local-keyring';
+import { rejectionOf } from '../../support/failures';
 import { TempDirs } from '../../support/temp-dirs';
 
 const dev = { production: false };
@@ -112,9 +113,8 @@ describe('LocalKeyring', () => {
     fs.writeFileSync(ring.filePath, text.replace('"primary"', '"primary" oops'));
     const failure = LocalKeyring.open(dataDir, dev);
     await expect(failure).rejects.toThrow(/is malformed: not valid JSON/);
-    await failure.catch((error: unknown) => {
-      expect(String(error instanceof Error ? error.message : error)).not.toContain(key.slice(0, 12));
-    });
+    const error = await rejectionOf(failure);
+    expect(String(error instanceof Error ? error.message : error)).not.toContain(key.slice(0, 12));
   });
 
   test('refuses a key ring file whose primary names no key version', async () => {
