@@ -183,7 +183,7 @@ describe('roles', () => {
 
 describe("another organization's credential behaves exactly as one that does not exist", () => {
   /** The response with the id written as <id>, so that two responses differing only in the id compare equal. */
-  function shape(response: GraphQLResponse, id: string) {
+  function shape(response: GraphQLResponse, id: string): unknown {
     return JSON.parse(JSON.stringify({ status: response.status, body: response.body }).split(id).join('<id>'));
   }
 

@@ -1,7 +1,7 @@
 // Invalid input, each refused as BAD_USER_INPUT whose `extensions.field` names the offending input
 // path, whether the value arrives in variables or as a literal in the document. A refused
 // create leaves no row behind.
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   aCredentialInput,
   apiKeyAuth,
@@ -14,15 +14,14 @@ import {
   googleServiceAccountAuth,
   TEST_ROLE_ARN,
 } from '../support/factories';
-import type { GraphQLResponse } from '../support/test-app';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { anAdmin } from '../support/organizations';
+import { type GraphQLResponse, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, countCredentials, expectBadUserInput, storedRow, type VaultClient } from '../support/vault-client';
+import { countCredentials, expectBadUserInput, storedRow, type VaultClient } from '../support/vault-client';
 
 let database: TestDatabase;
 let vault: TestApp;
 /** Every refused create goes to this organization, which must end up empty. */
-const refusedOrgId = randomUUID();
 let refused: VaultClient;
 /** Accepted inputs go here. */
 let accepted: VaultClient;
@@ -30,8 +29,8 @@ let accepted: VaultClient;
 beforeAll(async () => {
   database = await createTestDatabase('input_errors');
   vault = await startTestApp({ databaseUrl: database.url });
-  refused = clientFor(vault, refusedOrgId);
-  accepted = clientFor(vault, randomUUID());
+  refused = anAdmin(vault);
+  accepted = anAdmin(vault);
 });
 
 afterAll(async () => {

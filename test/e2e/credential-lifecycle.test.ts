@@ -1,7 +1,6 @@
 // The credential lifecycle over real HTTP and PostgreSQL: create for every auth type each provider
 // takes, read, update, rotate (with optimistic concurrency), delete, and name uniqueness. The
 // sealed secret is checked with SecretStore, the one reader allowed to open it.
-import { randomUUID } from 'node:crypto';
 import {
   aCredentialInput,
   anApiKey,
@@ -20,20 +19,19 @@ import {
   rsaPrivateKeyPem,
   uniqueName,
 } from '../support/factories';
+import { anAdmin } from '../support/organizations';
+import { sleep } from '../support/sleep';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import {
-  clientFor,
   countCredentials,
   type CredentialView,
   dataOf,
   expectBadUserInput,
   expectError,
   openSecret,
-  sleep,
   storedRow,
   UUID_PATTERN,
-  type VaultClient,
 } from '../support/vault-client';
 
 let database: TestDatabase;
@@ -48,12 +46,6 @@ afterAll(async () => {
   await vault?.stop();
   await database?.drop();
 });
-
-/** An admin of a brand-new organization. */
-function anAdmin(): VaultClient & { orgId: string } {
-  const orgId = randomUUID();
-  return { ...clientFor(vault, orgId), orgId };
-}
 
 function apiKeyOf(auth: CredentialAuthInput): string | null {
   return auth.apiKey?.apiKey ?? auth.bedrockApiKey?.apiKey ?? null;
@@ -126,7 +118,7 @@ describe('createCredential', () => {
   test.each(cases)(
     'a $modelProvider credential with $authType returns its metadata, version 1',
     async ({ modelProvider, authType, auth, baseUrl, storesKeyMaterial }) => {
-      const admin = anAdmin();
+      const admin = anAdmin(vault);
       const input = aCredentialInput({ modelProvider, auth: auth() });
       const before = Date.now();
       const credential = await admin.created(input);
@@ -158,7 +150,7 @@ describe('createCredential', () => {
   test.each(cases)(
     'a $modelProvider credential with $authType seals exactly the auth it was given',
     async ({ modelProvider, authType, auth }) => {
-      const admin = anAdmin();
+      const admin = anAdmin(vault);
       const input = aCredentialInput({ modelProvider, auth: auth() });
       const credential = await admin.created(input);
 
@@ -171,14 +163,14 @@ describe('createCredential', () => {
   );
 
   test('BEDROCK defaults baseUrl to the runtime endpoint of settings.region', async () => {
-    const credential = await anAdmin().created(aCredentialInput({ modelProvider: 'BEDROCK', settings: { region: 'eu-west-1' } }));
+    const credential = await anAdmin(vault).created(aCredentialInput({ modelProvider: 'BEDROCK', settings: { region: 'eu-west-1' } }));
 
     expect(credential.baseUrl).toBe('https://bedrock-runtime.eu-west-1.amazonaws.com');
     expect(credential.settings).toEqual({ region: 'eu-west-1' });
   });
 
   test('VERTEX defaults baseUrl to the endpoint of settings.location', async () => {
-    const credential = await anAdmin().created(
+    const credential = await anAdmin(vault).created(
       aCredentialInput({ modelProvider: 'VERTEX', settings: { location: 'europe-west4', project_id: 'vault-test-project' } }),
     );
 
@@ -188,13 +180,15 @@ describe('createCredential', () => {
 
   test('an explicit baseUrl is kept as given', async () => {
     const baseUrl = 'https://vpce-0123456789abcdef-bedrock-runtime.eu-west-1.vpce.amazonaws.com';
-    const credential = await anAdmin().created(aCredentialInput({ modelProvider: 'BEDROCK', baseUrl, settings: { region: 'eu-west-1' } }));
+    const credential = await anAdmin(vault).created(
+      aCredentialInput({ modelProvider: 'BEDROCK', baseUrl, settings: { region: 'eu-west-1' } }),
+    );
 
     expect(credential.baseUrl).toBe(baseUrl);
   });
 
   test('VERTEX without auth uses its default, GOOGLE_ADC, which stores no key material', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const credential = await admin.created(aCredentialInput({ modelProvider: 'VERTEX', auth: undefined }));
 
     expect(credential).toMatchObject({ authType: 'GOOGLE_ADC', storesKeyMaterial: false, keyLast4: null, secretVersion: 1 });
@@ -204,7 +198,7 @@ describe('createCredential', () => {
   test.each(['OPENAI', 'BEDROCK'] as const)(
     '%s without auth is BAD_USER_INPUT on input.auth: its default needs key material',
     async (modelProvider) => {
-      const admin = anAdmin();
+      const admin = anAdmin(vault);
 
       expectBadUserInput(await admin.create(aCredentialInput({ modelProvider, auth: undefined })), 'input.auth');
       expect(await countCredentials(database, 'organization_id = $1', [admin.orgId])).toBe(0);
@@ -212,7 +206,7 @@ describe('createCredential', () => {
   );
 
   test.each(['AZURE_OPENAI', 'CUSTOM'] as const)('%s without baseUrl is BAD_USER_INPUT on input.baseUrl', async (modelProvider) => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
 
     expectBadUserInput(await admin.create(aCredentialInput({ modelProvider, baseUrl: undefined })), 'input.baseUrl');
     expect(await countCredentials(database, 'organization_id = $1', [admin.orgId])).toBe(0);
@@ -220,7 +214,7 @@ describe('createCredential', () => {
 
   test.each(['AZURE_OPENAI', 'CUSTOM'] as const)('%s with a baseUrl takes an API key', async (modelProvider) => {
     const baseUrl = 'https://llm.internal.example.com/v1';
-    const credential = await anAdmin().created(aCredentialInput({ modelProvider, baseUrl }));
+    const credential = await anAdmin(vault).created(aCredentialInput({ modelProvider, baseUrl }));
 
     expect(credential).toMatchObject({ modelProvider, authType: 'API_KEY', baseUrl });
   });
@@ -228,7 +222,7 @@ describe('createCredential', () => {
 
 describe('credential(id)', () => {
   test('returns what createCredential returned', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ modelProvider: 'BEDROCK', settings: { region: 'eu-west-1' } }));
 
     expect(await admin.read(created.id)).toEqual(created);
@@ -237,7 +231,7 @@ describe('credential(id)', () => {
 
 describe('updateCredential without auth', () => {
   test('a new name replaces the old one and leaves the secret and its version alone', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const input = aCredentialInput();
     const created = await admin.created(input);
     await sleep(5);
@@ -255,7 +249,7 @@ describe('updateCredential without auth', () => {
   });
 
   test('a new baseUrl replaces the stored one', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
 
     const updated = dataOf(await admin.update(created.id, { baseUrl: 'https://proxy.example.com/openai/v1' })).updateCredential;
@@ -265,7 +259,7 @@ describe('updateCredential without auth', () => {
   });
 
   test('settings given replace the stored settings as a whole', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ settings: { api_version: '2024-06-01', organization: 'org-1' } }));
 
     const updated = dataOf(await admin.update(created.id, { settings: { model_api_family: 'responses' } })).updateCredential;
@@ -275,7 +269,7 @@ describe('updateCredential without auth', () => {
   });
 
   test('a default BEDROCK baseUrl follows a new settings.region', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ modelProvider: 'BEDROCK', settings: { region: 'eu-west-1' } }));
 
     const updated = dataOf(await admin.update(created.id, { settings: { region: 'ap-southeast-2' } })).updateCredential;
@@ -284,7 +278,7 @@ describe('updateCredential without auth', () => {
   });
 
   test('baseUrl null resets it to the provider default', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ baseUrl: 'https://proxy.example.com/v1' }));
 
     const updated = dataOf(await admin.update(created.id, { baseUrl: null })).updateCredential;
@@ -293,7 +287,7 @@ describe('updateCredential without auth', () => {
   });
 
   test('baseUrl null on BEDROCK resets it to the endpoint of the stored region', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(
       aCredentialInput({ modelProvider: 'BEDROCK', baseUrl: 'https://proxy.example.com/bedrock', settings: { region: 'eu-central-1' } }),
     );
@@ -314,7 +308,7 @@ describe('updateCredential with auth (rotation)', () => {
   }
 
   test('seals the new key, bumps secretVersion, moves secretRotatedAt and keyLast4', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ auth: apiKeyAuth(`sk-old-${hex(12)}AAAA`) }));
     const oldCiphertext = await ciphertextHex(created.id);
     await sleep(5);
@@ -340,7 +334,7 @@ describe('updateCredential with auth (rotation)', () => {
   });
 
   test('a stale expectedSecretVersion is CONFLICT on input.expectedSecretVersion and changes nothing', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     dataOf(await admin.update(created.id, { auth: apiKeyAuth() }));
     const before = await storedRow(database, created.id);
@@ -353,7 +347,7 @@ describe('updateCredential with auth (rotation)', () => {
   });
 
   test('a matching expectedSecretVersion rotates', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     const newKey = anApiKey();
 
@@ -364,7 +358,7 @@ describe('updateCredential with auth (rotation)', () => {
   });
 
   test('of two concurrent rotations expecting the same version, exactly one wins and the other is CONFLICT', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     const keys = [anApiKey(), anApiKey()];
 
@@ -385,7 +379,7 @@ describe('updateCredential with auth (rotation)', () => {
   });
 
   test('may switch to another auth type the provider takes (BEDROCK AWS_ROLE → AWS_KEYS → BEDROCK_API_KEY)', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth() }));
 
     const keys = awsKeysAuth();
@@ -408,7 +402,7 @@ describe('updateCredential with auth (rotation)', () => {
   });
 
   test('to GOOGLE_ADC drops the stored key material', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ modelProvider: 'VERTEX', auth: googleServiceAccountAuth() }));
 
     const rotated = dataOf(await admin.update(created.id, { auth: googleAdcAuth() })).updateCredential;
@@ -419,7 +413,7 @@ describe('updateCredential with auth (rotation)', () => {
   });
 
   test('to an auth type the provider does not take is BAD_USER_INPUT on that member and changes nothing', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput({ modelProvider: 'BEDROCK' }));
     const before = await storedRow(database, created.id);
 
@@ -430,7 +424,7 @@ describe('updateCredential with auth (rotation)', () => {
 
 describe('deleteCredential', () => {
   test('returns the id, after which the credential is NOT_FOUND everywhere', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
 
     expect(dataOf(await admin.delete(created.id))).toEqual({ deleteCredential: created.id });
@@ -442,7 +436,7 @@ describe('deleteCredential', () => {
   });
 
   test('a second delete is NOT_FOUND', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     dataOf(await admin.delete(created.id));
 
@@ -455,7 +449,7 @@ describe('deleteCredential', () => {
 
 describe('names', () => {
   test('a duplicate name in the same organization is CONFLICT on input.name, and nothing is written', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const first = await admin.created(aCredentialInput());
 
     expectError(await admin.create(aCredentialInput({ name: first.name })), { code: 'CONFLICT', field: 'input.name' });
@@ -463,7 +457,7 @@ describe('names', () => {
   });
 
   test('a name that differs only by surrounding whitespace is the same name', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const first = await admin.created(aCredentialInput());
 
     expectError(await admin.create(aCredentialInput({ name: `  ${first.name}\t` })), { code: 'CONFLICT', field: 'input.name' });
@@ -471,15 +465,15 @@ describe('names', () => {
 
   test('the same name in another organization is fine', async () => {
     const name = uniqueName();
-    const one = await anAdmin().created(aCredentialInput({ name }));
-    const other = await anAdmin().created(aCredentialInput({ name }));
+    const one = await anAdmin(vault).created(aCredentialInput({ name }));
+    const other = await anAdmin(vault).created(aCredentialInput({ name }));
 
     expect(other.name).toBe(name);
     expect(other.organizationId).not.toBe(one.organizationId);
   });
 
   test('renaming onto an existing name is CONFLICT on input.name and changes nothing', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const taken = await admin.created(aCredentialInput());
     const renamed: CredentialView = await admin.created(aCredentialInput());
     const before = await storedRow(database, renamed.id);
@@ -489,7 +483,7 @@ describe('names', () => {
   });
 
   test('renaming a credential to its own name is fine', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
 
     expect(dataOf(await admin.update(created.id, { name: created.name })).updateCredential.name).toBe(created.name);

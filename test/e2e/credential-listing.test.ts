@@ -2,16 +2,17 @@
 // modelProvider filter, stable order under inserts, and argument errors.
 import { randomUUID } from 'node:crypto';
 import { aCredentialInput, awsRoleAuth, type CreateCredentialInput, googleAdcAuth, type ModelProvider } from '../support/factories';
+import { anAdmin } from '../support/organizations';
+import { sleep } from '../support/sleep';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { base64urlJson } from '../support/tokens';
 import {
-  clientFor,
   type CredentialConnectionView,
   type CredentialView,
-  dataOf,
   expectBadUserInput,
   type ListArgs,
-  sleep,
+  mutateInBulk,
   type VaultClient,
 } from '../support/vault-client';
 
@@ -26,19 +27,8 @@ const CROWDED_SIZE = 105;
 const BEDROCK_IN_CROWDED = 35;
 
 /** Creates many credentials in one request: aliased mutations run one after another. */
-async function createMany(client: VaultClient, inputs: CreateCredentialInput[]): Promise<{ id: string; modelProvider: ModelProvider }[]> {
-  const variables = Object.fromEntries(inputs.map((input, index) => [`i${index}`, input]));
-  const declarations = inputs.map((_, index) => `$i${index}: CreateCredentialInput!`).join(', ');
-  const fields = inputs.map((_, index) => `c${index}: createCredential(input: $i${index}) { id modelProvider }`).join('\n');
-  const response = await vault.graphql<Record<string, { id: string; modelProvider: ModelProvider }>>(
-    `mutation Seed(${declarations}) { ${fields} }`,
-    variables,
-    {
-      token: client.token,
-    },
-  );
-  const data = dataOf(response);
-  return inputs.map((_, index) => data[`c${index}`]);
+function createMany(client: VaultClient, inputs: CreateCredentialInput[]): Promise<{ id: string }[]> {
+  return mutateInBulk(vault, client.token, { field: 'createCredential', inputType: 'CreateCredentialInput', inputs });
 }
 
 /** Follows endCursor until hasNextPage is false, returning every node in order. */
@@ -58,7 +48,7 @@ async function walk(client: VaultClient, args: ListArgs): Promise<{ nodes: Crede
 beforeAll(async () => {
   database = await createTestDatabase('listing');
   vault = await startTestApp({ databaseUrl: database.url });
-  crowded = clientFor(vault, randomUUID());
+  crowded = anAdmin(vault);
   const inputs = Array.from({ length: CROWDED_SIZE }, (_, index) => {
     // Every third one is BEDROCK, the rest OPENAI and VERTEX: cheap auth members, no key generation.
     const provider: ModelProvider = index % 3 === 0 ? 'BEDROCK' : index % 3 === 1 ? 'OPENAI' : 'VERTEX';
@@ -74,7 +64,7 @@ afterAll(async () => {
 });
 
 test('an organization without credentials lists nothing', async () => {
-  const empty = await clientFor(vault, randomUUID()).listed();
+  const empty = await anAdmin(vault).listed();
 
   expect(empty).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 });
 });
@@ -130,7 +120,7 @@ test('the order does not depend on the page size', async () => {
 });
 
 test('a cursor stays valid across inserts: the newcomer comes last, nothing twice, nothing skipped', async () => {
-  const client = clientFor(vault, randomUUID());
+  const client = anAdmin(vault);
   const before = await createMany(
     client,
     Array.from({ length: 6 }, () => aCredentialInput()),
@@ -164,14 +154,12 @@ test('a filter that matches nothing lists nothing', async () => {
   });
 });
 
-const cursor = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-
 test.each([
   ['not base64 JSON', 'not-a-cursor'],
-  ['a JSON array', cursor([])],
-  ['no timestamp', cursor({ i: randomUUID() })],
-  ['an invalid timestamp', cursor({ t: 'yesterday', i: randomUUID() })],
-  ['an id that is not a UUID', cursor({ t: new Date().toISOString(), i: 'credential-1' })],
+  ['a JSON array', base64urlJson([])],
+  ['no timestamp', base64urlJson({ i: randomUUID() })],
+  ['an invalid timestamp', base64urlJson({ t: 'yesterday', i: randomUUID() })],
+  ['an id that is not a UUID', base64urlJson({ t: new Date().toISOString(), i: 'credential-1' })],
 ])('an after cursor with %s is BAD_USER_INPUT on after', async (_label, after) => {
   const response = await crowded.list({ first: 5, after });
 

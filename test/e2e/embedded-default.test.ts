@@ -6,19 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { apiKeyCanary, canary, filesUnder, findCanariesInFiles } from '../support/canaries';
+import type * as HostRequire from '../support/host-require';
 import { aCredentialInput } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { clientFor, type CredentialView, openSecret } from '../support/vault-client';
 
-// PGlite's CommonJS build loads its WebAssembly through a dynamic import(), which Jest's module
-// sandbox refuses without --experimental-vm-modules. So the genuine package is loaded by Node's own
-// loader instead of Jest's: the same code, outside the sandbox. Nothing is faked.
-jest.mock('@electric-sql/pglite', () => {
-  // Jest shims the 'module' builtin, so Node's own Module class is taken from outside the sandbox.
-  const { runInThisContext } = jest.requireActual<typeof import('node:vm')>('node:vm');
-  const NodeModule = runInThisContext('process.mainModule.constructor') as typeof import('node:module');
-  return NodeModule.createRequire(__filename)('@electric-sql/pglite');
-});
+// PGlite is loaded by Node's own loader instead of Jest's (see host-require.ts): the genuine package.
+jest.mock('@electric-sql/pglite', () =>
+  jest.requireActual<typeof HostRequire>('../support/host-require').hostRequire('@electric-sql/pglite'),
+);
 
 // PGlite takes a few seconds to start, twice here.
 jest.setTimeout(60_000);

@@ -1,11 +1,11 @@
 // The HTTP surface around GraphQL: liveness and readiness, the Sandbox landing page for browsers,
 // GET for queries, refused bodies, and one request log line per GraphQL request that never
 // carries the query text or the variables.
-import { randomUUID } from 'node:crypto';
 import { aCredentialInput, hex } from '../support/factories';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { anAdmin, aViewer } from '../support/organizations';
+import { fetchJson, logEvents, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, dataOf, expectError, type VaultClient } from '../support/vault-client';
+import { dataOf, expectError, type VaultClient } from '../support/vault-client';
 
 let database: TestDatabase;
 let vault: TestApp;
@@ -14,7 +14,7 @@ let admin: VaultClient;
 beforeAll(async () => {
   database = await createTestDatabase('http_surface');
   vault = await startTestApp({ databaseUrl: database.url });
-  admin = clientFor(vault, randomUUID());
+  admin = anAdmin(vault);
 });
 
 afterAll(async () => {
@@ -22,21 +22,16 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function getJson(path: string) {
-  const response = await fetch(`${vault.baseUrl}${path}`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 describe('health', () => {
   test('/healthz answers 200 {"status":"ok"}', async () => {
-    const response = await fetch(`${vault.baseUrl}/healthz`);
+    const health = await fetchJson(`${vault.baseUrl}/healthz`);
 
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok' });
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ status: 'ok' });
   });
 
   test('/readyz answers 200 when the database and the key service answer', async () => {
-    const ready = await getJson('/readyz');
+    const ready = await fetchJson<Record<string, unknown>>(`${vault.baseUrl}/readyz`);
 
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toEqual({ database: 'ok', keyService: 'ok' });
@@ -47,14 +42,13 @@ describe('health', () => {
     const app = await startTestApp({ databaseUrl: doomed.url });
     let dropped = false;
     try {
-      dataOf(await clientFor(app, randomUUID()).list());
+      dataOf(await anAdmin(app).list());
       await doomed.drop();
       dropped = true;
 
-      const response = await fetch(`${app.baseUrl}/readyz`);
-      const body = (await response.json()) as { failed: string[]; checks: Record<string, string> };
+      const { status, body } = await fetchJson<{ failed: string[]; checks: Record<string, string> }>(`${app.baseUrl}/readyz`);
 
-      expect(response.status).toBe(503);
+      expect(status).toBe(503);
       expect(body.failed).toEqual(['database']);
       expect(body.checks).toEqual({ database: 'failed', keyService: 'ok' });
     } finally {
@@ -76,8 +70,8 @@ describe('/graphql over GET', () => {
   });
 
   test('a query can be sent with GET', async () => {
-    const reader = clientFor(vault, randomUUID(), ['viewer']);
-    const url = `${vault.url}?${new URLSearchParams({ query: 'query Count { credentials { totalCount } }' })}`;
+    const reader = aViewer(vault);
+    const url = `${vault.url}?${new URLSearchParams({ query: 'query Count { credentials { totalCount } }' }).toString()}`;
     const response = await fetch(url, { headers: { authorization: `Bearer ${reader.token}`, 'apollo-require-preflight': 'true' } });
 
     expect(response.status).toBe(200);
@@ -86,7 +80,7 @@ describe('/graphql over GET', () => {
 
   test('a mutation sent with GET is refused with 405 and changes nothing', async () => {
     const credential = await admin.created(aCredentialInput());
-    const url = `${vault.url}?${new URLSearchParams({ query: `mutation { deleteCredential(id: "${credential.id}") }` })}`;
+    const url = `${vault.url}?${new URLSearchParams({ query: `mutation { deleteCredential(id: "${credential.id}") }` }).toString()}`;
     const response = await fetch(url, { headers: { authorization: `Bearer ${admin.token}`, 'apollo-require-preflight': 'true' } });
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
 
@@ -143,8 +137,7 @@ describe('request log', () => {
     return vault.logLines.slice(before);
   }
 
-  const requestLines = (lines: string[]): RequestLine[] =>
-    lines.map((line) => JSON.parse(line) as RequestLine).filter((line) => line.event === 'graphql_request');
+  const requestLines = (lines: string[]) => logEvents<RequestLine>(lines, 'graphql_request');
 
   test('one line per GraphQL request, with operationName, durationMs and outcome', async () => {
     const lines = await linesDuring(async () => {

@@ -4,16 +4,17 @@
 // is KMS_UNAVAILABLE and leaves the credentials table byte-for-byte as it was; /readyz names the key
 // service while KMS fails; and there is never a fallback to the local key ring.
 import { existsSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, loadConfig } from '../../src/config/config';
 import { LOCAL_KEYRING_FILE } from '../../src/secrets/local-keyring';
 import { type FakeKms, startFakeKms } from '../fakes/fake-kms-server';
 import { aCredentialInput, anApiKey, apiKeyAuth, expectedSecretPayload } from '../support/factories';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app';
+import { anAdmin } from '../support/organizations';
+import { fetchJson, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, type CredentialView, expectError, openSecret, type VaultClient } from '../support/vault-client';
+import { TEST_JWT_SECRET } from '../support/tokens';
+import { type CredentialView, expectError, openSecret } from '../support/vault-client';
 
 let database: TestDatabase;
 let kms: FakeKms;
@@ -37,10 +38,6 @@ afterEach(() => {
   kms.setLatency(0);
 });
 
-function anAdmin(app: TestApp = vault): VaultClient {
-  return clientFor(app, randomUUID());
-}
-
 /** The whole credentials table as text, sealed columns included (bytea as hex). */
 async function dumpCredentials(): Promise<string> {
   const rows = await database.query<{ row: unknown }>('SELECT row_to_json(c)::text AS row FROM credentials c ORDER BY id');
@@ -52,11 +49,8 @@ async function storedKeyId(id: string): Promise<string | null> {
   return row.secret_key_id;
 }
 
-async function readyz(
-  app: TestApp,
-): Promise<{ status: number; body: { status?: string; failed?: string[]; checks?: Record<string, string> } }> {
-  const response = await fetch(`${app.baseUrl}/readyz`);
-  return { status: response.status, body: (await response.json()) as { status?: string; failed?: string[] } };
+function readyz(app: TestApp) {
+  return fetchJson<{ status?: string; failed?: string[]; checks?: Record<string, string> }>(`${app.baseUrl}/readyz`);
 }
 
 describe('credentials with Cloud KMS as the key service', () => {
@@ -66,26 +60,26 @@ describe('credentials with Cloud KMS as the key service', () => {
   });
 
   test('creates a credential with exactly one Encrypt and no Decrypt', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     kms.resetCalls();
     await admin.created(aCredentialInput());
     expect(kms.calls).toEqual({ encrypt: 1, decrypt: 0 });
   });
 
   test('stores the CryptoKeyVersion name KMS reported as secret_key_id', async () => {
-    const created = await anAdmin().created(aCredentialInput());
+    const created = await anAdmin(vault).created(aCredentialInput());
     expect(await storedKeyId(created.id)).toBe(`${kms.keyName}/cryptoKeyVersions/1`);
   });
 
   test('seals a secret that opens with the application key service', async () => {
     const input = aCredentialInput({ auth: apiKeyAuth() });
-    const created = await anAdmin().created(input);
+    const created = await anAdmin(vault).created(input);
     const opened = await openSecret(vault, created.organizationId, created.id);
     expect(opened).toEqual({ authType: 'API_KEY', secretVersion: 1, payload: expectedSecretPayload(input.auth!) });
   });
 
   test('reads a credential with no KMS call', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     kms.resetCalls();
     const read = await admin.read(created.id);
@@ -94,7 +88,7 @@ describe('credentials with Cloud KMS as the key service', () => {
   });
 
   test('lists credentials with no KMS call', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created: CredentialView[] = [];
     for (let i = 0; i < 3; i += 1) created.push(await admin.created(aCredentialInput()));
     kms.resetCalls();
@@ -104,7 +98,7 @@ describe('credentials with Cloud KMS as the key service', () => {
   });
 
   test('rotates a secret with exactly one Encrypt and no Decrypt', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     kms.resetCalls();
     const response = await admin.update(created.id, { auth: apiKeyAuth() });
@@ -114,7 +108,7 @@ describe('credentials with Cloud KMS as the key service', () => {
   });
 
   test('opens the rotated secret, version 2, under the KMS key version', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     const auth = apiKeyAuth(anApiKey());
     await admin.update(created.id, { auth });
@@ -127,7 +121,7 @@ describe('credentials with Cloud KMS as the key service', () => {
   });
 
   test('stores new writes under the new primary after a rotation in KMS, without a restart, and old rows still open', async () => {
-    const admin = anAdmin();
+    const admin = anAdmin(vault);
     const oldInput = aCredentialInput({ auth: apiKeyAuth() });
     const old = await admin.created(oldInput);
     const oldKeyId = await storedKeyId(old.id);
@@ -160,7 +154,7 @@ describe('KMS faults on createCredential', () => {
     test(
       `fails with KMS_UNAVAILABLE and leaves the credentials table unchanged on ${fault.name}`,
       async () => {
-        const admin = anAdmin();
+        const admin = anAdmin(vault);
         await admin.created(aCredentialInput()); // the organization has a row the failed write must not touch
         const before = await dumpCredentials();
         fault.inject();
@@ -183,7 +177,7 @@ describe('KMS faults on a rotation (updateCredential with auth)', () => {
     test(
       `fails with KMS_UNAVAILABLE and leaves the credentials table unchanged on ${fault.name}`,
       async () => {
-        const admin = anAdmin();
+        const admin = anAdmin(vault);
         const auth = apiKeyAuth();
         const created = await admin.created(aCredentialInput({ auth }));
         const before = await dumpCredentials();

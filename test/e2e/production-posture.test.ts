@@ -19,9 +19,9 @@ import { LocalKeyring } from '../../src/secrets/local-keyring';
 import { createServer, type RunningServer } from '../../src/server';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { validToken } from '../support/tokens';
+import { TEST_JWT_SECRET, validToken } from '../support/tokens';
 
 let database: TestDatabase;
 let development: TestApp;

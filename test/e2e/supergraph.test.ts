@@ -15,11 +15,12 @@ import {
   startGateway,
   startOrganizationsSubgraph,
 } from '../support/federation-harness';
-import { aProviderInput, providerClientWithToken } from '../support/provider-client';
+import { anAdmin, anOrganization } from '../support/organizations';
+import { aProviderInput } from '../support/provider-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { wronglySignedToken } from '../support/tokens';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, type CredentialView, dataOf, expectError } from '../support/vault-client';
+import { type CredentialView, dataOf, expectError } from '../support/vault-client';
 
 let database: TestDatabase;
 let vault: TestApp;
@@ -57,13 +58,12 @@ beforeAll(async () => {
   vault = await startTestApp({ databaseUrl: database.url });
   organizations = await startOrganizationsSubgraph(records);
 
-  tokenA = vault.token({ orgId: orgA });
-  const adminA = clientFor(vault, orgA);
+  const adminA = anOrganization(vault, orgA).admin;
+  tokenA = adminA.token;
   credentialA = await adminA.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth(), name: 'bedrock-prod' }));
-  const providersA = providerClientWithToken(vault, adminA.token);
-  await providersA.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-us' }));
-  await providersA.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-eu' }));
-  credentialB = await clientFor(vault, orgB).created(aCredentialInput({ modelProvider: 'OPENAI', name: 'openai-of-b' }));
+  await adminA.providers.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-us' }));
+  await adminA.providers.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-eu' }));
+  credentialB = await anOrganization(vault, orgB).admin.created(aCredentialInput({ modelProvider: 'OPENAI', name: 'openai-of-b' }));
 
   records.set('acme', { id: 'acme', name: 'Acme', primaryCredentialId: credentialA.id });
   records.set('misconfigured', { id: 'misconfigured', name: 'Acme (points at B)', primaryCredentialId: credentialB.id });
@@ -142,7 +142,7 @@ describe('queries through the gateway', () => {
   });
 
   test("the credential's owner does resolve it through the same entity reference", async () => {
-    const tokenB = vault.token({ orgId: orgB, roles: ['viewer'] });
+    const tokenB = anOrganization(vault, orgB).viewer.token;
 
     const response = await throughGateway().graphql(ORGANIZATION_WITH_CREDENTIAL, { id: 'misconfigured' }, { token: tokenB });
 
@@ -162,18 +162,17 @@ describe('queries through the gateway', () => {
 
 describe('mutations through the gateway', () => {
   test("createCredential carries the caller's token to the vault: the credential lands in the caller's organization", async () => {
-    const orgC = randomUUID();
-    const token = vault.token({ orgId: orgC });
+    const adminC = anAdmin(vault);
 
     const response = await throughGateway().graphql<{ createCredential: { id: string; organizationId: string } }>(
       CREATE_CREDENTIAL,
       { input: aCredentialInput({ name: 'via-gateway' }) },
-      { token },
+      { token: adminC.token },
     );
 
     const created = dataOf(response).createCredential;
-    expect(created.organizationId).toBe(orgC);
-    expect((await clientFor(vault, orgC).read(created.id)).name).toBe('via-gateway');
+    expect(created.organizationId).toBe(adminC.orgId);
+    expect((await adminC.read(created.id)).name).toBe('via-gateway');
   });
 
   test("a resolver's BAD_USER_INPUT passes through the gateway with its code and field", async () => {

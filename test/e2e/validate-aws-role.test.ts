@@ -4,21 +4,19 @@
 // The validator builds a new STSClient, hence a new credential chain, for every call: nothing is
 // cached between calls, which the "unknown identity" test relies on.
 import { randomUUID } from 'node:crypto';
-import { canary, type Canary, findCanaries, type Haystack } from '../support/canaries';
+import { canary, type Canary, findCanaries, type Haystack, logHaystacks, secretNeedle, Transcript } from '../support/canaries';
 import { FAKE_STS_CALLER_ARN, type FakeSts, startFakeSts } from '../fakes/fake-sts-server';
 import { aCredentialInput, apiKeyAuth, awsKeysAuth, hex } from '../support/factories';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { closedPort, type SilentPeer, startSilentPeer } from '../support/loopback';
+import { anAdmin, aViewer, type Member } from '../support/organizations';
+import { logEvents, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, dataOf, expectBadUserInput, expectError } from '../support/vault-client';
+import { dataOf, expectBadUserInput, expectError } from '../support/vault-client';
 import {
   checkNamed,
-  closedPort,
   healthz,
   outcomes,
-  ResponseTranscript,
-  secretNeedle,
-  startSilentPeer,
-  type SilentPeer,
+  requestsDuring,
   useAwsIdentity,
   VALIDATE_AWS_ROLE,
   type ValidationResultView,
@@ -33,7 +31,7 @@ let database: TestDatabase;
 let sts: FakeSts;
 let vault: TestApp;
 let restoreAwsEnv: () => void;
-const transcript = new ResponseTranscript();
+const transcript = new Transcript();
 /** Every external id a test handed to the service, inline or stored. */
 const externalIds: Canary[] = [];
 /** Every application this file started, for the log scans. */
@@ -41,15 +39,21 @@ const apps: TestApp[] = [];
 /** Every fake STS this file started, for the issued-credential scans. */
 const stsPeers: FakeSts[] = [];
 
+/** The application in us-east-1, with `stsEndpoint` as its AWS_STS_ENDPOINT. */
+async function startApp(stsEndpoint: string): Promise<TestApp> {
+  const app = await startTestApp({
+    databaseUrl: database.url,
+    env: { AWS_STS_ENDPOINT: stsEndpoint, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
+  });
+  apps.push(app);
+  return app;
+}
+
 beforeAll(async () => {
   database = await createTestDatabase('validate_aws_e2e');
   sts = await startFakeSts();
   restoreAwsEnv = useAwsIdentity(sts.caller);
-  vault = await startTestApp({
-    databaseUrl: database.url,
-    env: { AWS_STS_ENDPOINT: sts.endpoint, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
-  });
-  apps.push(vault);
+  vault = await startApp(sts.endpoint);
   stsPeers.push(sts);
 });
 
@@ -80,39 +84,22 @@ function anExternalId(): string {
   return externalId.value;
 }
 
-interface Caller {
-  orgId: string;
-  token: string;
+function validate(caller: { token?: string }, variables: Record<string, unknown>, app: TestApp = vault) {
+  return transcript.graphql<{ validateAwsRole: ValidationResultView }>(app, 'validateAwsRole', VALIDATE_AWS_ROLE, variables, caller.token);
 }
 
-function anAdmin(): Caller {
-  const orgId = randomUUID();
-  return { orgId, token: vault.token({ orgId, roles: ['admin'] }) };
-}
-
-function validate(caller: Caller | { token?: string }, variables: Record<string, unknown>, app: TestApp = vault) {
-  return transcript.send<{ validateAwsRole: ValidationResultView }>(app, VALIDATE_AWS_ROLE, variables, caller.token, 'validateAwsRole');
-}
-
-async function validated(caller: Caller, variables: Record<string, unknown>, app: TestApp = vault): Promise<ValidationResultView> {
+async function validated(caller: Member, variables: Record<string, unknown>, app: TestApp = vault): Promise<ValidationResultView> {
   return dataOf(await validate(caller, variables, app)).validateAwsRole;
 }
 
-/** The AssumeRole requests the fake receives while `work` runs. */
-async function stsRequestsDuring<T>(work: () => Promise<T>): Promise<{ value: T; requests: Array<Record<string, string>> }> {
-  const mark = sts.requests.length;
-  const value = await work();
-  return { value, requests: sts.requests.slice(mark) };
-}
-
-async function storedAwsRole(caller: Caller, role: Role, settings?: Record<string, unknown>) {
+async function storedAwsRole(caller: Member, role: Role, settings?: Record<string, unknown>) {
   const created = dataOf(
-    await transcript.send<{ createCredential: { id: string } }>(
+    await transcript.graphql<{ createCredential: { id: string } }>(
       vault,
+      'createCredential',
       `mutation($input: CreateCredentialInput!) { createCredential(input: $input) { id authType } }`,
       { input: aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: role }, ...(settings ? { settings } : {}) }) },
       caller.token,
-      'createCredential',
     ),
   );
   return created.createCredential.id;
@@ -120,7 +107,7 @@ async function storedAwsRole(caller: Caller, role: Role, settings?: Record<strin
 
 describe('validateAwsRole with an inline role', () => {
   test('is ok for a role that trusts this service with the external id: assume-role ok, external-id-required ok', async () => {
-    const result = await validated(anAdmin(), { input: { role: aRole() } });
+    const result = await validated(anAdmin(vault), { input: { role: aRole() } });
 
     expect(result).toMatchObject({ ok: true, authType: 'AWS_ROLE', message: null });
     expect(outcomes(result)).toEqual([
@@ -134,10 +121,10 @@ describe('validateAwsRole with an inline role', () => {
   });
 
   test('reports the assumed-role ARN and the expiry of the discarded credentials in the assume-role detail', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     const role = aRole();
     const before = Date.now();
-    const { value: result, requests } = await stsRequestsDuring(() => validated(caller, { input: { role } }));
+    const { value: result, requests } = await requestsDuring(sts, () => validated(caller, { input: { role } }));
     const after = Date.now();
 
     const detail = checkNamed(result, 'assume-role').detail ?? '';
@@ -153,7 +140,7 @@ describe('validateAwsRole with an inline role', () => {
 
   test('sends AssumeRole with the role ARN, the external id and DurationSeconds 900', async () => {
     const role = aRole();
-    const { requests } = await stsRequestsDuring(() => validated(anAdmin(), { input: { role } }));
+    const { requests } = await requestsDuring(sts, () => validated(anAdmin(vault), { input: { role } }));
 
     expect(requests.length).toBeGreaterThanOrEqual(1);
     expect(requests[0]).toMatchObject({
@@ -166,7 +153,7 @@ describe('validateAwsRole with an inline role', () => {
 
   test('probes with a second AssumeRole for the same role without an ExternalId', async () => {
     const role = aRole();
-    const { requests } = await stsRequestsDuring(() => validated(anAdmin(), { input: { role } }));
+    const { requests } = await requestsDuring(sts, () => validated(anAdmin(vault), { input: { role } }));
 
     expect(requests).toHaveLength(2);
     expect(requests[1]).toMatchObject({ Action: 'AssumeRole', RoleArn: role.iamRoleArn, DurationSeconds: '900' });
@@ -174,9 +161,9 @@ describe('validateAwsRole with an inline role', () => {
   });
 
   test('uses a RoleSessionName that names this service and the organization, fresh for every AssumeRole', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     const role = aRole();
-    const { requests } = await stsRequestsDuring(async () => {
+    const { requests } = await requestsDuring(sts, async () => {
       await validated(caller, { input: { role } });
       await validated(caller, { input: { role } });
     });
@@ -193,8 +180,8 @@ describe('validateAwsRole with an inline role', () => {
 
   test('is not ok with a wrong external id: only the assume-role check, failing with the AccessDenied sentence', async () => {
     const role = aRole();
-    const { value: result, requests } = await stsRequestsDuring(() =>
-      validated(anAdmin(), { input: { role: { iamRoleArn: role.iamRoleArn, externalId: anExternalId() } } }),
+    const { value: result, requests } = await requestsDuring(sts, () =>
+      validated(anAdmin(vault), { input: { role: { iamRoleArn: role.iamRoleArn, externalId: anExternalId() } } }),
     );
 
     expect(result).toMatchObject({ ok: false, authType: 'AWS_ROLE', message: ACCESS_DENIED_MESSAGE });
@@ -206,7 +193,7 @@ describe('validateAwsRole with an inline role', () => {
 
   test("does not pass on STS's own AccessDenied text (it names this service's IAM user)", async () => {
     const role = aRole();
-    const response = await validate(anAdmin(), { input: { role: { iamRoleArn: role.iamRoleArn, externalId: anExternalId() } } });
+    const response = await validate(anAdmin(vault), { input: { role: { iamRoleArn: role.iamRoleArn, externalId: anExternalId() } } });
 
     expect(dataOf(response).validateAwsRole.ok).toBe(false);
     expect(response.text).not.toContain(FAKE_STS_CALLER_ARN);
@@ -214,7 +201,7 @@ describe('validateAwsRole with an inline role', () => {
   });
 
   test('is not ok for a role STS does not know: AccessDenied', async () => {
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { role: { iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/never-created-${hex(4)}`, externalId: anExternalId() } },
     });
 
@@ -224,7 +211,7 @@ describe('validateAwsRole with an inline role', () => {
 
   test('is not ok for a role that trusts anyone: external-id-required fails and says the trust policy must require sts:ExternalId', async () => {
     const role = aRole({ trustsAnyone: true });
-    const { value: result, requests } = await stsRequestsDuring(() => validated(anAdmin(), { input: { role } }));
+    const { value: result, requests } = await requestsDuring(sts, () => validated(anAdmin(vault), { input: { role } }));
 
     expect(result.ok).toBe(false);
     expect(outcomes(result)).toEqual([
@@ -244,7 +231,7 @@ describe('validateAwsRole with an inline role', () => {
     process.env.AWS_ACCESS_KEY_ID = `AKIA${hex(8).toUpperCase()}`;
     let result: ValidationResultView;
     try {
-      result = await validated(anAdmin(), { input: { role } });
+      result = await validated(anAdmin(vault), { input: { role } });
     } finally {
       process.env.AWS_ACCESS_KEY_ID = saved;
     }
@@ -252,16 +239,16 @@ describe('validateAwsRole with an inline role', () => {
     expect(result).toMatchObject({ ok: false, message: "STS rejected this service's own AWS identity (invalid or expired credentials)" });
     expect(outcomes(result)).toEqual([['assume-role', false]]);
     // And the real identity works again on the very next call: nothing was cached.
-    expect((await validated(anAdmin(), { input: { role } })).ok).toBe(true);
+    expect((await validated(anAdmin(vault), { input: { role } })).ok).toBe(true);
   });
 });
 
 describe('validateAwsRole by credentialId', () => {
   test('validates a stored AWS_ROLE credential with its stored ARN and external id', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     const role = aRole();
     const id = await storedAwsRole(caller, role);
-    const { value: result, requests } = await stsRequestsDuring(() => validated(caller, { input: { credentialId: id } }));
+    const { value: result, requests } = await requestsDuring(sts, () => validated(caller, { input: { credentialId: id } }));
 
     expect(result).toMatchObject({ ok: true, authType: 'AWS_ROLE', message: null });
     expect(outcomes(result)).toEqual([
@@ -272,7 +259,7 @@ describe('validateAwsRole by credentialId', () => {
   });
 
   test('reports a stored role whose external id the trust policy refuses as not ok', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     const role = aRole();
     const id = await storedAwsRole(caller, { iamRoleArn: role.iamRoleArn, externalId: anExternalId() });
     const result = await validated(caller, { input: { credentialId: id } });
@@ -282,8 +269,8 @@ describe('validateAwsRole by credentialId', () => {
   });
 
   test("is NOT_FOUND for another organization's credential, and STS is not called", async () => {
-    const id = await storedAwsRole(anAdmin(), aRole());
-    const { value: response, requests } = await stsRequestsDuring(() => validate(anAdmin(), { input: { credentialId: id } }));
+    const id = await storedAwsRole(anAdmin(vault), aRole());
+    const { value: response, requests } = await requestsDuring(sts, () => validate(anAdmin(vault), { input: { credentialId: id } }));
 
     expectError(response, { code: 'NOT_FOUND' });
     expect(response.body.data).toBeNull();
@@ -291,25 +278,25 @@ describe('validateAwsRole by credentialId', () => {
   });
 
   test('is NOT_FOUND for an id no credential has', async () => {
-    expectError(await validate(anAdmin(), { input: { credentialId: randomUUID() } }), { code: 'NOT_FOUND' });
+    expectError(await validate(anAdmin(vault), { input: { credentialId: randomUUID() } }), { code: 'NOT_FOUND' });
   });
 
   test('is BAD_USER_INPUT on input.credentialId for an id that is not a UUID', async () => {
-    expectBadUserInput(await validate(anAdmin(), { input: { credentialId: 'not-a-uuid' } }), 'input.credentialId');
+    expectBadUserInput(await validate(anAdmin(vault), { input: { credentialId: 'not-a-uuid' } }), 'input.credentialId');
   });
 
   test('is BAD_USER_INPUT on input.credentialId for an API_KEY credential', async () => {
-    const caller = anAdmin();
-    const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'OPENAI', auth: apiKeyAuth() }));
-    const { value: response, requests } = await stsRequestsDuring(() => validate(caller, { input: { credentialId: created.id } }));
+    const caller = anAdmin(vault);
+    const created = await caller.created(aCredentialInput({ modelProvider: 'OPENAI', auth: apiKeyAuth() }));
+    const { value: response, requests } = await requestsDuring(sts, () => validate(caller, { input: { credentialId: created.id } }));
 
     expectBadUserInput(response, 'input.credentialId');
     expect(requests).toEqual([]);
   });
 
   test('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_KEYS credential', async () => {
-    const caller = anAdmin();
-    const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth() }));
+    const caller = anAdmin(vault);
+    const created = await caller.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsKeysAuth() }));
 
     expectBadUserInput(await validate(caller, { input: { credentialId: created.id } }), 'input.credentialId');
   });
@@ -317,8 +304,8 @@ describe('validateAwsRole by credentialId', () => {
 
 describe('validateAwsRole input errors', () => {
   test('is BAD_USER_INPUT on input.role.iamRoleArn for a malformed ARN, and STS is not called', async () => {
-    const { value: response, requests } = await stsRequestsDuring(() =>
-      validate(anAdmin(), { input: { role: { iamRoleArn: 'arn:aws:iam::123:user/not-a-role', externalId: anExternalId() } } }),
+    const { value: response, requests } = await requestsDuring(sts, () =>
+      validate(anAdmin(vault), { input: { role: { iamRoleArn: 'arn:aws:iam::123:user/not-a-role', externalId: anExternalId() } } }),
     );
 
     expectBadUserInput(response, 'input.role.iamRoleArn');
@@ -327,8 +314,8 @@ describe('validateAwsRole input errors', () => {
 
   test('is BAD_USER_INPUT on input.role.externalId for an external id with a space, without repeating it', async () => {
     const externalId = `${anExternalId()} tail`;
-    const { value: response, requests } = await stsRequestsDuring(() =>
-      validate(anAdmin(), { input: { role: { iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/some-role`, externalId } } }),
+    const { value: response, requests } = await requestsDuring(sts, () =>
+      validate(anAdmin(vault), { input: { role: { iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/some-role`, externalId } } }),
     );
 
     expectBadUserInput(response, 'input.role.externalId');
@@ -337,8 +324,8 @@ describe('validateAwsRole input errors', () => {
   });
 
   test('is BAD_USER_INPUT on input when both role and credentialId are given', async () => {
-    const { value: response, requests } = await stsRequestsDuring(() =>
-      validate(anAdmin(), { input: { role: aRole(), credentialId: randomUUID() } }),
+    const { value: response, requests } = await requestsDuring(sts, () =>
+      validate(anAdmin(vault), { input: { role: aRole(), credentialId: randomUUID() } }),
     );
 
     expectBadUserInput(response, 'input');
@@ -346,12 +333,12 @@ describe('validateAwsRole input errors', () => {
   });
 
   test('is BAD_USER_INPUT on input when neither role nor credentialId is given', async () => {
-    expectBadUserInput(await validate(anAdmin(), { input: {} }), 'input');
+    expectBadUserInput(await validate(anAdmin(vault), { input: {} }), 'input');
   });
 
   test('is BAD_USER_INPUT on region for a region that is not an AWS region, and STS is not called', async () => {
-    const { value: response, requests } = await stsRequestsDuring(() =>
-      validate(anAdmin(), { input: { role: aRole() }, region: 'evil.example.com/' }),
+    const { value: response, requests } = await requestsDuring(sts, () =>
+      validate(anAdmin(vault), { input: { role: aRole() }, region: 'evil.example.com/' }),
     );
 
     expectBadUserInput(response, 'region');
@@ -361,17 +348,14 @@ describe('validateAwsRole input errors', () => {
 
 describe('validateAwsRole authorization', () => {
   test('is FORBIDDEN for a viewer, and STS is not called', async () => {
-    const orgId = randomUUID();
-    const { value: response, requests } = await stsRequestsDuring(() =>
-      validate({ token: vault.token({ orgId, roles: ['viewer'] }) }, { input: { role: aRole() } }),
-    );
+    const { value: response, requests } = await requestsDuring(sts, () => validate(aViewer(vault), { input: { role: aRole() } }));
 
     expectError(response, { code: 'FORBIDDEN' });
     expect(requests).toEqual([]);
   });
 
   test('is UNAUTHENTICATED without a token, and STS is not called', async () => {
-    const { value: response, requests } = await stsRequestsDuring(() => validate({}, { input: { role: aRole() } }));
+    const { value: response, requests } = await requestsDuring(sts, () => validate({}, { input: { role: aRole() } }));
 
     expectError(response, { code: 'UNAUTHENTICATED' });
     expect(requests).toEqual([]);
@@ -387,11 +371,7 @@ describe('validateAwsRole signing region', () => {
     // A second STS that only accepts requests signed for eu-west-1, behind an app whose AWS_REGION is us-east-1.
     regionalSts = await startFakeSts({ region: 'eu-west-1' });
     restoreRegionalEnv = useAwsIdentity(regionalSts.caller);
-    regionalVault = await startTestApp({
-      databaseUrl: database.url,
-      env: { AWS_STS_ENDPOINT: regionalSts.endpoint, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
-    });
-    apps.push(regionalVault);
+    regionalVault = await startApp(regionalSts.endpoint);
     stsPeers.push(regionalSts);
   });
 
@@ -408,13 +388,8 @@ describe('validateAwsRole signing region', () => {
     return { iamRoleArn, externalId };
   }
 
-  function aRegionalAdmin(): Caller {
-    const orgId = randomUUID();
-    return { orgId, token: regionalVault.token({ orgId }) };
-  }
-
   test('signs for the region argument', async () => {
-    const result = await validated(aRegionalAdmin(), { input: { role: aRegionalRole() }, region: 'eu-west-1' }, regionalVault);
+    const result = await validated(anAdmin(regionalVault), { input: { role: aRegionalRole() }, region: 'eu-west-1' }, regionalVault);
 
     expect(outcomes(result)).toEqual([
       ['assume-role', true],
@@ -423,15 +398,15 @@ describe('validateAwsRole signing region', () => {
   });
 
   test('signs for AWS_REGION when no region is given (here the wrong one: STS refuses the signature)', async () => {
-    const result = await validated(aRegionalAdmin(), { input: { role: aRegionalRole() } }, regionalVault);
+    const result = await validated(anAdmin(regionalVault), { input: { role: aRegionalRole() } }, regionalVault);
 
     expect(result).toMatchObject({ ok: false, message: "STS rejected this service's own AWS identity (invalid or expired credentials)" });
   });
 
   test("signs for a stored credential's settings.region when no region is given", async () => {
-    const caller = aRegionalAdmin();
+    const caller = anAdmin(regionalVault);
     const role = aRegionalRole();
-    const created = await clientFor(regionalVault, caller.orgId).created(
+    const created = await caller.created(
       aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: role }, settings: { region: 'eu-west-1' } }),
     );
     const result = await validated(caller, { input: { credentialId: created.id } }, regionalVault);
@@ -447,15 +422,8 @@ describe('validateAwsRole when STS cannot be reached', () => {
 
   beforeAll(async () => {
     silent = await startSilentPeer();
-    downVault = await startTestApp({
-      databaseUrl: database.url,
-      env: { AWS_STS_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
-    });
-    hangingVault = await startTestApp({
-      databaseUrl: database.url,
-      env: { AWS_STS_ENDPOINT: silent.base, AWS_REGION: 'us-east-1', OUTBOUND_ALLOW_PRIVATE: 'true' },
-    });
-    apps.push(downVault, hangingVault);
+    downVault = await startApp(`http://127.0.0.1:${await closedPort()}`);
+    hangingVault = await startApp(silent.base);
   });
 
   afterAll(async () => {
@@ -466,9 +434,8 @@ describe('validateAwsRole when STS cannot be reached', () => {
   });
 
   test('is not ok, quickly, when nothing listens at AWS_STS_ENDPOINT, and /healthz stays 200', async () => {
-    const orgId = randomUUID();
     const started = Date.now();
-    const result = await validated({ orgId, token: downVault.token({ orgId }) }, { input: { role: aRole() } }, downVault);
+    const result = await validated(anAdmin(downVault), { input: { role: aRole() } }, downVault);
 
     expect(Date.now() - started).toBeLessThan(5000);
     expect(result).toMatchObject({ ok: false, authType: 'AWS_ROLE' });
@@ -481,14 +448,13 @@ describe('validateAwsRole when STS cannot be reached', () => {
   });
 
   test('is not ok within the request timeout when STS accepts the connection but never answers, and /healthz answers meanwhile', async () => {
-    const orgId = randomUUID();
     const {
       value: outcome,
       elapsedMs,
       health,
     } = await whileHealthChecked(hangingVault, () =>
       // The validator asks for a 10 s request timeout with a single attempt; 15 s is ample.
-      withinDeadline(validated({ orgId, token: hangingVault.token({ orgId }) }, { input: { role: aRole() } }, hangingVault), 15_000),
+      withinDeadline(validated(anAdmin(hangingVault), { input: { role: aRole() } }, hangingVault), 15_000),
     );
 
     expect(silent.connections).toBeGreaterThanOrEqual(1);
@@ -503,19 +469,12 @@ describe('validateAwsRole when STS cannot be reached', () => {
 });
 
 describe('validateAwsRole keeps secrets out of responses and logs', () => {
-  function haystacks(): Haystack[] {
-    return [
-      ...transcript.texts,
-      ...apps.flatMap((app, appIndex) => app.logLines.map((line, index) => ({ source: `app ${appIndex} log line ${index}`, text: line }))),
-    ];
-  }
+  const haystacks = (): Haystack[] => [...transcript.received, ...logHaystacks(apps)];
 
   test('writes an audit line with the outcome of each check', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     await validated(caller, { input: { role: aRole() } });
-    const lines = vault.logLines
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.event === 'validation.aws_role' && line.orgId === caller.orgId);
+    const lines = logEvents(vault.logLines, 'validation.aws_role').filter((line) => line.orgId === caller.orgId);
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ ok: true, checks: ['assume-role:ok', 'external-id-required:ok'] });
@@ -541,7 +500,7 @@ describe('validateAwsRole keeps secrets out of responses and logs', () => {
 
   test("never shows an external id or this service's own secret access key in a response or a log line", () => {
     expect(externalIds.length).toBeGreaterThan(5);
-    expect(transcript.texts.length).toBeGreaterThan(10);
+    expect(transcript.received.length).toBeGreaterThan(10);
     expect(vault.logLines.length).toBeGreaterThan(10);
     const needles = [...externalIds, ...stsPeers.map((peer) => secretNeedle('caller secret access key', peer.caller.secretAccessKey))];
     expect(findCanaries(needles, haystacks())).toEqual([]);

@@ -4,23 +4,19 @@
 // (GOOGLE_IAM_CREDENTIALS_ENDPOINT) and Vertex AI countTokens (VERTEX_API_ENDPOINT). This
 // service's own identity (ADC) is a service-account key file in a temporary directory, named by
 // GOOGLE_APPLICATION_CREDENTIALS.
-import { randomUUID } from 'node:crypto';
-import { type Canary, findCanaries, type Haystack } from '../support/canaries';
+import { type Canary, findCanaries, type Haystack, logHaystacks, pemNeedle, secretNeedle, Transcript } from '../support/canaries';
 import { type FakeGoogleCloud, type FakeServiceAccount, startFakeGoogleCloud } from '../fakes/fake-google-cloud';
 import { aCredentialInput, apiKeyAuth, awsRoleAuth, hex, rsaPrivateKeyPem, TEST_PROJECT_ID } from '../support/factories';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { closedPort, type SilentPeer, startSilentPeer } from '../support/loopback';
+import { anAdmin, aViewer, type Member } from '../support/organizations';
+import { logEvents, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, dataOf, expectBadUserInput, expectError } from '../support/vault-client';
+import { dataOf, expectBadUserInput, expectError } from '../support/vault-client';
 import {
   checkNamed,
-  closedPort,
   healthz,
   outcomes,
-  pemNeedle,
-  ResponseTranscript,
-  secretNeedle,
-  startSilentPeer,
-  type SilentPeer,
+  requestsDuring,
   VALIDATE_GOOGLE_VERTEX,
   type ValidationResultView,
   whileHealthChecked,
@@ -39,7 +35,7 @@ let vault: TestApp;
 /** This service's own Google identity: the service account in its ADC key file. */
 let runtime: FakeServiceAccount;
 let adcKeyFile: { path: string; remove: () => void };
-const transcript = new ResponseTranscript();
+const transcript = new Transcript();
 /** Every private key this file made, as PEM needles. */
 const privateKeys: Canary[] = [];
 const apps: TestApp[] = [];
@@ -103,38 +99,21 @@ function aTarget(options: { tokenCreator?: boolean; vertex?: boolean } = {}): Fa
   return target;
 }
 
-interface Caller {
-  orgId: string;
-  token: string;
-}
-
-function anAdmin(app: TestApp = vault): Caller {
-  const orgId = randomUUID();
-  return { orgId, token: app.token({ orgId, roles: ['admin'] }) };
-}
-
 function validate(caller: { token?: string }, variables: Record<string, unknown>, app: TestApp = vault) {
-  return transcript.send<{ validateGoogleVertex: ValidationResultView }>(
+  return transcript.graphql<{ validateGoogleVertex: ValidationResultView }>(
     app,
+    'validateGoogleVertex',
     VALIDATE_GOOGLE_VERTEX,
     variables,
     caller.token,
-    'validateGoogleVertex',
   );
 }
 
-async function validated(caller: Caller, variables: Record<string, unknown>, app: TestApp = vault): Promise<ValidationResultView> {
+async function validated(caller: Member, variables: Record<string, unknown>, app: TestApp = vault): Promise<ValidationResultView> {
   return dataOf(await validate(caller, variables, app)).validateGoogleVertex;
 }
 
 type GoogleRequest = FakeGoogleCloud['requests'][number];
-
-/** The requests the fake receives while `work` runs. */
-async function googleRequestsDuring<T>(work: () => Promise<T>): Promise<{ value: T; requests: GoogleRequest[] }> {
-  const mark = google.requests.length;
-  const value = await work();
-  return { value, requests: google.requests.slice(mark) };
-}
 
 /** The principal whose token the one Vertex request carried. */
 function vertexCaller(requests: GoogleRequest[]): string | undefined {
@@ -144,8 +123,8 @@ function vertexCaller(requests: GoogleRequest[]): string | undefined {
   return bearer ? google.principalOf(bearer[1]) : undefined;
 }
 
-async function storedVertexCredential(caller: Caller, auth: Record<string, unknown>, app: TestApp = vault): Promise<string> {
-  return (await clientFor(app, caller.orgId).created(aCredentialInput({ modelProvider: 'VERTEX', auth }))).id;
+async function storedVertexCredential(caller: Member, auth: Record<string, unknown>): Promise<string> {
+  return (await caller.created(aCredentialInput({ modelProvider: 'VERTEX', auth }))).id;
 }
 
 const OK_CHECKS = [
@@ -155,7 +134,7 @@ const OK_CHECKS = [
 
 describe('validateGoogleVertex with an inline service account', () => {
   test('is ok for a key the token endpoint accepts and an account with Vertex access: token ok, vertex ok', async () => {
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
       projectId: PROJECT,
     });
@@ -170,8 +149,8 @@ describe('validateGoogleVertex with an inline service account', () => {
 
   test('gets the token with a JWT-bearer grant and calls countTokens with it as the bearer', async () => {
     const account = aServiceAccount({ vertex: true });
-    const { requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account) }, projectId: PROJECT }),
+    const { requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), { input: { googleServiceAccount: serviceAccountInput(account) }, projectId: PROJECT }),
     );
 
     expect(requests.map(({ service, method, path }) => ({ service, method, path }))).toEqual([
@@ -189,8 +168,11 @@ describe('validateGoogleVertex with an inline service account', () => {
     const account = aServiceAccount({ vertex: true });
     const otherKey = rsaPrivateKeyPem();
     privateKeys.push(pemNeedle('unregistered private key', otherKey));
-    const { value: result, requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account, { privateKey: otherKey }) }, projectId: PROJECT }),
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), {
+        input: { googleServiceAccount: serviceAccountInput(account, { privateKey: otherKey }) },
+        projectId: PROJECT,
+      }),
     );
 
     expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_SERVICE_ACCOUNT' });
@@ -201,7 +183,7 @@ describe('validateGoogleVertex with an inline service account', () => {
   });
 
   test('is not ok when Vertex refuses the identity (403): token ok, vertex fails naming the missing access', async () => {
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) },
       projectId: PROJECT,
     });
@@ -219,7 +201,7 @@ describe('validateGoogleVertex with an inline service account', () => {
 
   test('is not ok for a model Vertex does not know: vertex fails with 404', async () => {
     const model = `gemini-0-unknown-${hex(2)}`;
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
       projectId: PROJECT,
       model,
@@ -235,8 +217,11 @@ describe('validateGoogleVertex with an inline service account', () => {
   });
 
   test('uses gemini-2.5-flash in us-central1 when model and location are omitted', async () => {
-    const { value: result, requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) }, projectId: PROJECT }),
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), {
+        input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
+        projectId: PROJECT,
+      }),
     );
 
     expect(result.ok).toBe(true);
@@ -247,8 +232,8 @@ describe('validateGoogleVertex with an inline service account', () => {
   });
 
   test('calls countTokens for the given model and location', async () => {
-    const { value: result, requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), {
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), {
         input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
         projectId: PROJECT,
         location: 'europe-west4',
@@ -264,7 +249,7 @@ describe('validateGoogleVertex with an inline service account', () => {
 
   test('accepts a tokenUri equal to the configured token URL', async () => {
     const account = aServiceAccount({ vertex: true });
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { googleServiceAccount: serviceAccountInput(account, { tokenUri: google.tokenUrl }) },
       projectId: PROJECT,
     });
@@ -274,8 +259,8 @@ describe('validateGoogleVertex with an inline service account', () => {
 
   test('is BAD_USER_INPUT on input.googleServiceAccount.tokenUri for another token URL, before any request', async () => {
     const account = aServiceAccount({ vertex: true });
-    const { value: response, requests } = await googleRequestsDuring(() =>
-      validate(anAdmin(), {
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate(anAdmin(vault), {
         input: { googleServiceAccount: serviceAccountInput(account, { tokenUri: 'https://oauth2.googleapis.com/token' }) },
         projectId: PROJECT,
       }),
@@ -288,8 +273,11 @@ describe('validateGoogleVertex with an inline service account', () => {
   test('is BAD_USER_INPUT on input.googleServiceAccount.privateKey for a key that is not PEM, without repeating it', async () => {
     const account = aServiceAccount({ vertex: true });
     const notPem = `not-a-key-${hex(16)}`;
-    const { value: response, requests } = await googleRequestsDuring(() =>
-      validate(anAdmin(), { input: { googleServiceAccount: serviceAccountInput(account, { privateKey: notPem }) }, projectId: PROJECT }),
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate(anAdmin(vault), {
+        input: { googleServiceAccount: serviceAccountInput(account, { privateKey: notPem }) },
+        projectId: PROJECT,
+      }),
     );
 
     expectBadUserInput(response, 'input.googleServiceAccount.privateKey');
@@ -301,8 +289,8 @@ describe('validateGoogleVertex with an inline service account', () => {
 describe('validateGoogleVertex with GOOGLE_ADC', () => {
   test("is ok with this service's own key file (GOOGLE_APPLICATION_CREDENTIALS): Vertex sees the runtime identity", async () => {
     google.grantVertex(runtime.clientEmail, PROJECT);
-    const { value: result, requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), { input: { googleAdc: {} }, projectId: PROJECT }),
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), { input: { googleAdc: {} }, projectId: PROJECT }),
     );
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_ADC', message: null });
@@ -312,7 +300,7 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
   });
 
   test('is not ok for a project where the runtime identity has no Vertex access: vertex fails with 403', async () => {
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { googleAdc: { quotaProjectId: 'vault-quota-project' } },
       projectId: 'vault-unrelated-project',
     });
@@ -326,8 +314,8 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
   });
 
   test('is BAD_USER_INPUT on input.googleAdc.quotaProjectId for a malformed quota project', async () => {
-    const { value: response, requests } = await googleRequestsDuring(() =>
-      validate(anAdmin(), { input: { googleAdc: { quotaProjectId: 'Not A Project' } }, projectId: PROJECT }),
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate(anAdmin(vault), { input: { googleAdc: { quotaProjectId: 'Not A Project' } }, projectId: PROJECT }),
     );
 
     expectBadUserInput(response, 'input.googleAdc.quotaProjectId');
@@ -338,7 +326,7 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
 describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
   test('is ok when the runtime identity may impersonate a target with Vertex access: token ok, vertex ok', async () => {
     const target = aTarget({ tokenCreator: true, vertex: true });
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { googleImpersonation: { targetPrincipal: target.clientEmail } },
       projectId: PROJECT,
     });
@@ -349,8 +337,8 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
 
   test("gets an ADC token, then generateAccessToken for the target, and calls Vertex with the target's token", async () => {
     const target = aTarget({ tokenCreator: true, vertex: true });
-    const { requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
+    const { requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
     );
 
     expect(requests.map(({ service, path }) => ({ service, path }))).toEqual([
@@ -365,8 +353,8 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
 
   test(`is not ok without ${TOKEN_CREATOR_ROLE} on the target: token fails naming the role, no Vertex call`, async () => {
     const target = aTarget({ vertex: true });
-    const { value: result, requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), { input: { googleImpersonation: { targetPrincipal: target.clientEmail } }, projectId: PROJECT }),
     );
 
     expect(result).toMatchObject({ ok: false, authType: 'GOOGLE_IMPERSONATION' });
@@ -380,8 +368,8 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     const delegate = aTarget({ tokenCreator: true });
     const target = aServiceAccount({ vertex: true });
     google.grantTokenCreator(delegate.clientEmail, target.clientEmail);
-    const { value: result, requests } = await googleRequestsDuring(() =>
-      validated(anAdmin(), {
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), {
         input: { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } },
         projectId: PROJECT,
       }),
@@ -395,7 +383,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     // The runtime may impersonate the delegate, but the delegate may not impersonate the target.
     const delegate = aTarget({ tokenCreator: true });
     const target = aTarget({ tokenCreator: true, vertex: true });
-    const result = await validated(anAdmin(), {
+    const result = await validated(anAdmin(vault), {
       input: { googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] } },
       projectId: PROJECT,
     });
@@ -405,8 +393,8 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
   });
 
   test('is BAD_USER_INPUT on input.googleImpersonation.targetPrincipal for a target that is not a service account email', async () => {
-    const { value: response, requests } = await googleRequestsDuring(() =>
-      validate(anAdmin(), { input: { googleImpersonation: { targetPrincipal: 'someone@example.com' } }, projectId: PROJECT }),
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate(anAdmin(vault), { input: { googleImpersonation: { targetPrincipal: 'someone@example.com' } }, projectId: PROJECT }),
     );
 
     expectBadUserInput(response, 'input.googleImpersonation.targetPrincipal');
@@ -416,10 +404,10 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
 
 describe('validateGoogleVertex by credentialId', () => {
   test('validates a stored GOOGLE_SERVICE_ACCOUNT credential with its stored key', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     const account = aServiceAccount({ vertex: true });
     const id = await storedVertexCredential(caller, { googleServiceAccount: serviceAccountInput(account) });
-    const { value: result, requests } = await googleRequestsDuring(() =>
+    const { value: result, requests } = await requestsDuring(google, () =>
       validated(caller, { input: { credentialId: id }, projectId: PROJECT }),
     );
 
@@ -429,10 +417,10 @@ describe('validateGoogleVertex by credentialId', () => {
   });
 
   test('validates a stored GOOGLE_ADC credential with the runtime identity', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     google.grantVertex(runtime.clientEmail, PROJECT);
     const id = await storedVertexCredential(caller, { googleAdc: { quotaProjectId: PROJECT } });
-    const { value: result, requests } = await googleRequestsDuring(() =>
+    const { value: result, requests } = await requestsDuring(google, () =>
       validated(caller, { input: { credentialId: id }, projectId: PROJECT }),
     );
 
@@ -442,14 +430,14 @@ describe('validateGoogleVertex by credentialId', () => {
   });
 
   test('validates a stored GOOGLE_IMPERSONATION credential with its stored target and delegates', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     const delegate = aTarget({ tokenCreator: true });
     const target = aServiceAccount({ vertex: true });
     google.grantTokenCreator(delegate.clientEmail, target.clientEmail);
     const id = await storedVertexCredential(caller, {
       googleImpersonation: { targetPrincipal: target.clientEmail, delegates: [delegate.clientEmail] },
     });
-    const { value: result, requests } = await googleRequestsDuring(() =>
+    const { value: result, requests } = await requestsDuring(google, () =>
       validated(caller, { input: { credentialId: id }, projectId: PROJECT }),
     );
 
@@ -459,7 +447,7 @@ describe('validateGoogleVertex by credentialId', () => {
   });
 
   test('reports a stored impersonation the runtime may not perform as not ok', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     const id = await storedVertexCredential(caller, { googleImpersonation: { targetPrincipal: aTarget({ vertex: true }).clientEmail } });
     const result = await validated(caller, { input: { credentialId: id }, projectId: PROJECT });
 
@@ -468,9 +456,11 @@ describe('validateGoogleVertex by credentialId', () => {
   });
 
   test("is NOT_FOUND for another organization's credential, before any request", async () => {
-    const id = await storedVertexCredential(anAdmin(), { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
-    const { value: response, requests } = await googleRequestsDuring(() =>
-      validate(anAdmin(), { input: { credentialId: id }, projectId: PROJECT }),
+    const id = await storedVertexCredential(anAdmin(vault), {
+      googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })),
+    });
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate(anAdmin(vault), { input: { credentialId: id }, projectId: PROJECT }),
     );
 
     expectError(response, { code: 'NOT_FOUND' });
@@ -479,9 +469,9 @@ describe('validateGoogleVertex by credentialId', () => {
   });
 
   test('is BAD_USER_INPUT on input.credentialId for a Bedrock AWS_ROLE credential', async () => {
-    const caller = anAdmin();
-    const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth() }));
-    const { value: response, requests } = await googleRequestsDuring(() =>
+    const caller = anAdmin(vault);
+    const created = await caller.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth() }));
+    const { value: response, requests } = await requestsDuring(google, () =>
       validate(caller, { input: { credentialId: created.id }, projectId: PROJECT }),
     );
 
@@ -490,14 +480,14 @@ describe('validateGoogleVertex by credentialId', () => {
   });
 
   test('is BAD_USER_INPUT on input.credentialId for an API_KEY credential', async () => {
-    const caller = anAdmin();
-    const created = await clientFor(vault, caller.orgId).created(aCredentialInput({ modelProvider: 'GOOGLE_AI', auth: apiKeyAuth() }));
+    const caller = anAdmin(vault);
+    const created = await caller.created(aCredentialInput({ modelProvider: 'GOOGLE_AI', auth: apiKeyAuth() }));
 
     expectBadUserInput(await validate(caller, { input: { credentialId: created.id }, projectId: PROJECT }), 'input.credentialId');
   });
 
   test('is BAD_USER_INPUT on input.credentialId for an id that is not a UUID', async () => {
-    expectBadUserInput(await validate(anAdmin(), { input: { credentialId: 'not-a-uuid' }, projectId: PROJECT }), 'input.credentialId');
+    expectBadUserInput(await validate(anAdmin(vault), { input: { credentialId: 'not-a-uuid' }, projectId: PROJECT }), 'input.credentialId');
   });
 });
 
@@ -509,15 +499,15 @@ describe('validateGoogleVertex argument errors', () => {
     ['location', { projectId: PROJECT, location: 'us-central1.evil.example.com' }],
     ['model', { projectId: PROJECT, model: 'gemini/../../other' }],
   ])('is BAD_USER_INPUT on %s for a malformed value, before any request', async (field, args) => {
-    const { value: response, requests } = await googleRequestsDuring(() => validate(anAdmin(), { input: anyValidInput(), ...args }));
+    const { value: response, requests } = await requestsDuring(google, () => validate(anAdmin(vault), { input: anyValidInput(), ...args }));
 
     expectBadUserInput(response, field);
     expect(requests).toEqual([]);
   });
 
   test('is BAD_USER_INPUT on input when two members are given', async () => {
-    const { value: response, requests } = await googleRequestsDuring(() =>
-      validate(anAdmin(), { input: { ...anyValidInput(), googleAdc: {} }, projectId: PROJECT }),
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate(anAdmin(vault), { input: { ...anyValidInput(), googleAdc: {} }, projectId: PROJECT }),
     );
 
     expectBadUserInput(response, 'input');
@@ -525,15 +515,14 @@ describe('validateGoogleVertex argument errors', () => {
   });
 
   test('is BAD_USER_INPUT on input when no member is given', async () => {
-    expectBadUserInput(await validate(anAdmin(), { input: {}, projectId: PROJECT }), 'input');
+    expectBadUserInput(await validate(anAdmin(vault), { input: {}, projectId: PROJECT }), 'input');
   });
 });
 
 describe('validateGoogleVertex authorization', () => {
   test('is FORBIDDEN for a viewer, before any request', async () => {
-    const orgId = randomUUID();
-    const { value: response, requests } = await googleRequestsDuring(() =>
-      validate({ token: vault.token({ orgId, roles: ['viewer'] }) }, { input: { googleAdc: {} }, projectId: PROJECT }),
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate(aViewer(vault), { input: { googleAdc: {} }, projectId: PROJECT }),
     );
 
     expectError(response, { code: 'FORBIDDEN' });
@@ -541,7 +530,9 @@ describe('validateGoogleVertex authorization', () => {
   });
 
   test('is UNAUTHENTICATED without a token, before any request', async () => {
-    const { value: response, requests } = await googleRequestsDuring(() => validate({}, { input: { googleAdc: {} }, projectId: PROJECT }));
+    const { value: response, requests } = await requestsDuring(google, () =>
+      validate({}, { input: { googleAdc: {} }, projectId: PROJECT }),
+    );
 
     expectError(response, { code: 'UNAUTHENTICATED' });
     expect(requests).toEqual([]);
@@ -668,19 +659,12 @@ describe('validateGoogleVertex when Google cannot be reached', () => {
 });
 
 describe('validateGoogleVertex keeps secrets out of responses and logs', () => {
-  function haystacks(): Haystack[] {
-    return [
-      ...transcript.texts,
-      ...apps.flatMap((app, appIndex) => app.logLines.map((line, index) => ({ source: `app ${appIndex} log line ${index}`, text: line }))),
-    ];
-  }
+  const haystacks = (): Haystack[] => [...transcript.received, ...logHaystacks(apps)];
 
   test('writes an audit line with the outcome of each check', async () => {
-    const caller = anAdmin();
+    const caller = anAdmin(vault);
     await validated(caller, { input: { googleServiceAccount: serviceAccountInput(aServiceAccount()) }, projectId: PROJECT });
-    const lines = vault.logLines
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.event === 'validation.google_vertex' && line.orgId === caller.orgId);
+    const lines = logEvents(vault.logLines, 'validation.google_vertex').filter((line) => line.orgId === caller.orgId);
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ ok: false, checks: ['token:ok', 'vertex:failed'] });
@@ -694,7 +678,7 @@ describe('validateGoogleVertex keeps secrets out of responses and logs', () => {
 
   test('never shows a private key (inline, stored or the runtime key file) in a response or a log line', () => {
     expect(privateKeys.length).toBeGreaterThan(10);
-    expect(transcript.texts.length).toBeGreaterThan(20);
+    expect(transcript.received.length).toBeGreaterThan(20);
     expect(findCanaries(privateKeys, haystacks())).toEqual([]);
   });
 

@@ -6,9 +6,10 @@
 // `fakeGoogleTransporter` for routing their hard-coded https://oauth2.googleapis.com/token here.
 
 import { createPublicKey, generateKeyPairSync, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gaxios } from 'google-auth-library';
+import { closeHttpServer, readBody, startHttpServer } from '../support/loopback';
+import { sleep } from '../support/sleep';
 
 export interface FakeServiceAccount {
   clientEmail: string;
@@ -113,24 +114,6 @@ function insufficientScopes(): HttpError {
 
 const randomToken = (prefix: string) => `${prefix}${randomBytes(48).toString('base64url')}`;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(apiError(413, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
@@ -159,16 +142,6 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
 
 /** Strips the `projects/-/serviceAccounts/` prefix IAM accepts on delegates. */
 const accountEmail = (nameOrEmail: string) => nameOrEmail.replace(/^projects\/[^/]+\/serviceAccounts\//, '');
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; base: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return { server, base: `http://127.0.0.1:${port}` };
-}
 
 /** Starts the three fake services on 127.0.0.1, each on its own ephemeral port. */
 export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
@@ -274,7 +247,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     return { access_token: token, expires_in: lifetime, scope: scopes.join(' '), token_type: 'Bearer' };
   }
 
-  async function handleOAuth(req: IncomingMessage, body: Buffer): Promise<[number, unknown]> {
+  function handleOAuth(req: IncomingMessage, body: Buffer): [number, unknown] {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path !== '/token') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
     if (req.method !== 'POST') throw oauthError(405, 'invalid_request', `Method ${req.method} not allowed`);
@@ -302,7 +275,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
 
   // ---- IAM Credentials ----------------------------------------------------------------------------
 
-  async function handleIam(req: IncomingMessage, body: Buffer): Promise<[number, unknown]> {
+  function handleIam(req: IncomingMessage, body: Buffer): [number, unknown] {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const m = /^\/v1\/projects\/([^/]+)\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
     if (!m || req.method !== 'POST') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
@@ -350,7 +323,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
 
   // ---- Vertex AI ----------------------------------------------------------------------------------
 
-  async function handleVertex(req: IncomingMessage, body: Buffer): Promise<[number, unknown]> {
+  function handleVertex(req: IncomingMessage, body: Buffer): [number, unknown] {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const m = /^\/(v1|v1beta1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):countTokens$/.exec(path);
     if (!m || req.method !== 'POST') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
@@ -381,7 +354,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     return [200, { totalTokens: Math.max(1, words), totalBillableCharacters: characters }];
   }
 
-  function handler(service: FakeGoogleService, route: (req: IncomingMessage, body: Buffer) => Promise<[number, unknown]>) {
+  function handler(service: FakeGoogleService, route: (req: IncomingMessage, body: Buffer) => [number, unknown]) {
     return (req: IncomingMessage, res: ServerResponse): void => {
       requests.push({
         service,
@@ -391,9 +364,11 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
       });
       void (async () => {
         try {
-          const body = await readBody(req);
-          if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
-          const [status, payload] = await route(req, body);
+          const body = await readBody(req, MAX_BODY_BYTES, () =>
+            apiError(413, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'),
+          );
+          if (latencyMs > 0) await sleep(latencyMs);
+          const [status, payload] = route(req, body);
           sendJson(res, status, payload);
         } catch (error) {
           const failure = error instanceof HttpError ? error : apiError(500, 'INTERNAL', 'Internal error encountered.');
@@ -403,9 +378,9 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     };
   }
 
-  const oauth = await listen(handler('oauth2', handleOAuth));
-  const iam = await listen(handler('iamcredentials', handleIam));
-  const vertex = await listen(handler('vertex', handleVertex));
+  const oauth = await startHttpServer(handler('oauth2', handleOAuth));
+  const iam = await startHttpServer(handler('iamcredentials', handleIam));
+  const vertex = await startHttpServer(handler('vertex', handleVertex));
   tokenUrl = `${oauth.base}/token`;
 
   return {
@@ -476,15 +451,7 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
       latencyMs = Math.max(0, ms);
     },
     async close(): Promise<void> {
-      await Promise.all(
-        [oauth.server, iam.server, vertex.server].map(
-          (server) =>
-            new Promise<void>((resolve, reject) => {
-              server.close((err) => (err ? reject(err) : resolve()));
-              server.closeAllConnections();
-            }),
-        ),
-      );
+      await Promise.all([oauth.server, iam.server, vertex.server].map(closeHttpServer));
     },
   };
 }
@@ -504,7 +471,7 @@ export function fakeGoogleTransporter(
   // under jest ("A dynamic import callback was invoked without --experimental-vm-modules").
   const transporter = new gaxios.Gaxios({ fetchImplementation: fetch });
   transporter.interceptors.request.add({
-    resolved: async (config) => {
+    resolved: (config) => {
       const url = new URL(String(config.url));
       const pathAndQuery = `${url.pathname}${url.search}`;
       if (url.protocol === 'https:' && ACCEPTED_AUDIENCES.includes(`${url.origin}${url.pathname}`)) {
@@ -514,9 +481,11 @@ export function fakeGoogleTransporter(
       } else if (url.protocol === 'https:' && /^([a-z0-9-]+-)?aiplatform\.googleapis\.com$/.test(url.hostname)) {
         config.url = new URL(`${fake.vertexEndpoint}${pathAndQuery}`);
       } else if (/(^|\.)(googleapis|google)\.com$/.test(url.hostname)) {
-        throw new Error(`fake Google transporter: refusing to send a request to the real Google: ${url.origin}${url.pathname}`);
+        return Promise.reject(
+          new Error(`fake Google transporter: refusing to send a request to the real Google: ${url.origin}${url.pathname}`),
+        );
       }
-      return config;
+      return Promise.resolve(config);
     },
   });
   return transporter;

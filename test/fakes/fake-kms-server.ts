@@ -214,6 +214,16 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
 
   const notFound = (name: string): KmsError => new KmsError(grpc.status.NOT_FOUND, `Resource '${name}' was not found.`);
 
+  /** INVALID_ARGUMENT, as KMS words it, for an empty `field` (when it must not be) or one over `maxBytes`. */
+  const checkSize = (field: string, value: Uint8Array, maxBytes: number, options: { nonEmpty: boolean }): void => {
+    if (options.nonEmpty && value.length === 0) {
+      throw new KmsError(grpc.status.INVALID_ARGUMENT, `The request must contain a non-empty ${field}.`);
+    }
+    if (value.length > maxBytes) {
+      throw new KmsError(grpc.status.INVALID_ARGUMENT, `The ${field} must be at most ${maxBytes} bytes; got ${value.length}.`);
+    }
+  };
+
   const requireEnabled = (version: KeyVersion): void => {
     if (version.state !== 'ENABLED') {
       throw new KmsError(
@@ -238,21 +248,8 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
     if (!version) throw notFound(name);
     const plaintext = request.plaintext ?? Buffer.alloc(0);
     const aad = request.additionalAuthenticatedData ?? Buffer.alloc(0);
-    if (plaintext.length === 0) {
-      throw new KmsError(grpc.status.INVALID_ARGUMENT, 'The request must contain a non-empty plaintext.');
-    }
-    if (plaintext.length > MAX_PLAINTEXT_BYTES) {
-      throw new KmsError(
-        grpc.status.INVALID_ARGUMENT,
-        `The plaintext must be at most ${MAX_PLAINTEXT_BYTES} bytes; got ${plaintext.length}.`,
-      );
-    }
-    if (aad.length > MAX_AAD_BYTES) {
-      throw new KmsError(
-        grpc.status.INVALID_ARGUMENT,
-        `The additional authenticated data must be at most ${MAX_AAD_BYTES} bytes; got ${aad.length}.`,
-      );
-    }
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, { nonEmpty: true });
+    checkSize('additional authenticated data', aad, MAX_AAD_BYTES, { nonEmpty: false });
     const plaintextCrc = sentChecksum(request.plaintextCrc32c);
     const aadCrc = sentChecksum(request.additionalAuthenticatedDataCrc32c);
     checkChecksum('plaintext_crc32c', 'plaintext', plaintextCrc, plaintext);
@@ -296,21 +293,8 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
     }
     const ciphertext = request.ciphertext ?? Buffer.alloc(0);
     const aad = request.additionalAuthenticatedData ?? Buffer.alloc(0);
-    if (ciphertext.length === 0) {
-      throw new KmsError(grpc.status.INVALID_ARGUMENT, 'The request must contain a non-empty ciphertext.');
-    }
-    if (ciphertext.length > MAX_CIPHERTEXT_BYTES) {
-      throw new KmsError(
-        grpc.status.INVALID_ARGUMENT,
-        `The ciphertext must be at most ${MAX_CIPHERTEXT_BYTES} bytes; got ${ciphertext.length}.`,
-      );
-    }
-    if (aad.length > MAX_AAD_BYTES) {
-      throw new KmsError(
-        grpc.status.INVALID_ARGUMENT,
-        `The additional authenticated data must be at most ${MAX_AAD_BYTES} bytes; got ${aad.length}.`,
-      );
-    }
+    checkSize('ciphertext', ciphertext, MAX_CIPHERTEXT_BYTES, { nonEmpty: true });
+    checkSize('additional authenticated data', aad, MAX_AAD_BYTES, { nonEmpty: false });
     checkChecksum('ciphertext_crc32c', 'ciphertext', sentChecksum(request.ciphertextCrc32c), ciphertext);
     checkChecksum(
       'additional_authenticated_data_crc32c',
@@ -437,10 +421,11 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
       calls.encrypt = 0;
       calls.decrypt = 0;
     },
-    async close(): Promise<void> {
+    close(): Promise<void> {
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();
       server.forceShutdown();
+      return Promise.resolve();
     },
   };
 }

@@ -5,8 +5,9 @@
 // trust policy (external id or "trusts anyone"; AccessDenied 403). The real STSClient talks to it.
 
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeHttpServer, readBody, startHttpServer } from '../support/loopback';
+import { sleep } from '../support/sleep';
 
 export interface FakeRole {
   arn: string;
@@ -321,24 +322,6 @@ function errorXml(error: StsError, requestId: string): string {
   );
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new StsError(413, 'RequestEntityTooLarge', 'Request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** Starts the fake on 127.0.0.1 with a random caller key pair; `region` (default us-east-1) is the signing region it accepts. */
 export async function startFakeSts(options: { region?: string } = {}): Promise<FakeSts> {
   const region = options.region ?? 'us-east-1';
@@ -390,8 +373,8 @@ export async function startFakeSts(options: { region?: string } = {}): Promise<F
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     try {
-      const body = await readBody(req);
-      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      const body = await readBody(req, MAX_BODY_BYTES, () => new StsError(413, 'RequestEntityTooLarge', 'Request body too large'));
+      if (latencyMs > 0) await sleep(latencyMs);
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const params: Record<string, string> = {};
       for (const [k, v] of url.searchParams) params[k] = v;
@@ -437,15 +420,10 @@ export async function startFakeSts(options: { region?: string } = {}): Promise<F
     }
   }
 
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, port, base } = await startHttpServer((req, res) => void handle(req, res));
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: base,
     port,
     caller,
     addRole(role: FakeRole): void {
@@ -457,11 +435,6 @@ export async function startFakeSts(options: { region?: string } = {}): Promise<F
     setLatency(ms: number): void {
       latencyMs = Math.max(0, ms);
     },
-    close(): Promise<void> {
-      return new Promise((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    close: () => closeHttpServer(server),
   };
 }

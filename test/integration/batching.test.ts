@@ -1,12 +1,12 @@
 // No N+1: nested Credential.providers and Provider.credential go through per-request DataLoaders,
 // so a page of 100 credentials with 300 providers costs the same few SQL statements as a page of
 // 10. Statements are counted with Prisma's query events, only while one request is in flight.
-import { randomUUID } from 'node:crypto';
 import { aCredentialInput } from '../support/factories';
 import { aProviderInput, type CreateProviderInput } from '../support/provider-client';
+import { anAdmin } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, dataOf, type VaultClient } from '../support/vault-client';
+import { dataOf, mutateInBulk, type VaultClient } from '../support/vault-client';
 
 const MAX_STATEMENTS = 4;
 const PROVIDERS_PER_CREDENTIAL = 3;
@@ -36,36 +36,25 @@ interface ProvidersData {
   providers: { edges: { node: { id: string; authType: string; credential: { id: string; providers: { id: string }[] } } }[] };
 }
 
-/** Runs aliased mutations in one request per chunk (they execute one after another). */
-async function seedMany<T>(client: VaultClient, mutation: string, inputType: string, inputs: unknown[]): Promise<T[]> {
-  const results: T[] = [];
-  for (let start = 0; start < inputs.length; start += 100) {
-    const chunk = inputs.slice(start, start + 100);
-    const variables = Object.fromEntries(chunk.map((input, index) => [`i${index}`, input]));
-    const declarations = chunk.map((_, index) => `$i${index}: ${inputType}!`).join(', ');
-    const fields = chunk.map((_, index) => `r${index}: ${mutation}(input: $i${index}) { id }`).join('\n');
-    const data = dataOf(
-      await vault.graphql<Record<string, T>>(`mutation Seed(${declarations}) { ${fields} }`, variables, { token: client.token }),
-    );
-    results.push(...chunk.map((_, index) => data[`r${index}`]));
-  }
-  return results;
-}
-
 async function seedOrganization(size: number): Promise<VaultClient> {
-  const client = clientFor(vault, randomUUID());
-  const credentials = await seedMany<{ id: string }>(
-    client,
-    'createCredential',
-    'CreateCredentialInput',
-    Array.from({ length: size }, (_, index) =>
+  const client = anAdmin(vault);
+  const credentials = await mutateInBulk(vault, client.token, {
+    field: 'createCredential',
+    inputType: 'CreateCredentialInput',
+    inputs: Array.from({ length: size }, (_, index) =>
       aCredentialInput({ modelProvider: 'OPENAI', name: `batch-${String(index).padStart(3, '0')}` }),
     ),
-  );
+    perRequest: 100,
+  });
   const providers: CreateProviderInput[] = credentials.flatMap((credential, index) =>
     Array.from({ length: PROVIDERS_PER_CREDENTIAL }, (_, copy) => aProviderInput(credential.id, { name: `route-${index}-${copy}` })),
   );
-  await seedMany(client, 'createProvider', 'CreateProviderInput', providers);
+  await mutateInBulk(vault, client.token, {
+    field: 'createProvider',
+    inputType: 'CreateProviderInput',
+    inputs: providers,
+    perRequest: 100,
+  });
   return client;
 }
 

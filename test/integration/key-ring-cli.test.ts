@@ -3,38 +3,33 @@
 // and configuration errors exit 2 without touching the key ring; with KMS_KEY_NAME set, it
 // explains that rotation happens in Cloud KMS. Retiring is refused for the primary, for unknown
 // versions, and while stored data keys need the version.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../src/cli/key-ring';
 import { captureIo } from '../support/capture-io';
 import { LOCAL_KEYRING_FILE, LocalKeyring } from '../../src/secrets/local-keyring';
 import { aCredentialInput, apiKeyAuth, expectedSecretPayload, hex } from '../support/factories';
+import { anAdmin } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { TempDirs } from '../support/temp-dirs';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { clientFor, openSecret } from '../support/vault-client';
+import { openSecret } from '../support/vault-client';
 
 const dev = { production: false };
 const KMS_KEY_NAME = 'projects/test/locations/global/keyRings/vault/cryptoKeys/secrets';
 
 let database: TestDatabase;
-const dirs: string[] = [];
+const tempDirs = new TempDirs('vault-key-ring-cli-');
+const tempDir = () => tempDirs.make();
 
 beforeAll(async () => {
   database = await createTestDatabase('key_ring_cli');
 });
 
 afterAll(async () => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  tempDirs.removeAll();
   await database?.drop();
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'vault-key-ring-cli-'));
-  dirs.push(dir);
-  return dir;
-}
 
 /** A DATABASE_URL on a schema of its own, so counts of stored data keys start at zero. */
 function freshSchemaUrl(): { url: string; table: string } {
@@ -88,7 +83,7 @@ describe('key-ring list', () => {
     const { url } = freshSchemaUrl();
     const vault = await startTestApp({ databaseUrl: url, dataDir });
     try {
-      const admin = clientFor(vault, randomUUID());
+      const admin = anAdmin(vault);
       await admin.created(aCredentialInput());
       await admin.created(aCredentialInput());
       await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
@@ -130,7 +125,7 @@ describe('key-ring retire', () => {
     const { url } = freshSchemaUrl();
     const vault = await startTestApp({ databaseUrl: url, dataDir });
     try {
-      const admin = clientFor(vault, randomUUID());
+      const admin = anAdmin(vault);
       for (let i = 0; i < 3; i += 1) await admin.created(aCredentialInput());
       await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
       const io = captureIo();
@@ -225,7 +220,7 @@ describe('a running application and a rotation made by the CLI', () => {
     (await database.query<{ secret_key_id: string }>(`SELECT secret_key_id FROM ${table} WHERE id = $1`, [id]))[0].secret_key_id;
 
   test('stores a credential created after `rotate` under local:2 without a restart, and the older one still opens', async () => {
-    const admin = clientFor(vault, randomUUID());
+    const admin = anAdmin(vault);
     const olderInput = aCredentialInput({ auth: apiKeyAuth() });
     const older = await admin.created(olderInput);
     expect(await keyIdOf(older.id)).toBe('local:1');
@@ -238,7 +233,7 @@ describe('a running application and a rotation made by the CLI', () => {
   });
 
   test('stores a secret rotated through the API after `rotate` under the new primary', async () => {
-    const admin = clientFor(vault, randomUUID());
+    const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
     expect(await main(['rotate'], { DATA_DIR: dataDir }, captureIo())).toBe(0);
     const primary = `local:${(await LocalKeyring.open(dataDir, dev)).primaryVersion}`;

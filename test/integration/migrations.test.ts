@@ -2,7 +2,7 @@
 // `_prisma_migrations` bookkeeping the way `prisma migrate deploy` does, refuses edited history,
 // rolls a failing migration back whole, and serializes instances that start together.
 import { createHash, randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -10,6 +10,8 @@ import { openDatabase } from '../../src/db/database';
 import { migrate, MigrationError, readMigrations } from '../../src/db/migrate';
 import { migrationsDirectory } from '../../src/db/project-paths';
 import { pgSession } from '../../src/db/sql-session';
+import { sleep } from '../support/sleep';
+import { TempDirs } from '../support/temp-dirs';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 interface MigrationRow {
@@ -32,7 +34,7 @@ const migrationFolders = readdirSync(migrationsDirectory(), { withFileTypes: tru
 const IN_THIS_DATABASE = "locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
 const OUR_ADVISORY_LOCKS = `SELECT 1 FROM pg_locks WHERE ${IN_THIS_DATABASE}`;
 
-const temporaryDirectories: string[] = [];
+const temporaryDirectories = new TempDirs('vault-migrations-');
 const openClients: Client[] = [];
 const databases: TestDatabase[] = [];
 
@@ -53,8 +55,7 @@ async function connect(database: TestDatabase, options: { searchPath?: string } 
 
 /** A copy of prisma/migrations that a test may edit. */
 function copyOfMigrations(): string {
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'vault-migrations-'));
-  temporaryDirectories.push(directory);
+  const directory = temporaryDirectories.make();
   cpSync(migrationsDirectory(), directory, { recursive: true });
   return directory;
 }
@@ -76,7 +77,7 @@ async function tableExists(database: TestDatabase, table: string, schema = 'publ
 afterAll(async () => {
   await Promise.all(openClients.map((client) => client.end().catch(() => undefined)));
   for (const database of databases) await database.drop();
-  for (const directory of temporaryDirectories) rmSync(directory, { recursive: true, force: true });
+  temporaryDirectories.removeAll();
 });
 
 describe('on a fresh database', () => {
@@ -320,7 +321,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
 

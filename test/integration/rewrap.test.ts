@@ -5,7 +5,6 @@
 // racing the re-wrap. Each scenario has its own PostgreSQL schema in this file's database, its own
 // DATA_DIR and its own application.
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { main as keyRingMain } from '../../src/cli/key-ring';
@@ -27,6 +26,8 @@ import {
   googleAdcAuth,
   hex,
 } from '../support/factories';
+import { anAdmin } from '../support/organizations';
+import { sleep } from '../support/sleep';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { clientFor, type VaultClient } from '../support/vault-client';
@@ -85,7 +86,7 @@ async function startScenario(label: string, env: Record<string, string> = {}): P
   const databaseUrl = url.toString();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `vault-${label}-`));
   const vault = await startTestApp({ databaseUrl, dataDir, env });
-  const admins = [clientFor(vault, randomUUID()), clientFor(vault, randomUUID())];
+  const admins = [anAdmin(vault), anAdmin(vault)];
   const table = `"${schema}".credentials`;
   return {
     vault,
@@ -188,7 +189,9 @@ describe('rotate, re-wrap and retire with the local key ring', () => {
     ring = await LocalKeyring.open(scenario.dataDir, dev);
     written = await createCredentials(scenario, N);
     before = await scenario.sealedRows();
-    expect(ring.rotate()).toBe(2);
+    // Every test below relies on the rotation having made version 2 primary.
+    const rotatedTo = ring.rotate();
+    if (rotatedTo !== 2) throw new Error(`expected the rotation to make version 2 primary, got version ${rotatedTo}`);
     report = await rewrapAll(scenario.storeWith(ring), { batchSize: 7, onProgress: (p) => progress.push(p) });
   }, 60_000);
 
@@ -474,7 +477,7 @@ describe('re-wrap racing rotations through the API', () => {
     const ROTATIONS = 5;
     const lastSent = new Map<string, Record<string, unknown> | null>();
     // A slow key service keeps the re-wrap running while the rotations land.
-    const slow = new HookedKeyService(ring, { beforeWrap: () => new Promise((resolve) => setTimeout(resolve, 5)) });
+    const slow = new HookedKeyService(ring, { beforeWrap: () => sleep(5) });
     let rewrapRunning = true;
     let rotationsDuringRun = 0;
     const rotations = Promise.all(

@@ -11,8 +11,8 @@ import { migrate, readMigrations } from '../../src/db/migrate';
 import { findProjectRoot, migrationsDirectory } from '../../src/db/project-paths';
 import { pgSession } from '../../src/db/sql-session';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { type Datamodel, readDatamodel } from './support/prisma-dmmf';
-import { type DatabaseSnapshot, findDrift, snapshotDatabase } from './support/schema-drift';
+import { type Datamodel, readDatamodel } from '../support/prisma-dmmf';
+import { type DatabaseSnapshot, findDrift, snapshotDatabase } from '../support/schema-drift';
 
 const schemaFile = path.join(findProjectRoot(), 'prisma', 'schema.prisma');
 const schemaText = readFileSync(schemaFile, 'utf8');

@@ -10,8 +10,10 @@ import { type DatabaseHandle, openDatabase } from '../../src/db/database';
 import { SEALED_SECRET_COLUMNS } from '../../src/secrets/sealed-columns';
 import { findProjectRoot } from '../../src/db/project-paths';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { CREDENTIAL_FIELDS } from '../support/vault-client';
+import { anAdmin } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { columnsRead, readClauses } from './support/sql-selections';
+import { columnsRead, readClauses } from '../support/sql-selections';
 
 const SEALED_FIELDS = Object.keys(SEALED_SECRET_COLUMNS);
 const SEALED_COLUMNS = ['secret_algorithm', 'secret_ciphertext', 'secret_nonce', 'secret_wrapped_key', 'secret_key_id'];
@@ -205,9 +207,6 @@ describe('every GraphQL credential operation', () => {
   const statements: string[] = [];
   const results: { operation: string; errors: unknown }[] = [];
 
-  const FIELDS = `id organizationId name modelProvider authType baseUrl settings keyLast4 storesKeyMaterial
-    secretVersion secretRotatedAt createdAt updatedAt`;
-
   async function run(operation: string, query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
     const response = await vault.graphql(query, variables, { token });
     results.push({ operation, errors: response.body.errors });
@@ -217,14 +216,14 @@ describe('every GraphQL credential operation', () => {
   beforeAll(async () => {
     database = await createTestDatabase('sealed_graphql');
     vault = await startTestApp({ databaseUrl: database.url });
-    token = vault.token({ orgId: randomUUID(), roles: ['admin'] });
+    token = anAdmin(vault).token;
     vault.app.database.prisma.$on('query', (event) => {
       statements.push(event.query);
     });
 
     const created = await run(
       'createCredential',
-      `mutation($input: CreateCredentialInput!) { createCredential(input: $input) { ${FIELDS} } }`,
+      `mutation($input: CreateCredentialInput!) { createCredential(input: $input) { ${CREDENTIAL_FIELDS} } }`,
       {
         input: {
           name: 'sealed',
@@ -242,10 +241,10 @@ describe('every GraphQL credential operation', () => {
       },
     });
     const id = (created.createCredential as { id: string }).id;
-    await run('credential', `query($id: ID!) { credential(id: $id) { ${FIELDS} } }`, { id });
+    await run('credential', `query($id: ID!) { credential(id: $id) { ${CREDENTIAL_FIELDS} } }`, { id });
     await run(
       'credentials',
-      `query { credentials(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${FIELDS} } } } }`,
+      `query { credentials(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${CREDENTIAL_FIELDS} } } } }`,
       {},
     );
     await run(
@@ -255,7 +254,7 @@ describe('every GraphQL credential operation', () => {
     );
     await run(
       'updateCredential',
-      `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`,
+      `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${CREDENTIAL_FIELDS} } }`,
       {
         id,
         input: { name: 'renamed', settings: { api_version: 'v2' } },
@@ -263,7 +262,7 @@ describe('every GraphQL credential operation', () => {
     );
     await run(
       'updateCredential (rotate)',
-      `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`,
+      `mutation($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${CREDENTIAL_FIELDS} } }`,
       {
         id,
         input: { auth: { apiKey: { apiKey: 'sk-sealed-canary-0002' } }, expectedSecretVersion: 1 },

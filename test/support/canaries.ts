@@ -1,10 +1,12 @@
 // Canary secrets and the scanners that look for them: in response texts, log lines, every table
 // of a test database, and every file under a directory. A canary's `value` is what a test sends;
 // its `needle` is what must never come back (for API keys, everything but the last four
-// characters, which keyLast4 shows by design).
+// characters, which keyLast4 shows by design). The texts searched are haystacks: a Transcript
+// records a file's GraphQL exchanges as haystacks, logHaystacks and dumpDatabase make the others.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hex, rsaPrivateKeyPem } from './factories';
+import type { GraphQLResponse, TestApp } from './test-app';
 import type { TestDatabase } from './test-database';
 
 export interface Canary {
@@ -13,16 +15,26 @@ export interface Canary {
   needle: string;
 }
 
+/** A secret whose needle is the whole value: one a test made up, or one some peer issued. */
+export function secretNeedle(label: string, value: string): Canary {
+  return { label, value, needle: value };
+}
+
+/** 40 characters from the middle of one of a PEM's base64 lines: no other text shares them by chance. */
+export function pemNeedle(label: string, pem: string): Canary {
+  const bodyLines = pem.split('\n').filter((line) => line.length === 64);
+  if (bodyLines.length === 0) throw new Error(`${label}: not a PEM with 64-character lines`);
+  return { label, value: pem, needle: bodyLines[Math.floor(bodyLines.length / 2)].slice(12, 52) };
+}
+
 /** `CANARY-<label>-<24 hex>`: valid as an externalId, privateKeyId, secretAccessKey or session token. */
 export function canary(label: string): Canary {
-  const value = `CANARY-${label}-${hex(12)}`;
-  return { label, value, needle: value };
+  return secretNeedle(label, `CANARY-${label}-${hex(12)}`);
 }
 
 /** `CANARY_<label>_<24 hex>`: a GraphQL name, so that it can stand unquoted in a document (as an enum value). */
 export function nameCanary(label: string): Canary {
-  const value = `CANARY_${label}_${hex(12)}`;
-  return { label, value, needle: value };
+  return secretNeedle(label, `CANARY_${label}_${hex(12)}`);
 }
 
 /** An API key whose needle leaves out the last four characters that keyLast4 shows. */
@@ -39,8 +51,7 @@ export function emailCanary(label: string): Canary {
 
 /** An access key id ([A-Z0-9]{16,128}). */
 export function accessKeyIdCanary(label: string): Canary {
-  const value = `AKIA${hex(12).toUpperCase()}`;
-  return { label, value, needle: value };
+  return secretNeedle(label, `AKIA${hex(12).toUpperCase()}`);
 }
 
 /** An IAM role ARN whose role name is the canary. */
@@ -49,20 +60,46 @@ export function roleArnCanary(label: string): Canary {
   return { label, value: `arn:aws:iam::123456789012:role/${needle}`, needle };
 }
 
-/**
- * A real RSA private key (it has to parse); the needle is 40 characters from the middle of one of
- * its base64 lines, which no other text shares by chance.
- */
+/** A real RSA private key (it has to parse), as a PEM needle. */
 export function privateKeyCanary(label: string): Canary {
-  const value = rsaPrivateKeyPem();
-  const bodyLines = value.split('\n').filter((line) => line.length === 64);
-  const needle = bodyLines[Math.floor(bodyLines.length / 2)].slice(12, 52);
-  return { label, value, needle };
+  return pemNeedle(label, rsaPrivateKeyPem());
 }
 
 export interface Haystack {
   source: string;
   text: string;
+}
+
+/** Every GraphQL exchange a test file made, by source: what went out and what came back. */
+export class Transcript {
+  /** Each request as sent: its bearer token, document and variables. */
+  readonly sent: Haystack[] = [];
+  /** Each response text. */
+  readonly received: Haystack[] = [];
+
+  /** POSTs a GraphQL request to `vault` with `token` (none if undefined), recording both ways under `source`. */
+  async graphql<Data = Record<string, unknown>>(
+    vault: TestApp,
+    source: string,
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    token: string | undefined,
+  ): Promise<GraphQLResponse<Data>> {
+    this.sent.push({ source, text: JSON.stringify({ authorization: token, query, variables }) });
+    const response = await vault.graphql<Data>(query, variables, token === undefined ? {} : { token });
+    this.received.push({ source, text: response.text });
+    return response;
+  }
+
+  /** The responses recorded under a source that starts with `source`. */
+  receivedBy(source: string): Haystack[] {
+    return this.received.filter((haystack) => haystack.source.startsWith(source));
+  }
+}
+
+/** Every log line of every app, as `app <i> log line <n>`. */
+export function logHaystacks(apps: readonly Pick<TestApp, 'logLines'>[]): Haystack[] {
+  return apps.flatMap((app, appIndex) => app.logLines.map((line, index) => ({ source: `app ${appIndex} log line ${index}`, text: line })));
 }
 
 /** The forms a leaked needle may take: as is, hex of its UTF-8 bytes (any case), base64, base64url. */

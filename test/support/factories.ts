@@ -92,6 +92,13 @@ export function hex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/** A copy of `buffer` with one bit flipped: tampered ciphertext, nonce, tag or wrapped key. */
+export function flipBit(buffer: Buffer, bit: number): Buffer {
+  const copy = Buffer.from(buffer);
+  copy[bit >> 3] ^= 1 << (bit & 7);
+  return copy;
+}
+
 export function uniqueName(prefix = 'credential'): string {
   return `${prefix}-${hex(4)}`;
 }

@@ -8,7 +8,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { type DocumentNode, parse } from 'graphql';
-import type { GraphQLResponse } from './test-app';
+import { type GraphQLRequestOptions, type GraphQLResponse, postGraphQL } from './test-app';
 
 export const ORGANIZATIONS_SDL = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -64,12 +64,7 @@ export async function startOrganizationsSubgraph(records: Map<string, Organizati
 
 /** The vault's subgraph SDL, as a gateway's composition pipeline would fetch it. */
 export async function fetchSubgraphSdl(url: string): Promise<string> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ _service { sdl } }' }),
-  });
-  const body = (await response.json()) as { data?: { _service: { sdl: string } }; errors?: unknown[] };
+  const { body } = await postGraphQL<{ _service: { sdl: string } }>(url, '{ _service { sdl } }');
   if (!body.data) throw new Error(`no _service.sdl from ${url}: ${JSON.stringify(body.errors)}`);
   return body.data._service.sdl;
 }
@@ -78,19 +73,14 @@ export function composeSupergraph(subgraphs: { name: string; url: string; typeDe
   return composeServices(subgraphs.map(({ name, url, typeDefs }) => ({ name, url, typeDefs })));
 }
 
-/** A gateway response: the gateway may add top-level `extensions` (e.g. valueCompletion). */
-export type GatewayResponse<Data> = GraphQLResponse<Data> & {
-  body: GraphQLResponse<Data>['body'] & { extensions?: Record<string, unknown> };
-};
-
 export interface RunningGateway {
   url: string;
   /** POSTs an operation to the gateway, with `Authorization: Bearer <token>` when a token is given. */
   graphql<Data = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
-    options?: { token?: string },
-  ): Promise<GatewayResponse<Data>>;
+    options?: Pick<GraphQLRequestOptions, 'token'>,
+  ): Promise<GraphQLResponse<Data>>;
   stop(): Promise<void>;
 }
 
@@ -106,26 +96,21 @@ export async function startGateway(supergraphSdl: string): Promise<RunningGatewa
       new RemoteGraphQLDataSource<GatewayContext>({
         url,
         willSendRequest({ request, context }) {
-          if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+          // Typed loosely by the gateway (its schema-loading requests carry any context): narrowed here.
+          const authorization: unknown = context.authorization;
+          if (typeof authorization === 'string' && authorization) request.http?.headers.set('authorization', authorization);
         },
       }),
   });
   const server = new ApolloServer<GatewayContext>({ gateway });
   const { url } = await startStandaloneServer(server, {
     listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => ({ authorization: req.headers.authorization }),
+    context: ({ req }) => Promise.resolve({ authorization: req.headers.authorization }),
   });
   return {
     url,
-    async graphql(query, variables, options = {}) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      const text = await response.text();
-      return { status: response.status, body: JSON.parse(text), text };
-    },
+    graphql: <Data>(query: string, variables?: Record<string, unknown>, options: Pick<GraphQLRequestOptions, 'token'> = {}) =>
+      postGraphQL<Data>(url, query, variables, { token: options.token }),
     stop: () => server.stop(),
   };
 }

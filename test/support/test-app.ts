@@ -3,17 +3,58 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { type Application, startApplication } from '../../src/application';
 import { type Config, loadConfig } from '../../src/config/config';
 import { mintDevelopmentToken } from '../../src/auth/token-minter';
-
-export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+import { captureLines } from './capture-io';
+import { TEST_JWT_SECRET } from './tokens';
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   status: number;
-  body: { data?: Data | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
+  body: {
+    data?: Data | null;
+    errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[];
+    /** What a server adds at the top level (a gateway's valueCompletion, for instance). */
+    extensions?: Record<string, unknown>;
+  };
   text: string;
+}
+
+export interface GraphQLRequestOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** POSTs a GraphQL operation as JSON to `url` and returns the status, the parsed body and the raw text. */
+export async function postGraphQL<Data = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  options: GraphQLRequestOptions = {},
+): Promise<GraphQLResponse<Data>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text) as GraphQLResponse<Data>['body'], text };
+}
+
+/** The log lines (JSON, as the application writes them) whose `event` is `event`, parsed. */
+export function logEvents<Line extends Record<string, unknown> = Record<string, unknown>>(lines: readonly string[], event: string): Line[] {
+  return lines.map((line) => JSON.parse(line) as Line).filter((line) => line.event === event);
+}
+
+/** GETs (or sends `init` to) a JSON endpoint such as /healthz or /readyz: the status and the parsed body. */
+export async function fetchJson<Body = unknown>(url: string, init?: RequestInit): Promise<{ status: number; body: Body }> {
+  const response = await fetch(url, init);
+  return { status: response.status, body: (await response.json()) as Body };
 }
 
 export interface TestApp {
@@ -28,7 +69,7 @@ export interface TestApp {
   graphql<Data = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
-    options?: { token?: string; headers?: Record<string, string> },
+    options?: GraphQLRequestOptions,
   ): Promise<GraphQLResponse<Data>>;
   stop(): Promise<void>;
 }
@@ -47,18 +88,7 @@ export async function startTestApp(
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   });
-  const logLines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((line) => line.length > 0),
-      );
-      callback();
-    },
-  });
+  const { lines: logLines, destination } = captureLines();
   const app = await startApplication(config, { logDestination: destination });
   const secret = config.jwt.secret ?? TEST_JWT_SECRET;
   return {
@@ -69,19 +99,8 @@ export async function startTestApp(
     dataDir,
     logLines,
     token: ({ orgId, roles = ['admin'], sub = 'test-user' }) => mintDevelopmentToken(secret, { orgId, roles, sub }),
-    async graphql(query, variables, requestOptions = {}) {
-      const response = await fetch(app.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(requestOptions.token ? { authorization: `Bearer ${requestOptions.token}` } : {}),
-          ...requestOptions.headers,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const text = await response.text();
-      return { status: response.status, body: JSON.parse(text), text };
-    },
+    graphql: <Data>(query: string, variables?: Record<string, unknown>, requestOptions?: GraphQLRequestOptions) =>
+      postGraphQL<Data>(app.url, query, variables, requestOptions),
     async stop() {
       await app.close();
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -1,16 +1,25 @@
-// Bearer tokens the verifier must refuse: expired, signed with another secret, unsigned (alg
-// "none"), malformed. Built with jsonwebtoken where a library would sign them, by hand otherwise.
+// Bearer tokens for tests: the secret the test application verifies with, and tokens the verifier
+// must refuse: expired, signed with another secret, unsigned (alg "none"), malformed. Built with
+// jsonwebtoken where a library would sign them, by hand otherwise; base64urlJson is the segment
+// encoding they share with page cursors.
 import { createHmac } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
-import { TEST_JWT_SECRET } from './test-app';
 
-function encode(part: unknown): string {
-  return Buffer.from(JSON.stringify(part), 'utf8').toString('base64url');
+/** The JWT secret every test application is started with. */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** A value as JSON in base64url: a JWT header or payload segment, and a page cursor. */
+export function base64urlJson(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
-/** A JWT assembled byte by byte; HMAC-SHA256 signed when `hmacKey` is given, otherwise unsigned. */
-export function handMadeToken(header: Record<string, unknown>, payload: unknown, hmacKey?: string): string {
-  const signingInput = `${encode(header)}.${encode(payload)}`;
+/**
+ * A JWT assembled byte by byte, so that tests can produce what no well-behaved library would sign:
+ * alg "none", HS256 signed with a public key's PEM, non-object payloads. HMAC-SHA256 signed when
+ * `hmacKey` is given, otherwise with an empty signature.
+ */
+export function handMadeToken(header: Record<string, unknown>, payload: unknown, hmacKey?: string | Buffer): string {
+  const signingInput = `${base64urlJson(header)}.${base64urlJson(payload)}`;
   const signature = hmacKey === undefined ? '' : createHmac('sha256', hmacKey).update(signingInput).digest('base64url');
   return `${signingInput}.${signature}`;
 }
@@ -45,7 +54,7 @@ export function unsignedToken(who: Claims): string {
 /** Signed with the right secret, then its payload swapped for another organization's: the signature no longer fits. */
 export function tamperedToken(who: Claims, forgedOrgId: string): string {
   const [header, , signature] = sign(claims(who), TEST_JWT_SECRET, { algorithm: 'HS256' }).split('.');
-  return `${header}.${encode(claims({ ...who, orgId: forgedOrgId }))}.${signature}`;
+  return `${header}.${base64urlJson(claims({ ...who, orgId: forgedOrgId }))}.${signature}`;
 }
 
 /** Correctly signed, but never expiring. */

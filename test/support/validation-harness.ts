@@ -1,13 +1,12 @@
-// What the validation end-to-end tests share: the two mutations as GraphQL documents, a recorder
-// that keeps every response text for the leak scans, this service's own AWS identity in the
-// process environment (the SDK's default credential chain reads it from there), a key file for
-// its own Google identity (ADC), loopback peers that refuse or never answer, and /healthz.
+// What the validation end-to-end tests share: the two mutations as GraphQL documents, the requests
+// a fake peer received meanwhile, this service's own AWS identity in the process environment (the
+// SDK's default credential chain reads it from there), a key file for its own Google identity
+// (ADC), and /healthz while a validation runs.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Canary } from './canaries';
-import type { GraphQLResponse, TestApp } from './test-app';
+import { sleep } from './sleep';
+import { fetchJson, type TestApp } from './test-app';
 
 export const VALIDATION_RESULT_FIELDS = 'ok authType message checks { name ok detail durationMs }';
 
@@ -45,15 +44,14 @@ export function checkNamed(result: ValidationResultView, name: string): Validati
   return found[0];
 }
 
-/** Every GraphQL response text the tests received, for the leak scans at the end of a file. */
-export class ResponseTranscript {
-  readonly texts: Array<{ source: string; text: string }> = [];
-
-  async send<Data>(vault: TestApp, query: string, variables: Record<string, unknown>, token: string | undefined, source: string) {
-    const response: GraphQLResponse<Data> = await vault.graphql<Data>(query, variables, token === undefined ? {} : { token });
-    this.texts.push({ source: `response to ${source}`, text: response.text });
-    return response;
-  }
+/** What `work` returned, and the requests `peer` (a fake that records them) received while it ran. */
+export async function requestsDuring<Request, T>(
+  peer: { readonly requests: readonly Request[] },
+  work: () => Promise<T>,
+): Promise<{ value: T; requests: Request[] }> {
+  const mark = peer.requests.length;
+  const value = await work();
+  return { value, requests: peer.requests.slice(mark) };
 }
 
 const AWS_ENV_NAMES = [
@@ -95,58 +93,8 @@ export function writeKeyFile(contents: Record<string, string>): { path: string; 
   return { path: file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A loopback port nothing listens on (it was bound and released a moment ago). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export interface SilentPeer {
-  /** `http://127.0.0.1:<port>` */
-  base: string;
-  /** connections accepted so far */
-  connections: number;
-  close(): Promise<void>;
-}
-
-/** A TCP peer on loopback that accepts connections, reads what is sent and never answers. */
-export async function startSilentPeer(): Promise<SilentPeer> {
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server: Server = createServer((socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('data', () => undefined);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  return {
-    base: `http://127.0.0.1:${port}`,
-    get connections() {
-      return connections;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export async function healthz(vault: TestApp): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`${vault.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-  return { status: response.status, body: await response.json() };
+export function healthz(vault: TestApp): Promise<{ status: number; body: unknown }> {
+  return fetchJson(`${vault.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
 }
 
 /**
@@ -166,7 +114,7 @@ export async function whileHealthChecked<T>(
       } catch {
         health.push('failed');
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   })();
   const started = Date.now();
@@ -190,16 +138,4 @@ export async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<{
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** 40 characters from the middle of one of a PEM's base64 lines: no other text shares them by chance. */
-export function pemNeedle(label: string, pem: string): Canary {
-  const bodyLines = pem.split('\n').filter((line) => line.length === 64);
-  if (bodyLines.length === 0) throw new Error(`${label}: not a PEM with 64-character lines`);
-  return { label, value: pem, needle: bodyLines[Math.floor(bodyLines.length / 2)].slice(12, 52) };
-}
-
-/** A secret some peer issued, as a canary whose needle is the whole value. */
-export function secretNeedle(label: string, value: string): Canary {
-  return { label, value, needle: value };
 }

@@ -102,6 +102,37 @@ export function clientWithToken(vault: TestApp, token: string): VaultClient {
   return client;
 }
 
+export interface BulkMutation {
+  /** The mutation field, e.g. createCredential. */
+  field: string;
+  /** Its input's type, e.g. CreateCredentialInput. */
+  inputType: string;
+  inputs: readonly unknown[];
+  /** How many inputs go in one request (default all of them). */
+  perRequest?: number;
+}
+
+/**
+ * Runs the mutation once per input, as aliased fields of one request per `perRequest` inputs (the
+ * mutations of one request run one after another, in order); returns the id each one created, in
+ * input order, failing the test on any error.
+ */
+export async function mutateInBulk(vault: TestApp, token: string, mutation: BulkMutation): Promise<{ id: string }[]> {
+  const { field, inputType, inputs, perRequest = inputs.length } = mutation;
+  const results: { id: string }[] = [];
+  for (let start = 0; start < inputs.length; start += perRequest) {
+    const chunk = inputs.slice(start, start + perRequest);
+    const variables = Object.fromEntries(chunk.map((input, index) => [`i${index}`, input]));
+    const declarations = chunk.map((_, index) => `$i${index}: ${inputType}!`).join(', ');
+    const fields = chunk.map((_, index) => `r${index}: ${field}(input: $i${index}) { id }`).join('\n');
+    const data = dataOf(
+      await vault.graphql<Record<string, { id: string }>>(`mutation Seed(${declarations}) { ${fields} }`, variables, { token }),
+    );
+    results.push(...chunk.map((_, index) => data[`r${index}`]));
+  }
+  return results;
+}
+
 /** The response's data, after asserting that it carries no error. */
 export function dataOf<Data>(response: GraphQLResponse<Data>): Data {
   expect(response.body.errors).toBeUndefined();
@@ -154,5 +185,3 @@ export async function storedRow(database: TestDatabase, id: string): Promise<Rec
 }
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

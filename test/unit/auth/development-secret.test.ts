@@ -1,11 +1,11 @@
 // loadOrCreateDevelopmentSecret: file modes, reuse, and one secret when several processes start at once.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-secret';
+import { TempDirs } from '../../support/temp-dirs';
 
 const execFileAsync = promisify(execFile);
 
@@ -37,19 +37,15 @@ function transpileWithImports(entry: string, outDir: string): string {
   return path.join(outDir, path.relative(sourceRoot, entry)).replace(/\.ts$/, '.js');
 }
 
-let scratch: string;
-
-beforeAll(() => {
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-dev-secret-'));
-});
+const tempDirs = new TempDirs('vault-dev-secret-');
 
 afterAll(() => {
-  fs.rmSync(scratch, { recursive: true, force: true });
+  tempDirs.removeAll();
 });
 
 function freshDataDir(): string {
   // Nested and not yet existing, so that the function has to create the directory itself.
-  return path.join(fs.mkdtempSync(path.join(scratch, 'case-')), 'data');
+  return path.join(tempDirs.make(), 'data');
 }
 
 describe('loadOrCreateDevelopmentSecret', () => {
@@ -94,7 +90,7 @@ describe('loadOrCreateDevelopmentSecret', () => {
     // The function is synchronous, so a race needs separate processes. They run the module (and
     // the project modules it imports) transpiled to JavaScript, and spin until a common start time
     // to collide on creation.
-    const modulePath = transpileWithImports(path.join(__dirname, '../../../src/auth/development-secret.ts'), scratch);
+    const modulePath = transpileWithImports(path.join(__dirname, '../../../src/auth/development-secret.ts'), tempDirs.make());
 
     const dataDir = freshDataDir();
     const startAt = Date.now() + 1500;

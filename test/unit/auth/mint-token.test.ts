@@ -1,12 +1,13 @@
 // The mint-token CLI's main(): which secret it signs with, what it prints where, and its refusals.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'jsonwebtoken';
 import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-secret';
 import { TokenVerifier } from '../../../src/auth/token-verifier';
 import { DEFAULT_DEVELOPMENT_ORG_ID } from '../../../src/auth/token-minter';
 import { main } from '../../../src/cli/mint-token';
+import { captureIo } from '../../support/capture-io';
+import { TempDirs } from '../../support/temp-dirs';
 
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';
 
@@ -17,25 +18,17 @@ interface Run {
 }
 
 function run(argv: string[], env: Record<string, string | undefined>): Run {
-  let stdout = '';
-  let stderr = '';
-  const code = main(argv, env, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
-  return { code, stdout, stderr };
+  const io = captureIo();
+  const code = main(argv, env, io);
+  return { code, stdout: io.out, stderr: io.err };
 }
 
-let scratch: string;
-
-beforeAll(() => {
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-mint-token-'));
-});
+const tempDirs = new TempDirs('vault-mint-token-');
+const freshDataDir = () => tempDirs.make();
 
 afterAll(() => {
-  fs.rmSync(scratch, { recursive: true, force: true });
+  tempDirs.removeAll();
 });
-
-function freshDataDir(): string {
-  return fs.mkdtempSync(path.join(scratch, 'data-'));
-}
 
 describe('mint-token main', () => {
   test('without JWT settings it mints with the development secret, and the verifier accepts the token', async () => {

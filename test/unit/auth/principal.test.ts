@@ -1,19 +1,16 @@
 // Role checks: admin reads and writes, viewer only reads, anything else neither.
 import { canRead, canWrite, requireReader, requireWriter, type Principal } from '../../../src/auth/principal';
 import { ForbiddenError } from '../../../src/errors/app-error';
+import { thrownBy } from '../../support/failures';
 
 function principal(roles: string[]): Principal {
   return { userId: 'alice', orgId: '6f1c2b9e-3a4d-4e5f-8a7b-1c2d3e4f5a6b', roles };
 }
 
-function forbiddenCode(check: () => void): string | undefined {
-  try {
-    check();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ForbiddenError);
-    return (error as ForbiddenError).code;
-  }
-  return undefined;
+function forbiddenCode(check: () => void): string {
+  const error = thrownBy(check);
+  expect(error).toBeInstanceOf(ForbiddenError);
+  return (error as ForbiddenError).code;
 }
 
 describe('principal roles', () => {

@@ -1,22 +1,18 @@
 // TokenVerifier with keys from a JWKS endpoint: a real HTTP server on 127.0.0.1 serves RSA and EC
 // public keys, tokens are signed with the matching private keys.
 
-// jwks-rsa depends on jose 6, which is ESM-only. Node 20 can require() it, but Jest's module
-// registry cannot before Node 24.9, so the real jose is loaded with the host's own require.
-// The registry's `module` export is a subclass of the host's Module; its prototype is the host's.
-jest.mock('jose', () => {
-  const sandboxModule = jest.requireActual<typeof import('node:module')>('node:module');
-  const hostModule = Object.getPrototypeOf(sandboxModule) as typeof import('node:module');
-  return hostModule.createRequire(__filename)('jose');
-});
+// jwks-rsa depends on jose 6, which is ESM-only: the real jose is loaded with the host's own
+// require (see host-require.ts).
+jest.mock('jose', () => jest.requireActual<typeof HostRequire>('../../support/host-require').hostRequire('jose'));
 
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { sign, type SignOptions } from 'jsonwebtoken';
 import { TokenVerifier } from '../../../src/auth/token-verifier';
-import { expectUnauthenticated } from './expect-unauthenticated';
-import { handMadeToken } from './hand-made-token';
+import { expectUnauthenticated } from '../../support/expect-unauthenticated';
+import type * as HostRequire from '../../support/host-require';
+import { closedPort, closeHttpServer, startHttpServer } from '../../support/loopback';
+import { handMadeToken } from '../../support/tokens';
 
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';
 const ORG_ID = '0b6e1f2a-9c3d-4e8f-a1b2-c3d4e5f6a7b8';
@@ -46,38 +42,28 @@ let failingServer: http.Server;
 let failingJwksUri: string;
 let downJwksUri: string;
 
-function listen(handler: http.RequestListener): Promise<[http.Server, string]> {
-  const created = http.createServer(handler);
-  return new Promise((resolve) => {
-    created.listen(0, '127.0.0.1', () => {
-      const { port } = created.address() as AddressInfo;
-      resolve([created, `http://127.0.0.1:${port}/.well-known/jwks.json`]);
-    });
-  });
-}
-
-function close(toClose: http.Server | undefined): Promise<void> {
-  return new Promise((resolve) => (toClose ? toClose.close(() => resolve()) : resolve()));
-}
+const jwksUrl = (base: string) => `${base}/.well-known/jwks.json`;
 
 beforeAll(async () => {
-  [server, jwksUri] = await listen((_request, response) => {
+  const serving = await startHttpServer((_request, response) => {
     jwksRequests += 1;
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify(jwks));
   });
-  [failingServer, failingJwksUri] = await listen((_request, response) => {
+  server = serving.server;
+  jwksUri = jwksUrl(serving.base);
+  const failing = await startHttpServer((_request, response) => {
     response.writeHead(500);
     response.end('boom');
   });
+  failingServer = failing.server;
+  failingJwksUri = jwksUrl(failing.base);
   // A port that was just free: nothing listens there any more.
-  const [closed, uri] = await listen(() => undefined);
-  await close(closed);
-  downJwksUri = uri;
+  downJwksUri = jwksUrl(`http://127.0.0.1:${await closedPort()}`);
 });
 
 afterAll(async () => {
-  await Promise.all([close(server), close(failingServer)]);
+  await Promise.all([server, failingServer].filter((running) => running !== undefined).map(closeHttpServer));
 });
 
 function rs256(kid: string | undefined, privateKey: KeyObject = rsa.privateKey, options: SignOptions = {}): string {

@@ -3,8 +3,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { sign, type SignOptions } from 'jsonwebtoken';
 import { parseBearerToken, TokenVerifier } from '../../../src/auth/token-verifier';
-import { expectUnauthenticated } from './expect-unauthenticated';
-import { handMadeToken } from './hand-made-token';
+import { expectUnauthenticated } from '../../support/expect-unauthenticated';
+import { base64urlJson, handMadeToken } from '../../support/tokens';
 
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';
 const ORG_ID = '6f1c2b9e-3a4d-4e5f-8a7b-1c2d3e4f5a6b';
@@ -81,7 +81,7 @@ describe('TokenVerifier (HS256 secret)', () => {
 
   test('a token whose payload was altered after signing is rejected', async () => {
     const [header, , signature] = hs256({ ...CLAIMS, roles: ['viewer'] }).split('.');
-    const payload = Buffer.from(JSON.stringify({ ...CLAIMS, roles: ['admin'], exp: now() + 600 })).toString('base64url');
+    const payload = base64urlJson({ ...CLAIMS, roles: ['admin'], exp: now() + 600 });
     const token = `${header}.${payload}.${signature}`;
     await expectUnauthenticated(verifier.verify(token), /signature is invalid/, token);
   });

@@ -10,6 +10,7 @@ import {
   resolveAuth,
 } from '../../../src/credentials/credential-auth';
 import { BadUserInputError } from '../../../src/errors/app-error';
+import { thrownBy } from '../../support/failures';
 
 const TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const PATH = 'input.auth';
@@ -29,19 +30,9 @@ function resolve(auth: AuthRequest) {
   return resolveAuth(auth, PATH, { googleTokenUrl: TOKEN_URL });
 }
 
-function rejectionOf(auth: AuthRequest): BadUserInputError {
-  try {
-    resolve(auth);
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected resolveAuth to reject this input');
-}
-
 /** Rejected on `field`, and neither the message nor the extensions repeat `value`. */
 function expectRejected(auth: AuthRequest, field: string, value?: string): BadUserInputError {
-  const error = rejectionOf(auth);
+  const error = thrownBy(() => resolve(auth), BadUserInputError);
   expect(error.field).toBe(field);
   expect(error.toExtensions()).toEqual({ code: 'BAD_USER_INPUT', field });
   if (value !== undefined && value.trim() !== '') {
@@ -81,7 +72,7 @@ describe('oneOf', () => {
   });
 
   test('the path given is the one reported', () => {
-    expect(() => chosenMember({}, 'input.thing')).toThrow(expect.objectContaining({ field: 'input.thing' }));
+    expect(thrownBy(() => chosenMember({}, 'input.thing'))).toMatchObject({ field: 'input.thing' });
   });
 });
 
@@ -548,9 +539,9 @@ describe('Google impersonation', () => {
 
 describe('paths', () => {
   test('follow the path given to resolveAuth', () => {
-    expect(() => resolveAuth({ apiKey: { apiKey: 'short' } }, 'input.rotation', { googleTokenUrl: TOKEN_URL })).toThrow(
-      expect.objectContaining({ field: 'input.rotation.apiKey.apiKey' }),
-    );
+    expect(thrownBy(() => resolveAuth({ apiKey: { apiKey: 'short' } }, 'input.rotation', { googleTokenUrl: TOKEN_URL }))).toMatchObject({
+      field: 'input.rotation.apiKey.apiKey',
+    });
   });
 });
 
@@ -589,7 +580,11 @@ describe('a service-account key file as Google issues it', () => {
   });
 
   test('text that is not JSON is refused without quoting it', () => {
-    const error = expectRejected({ googleServiceAccountKeyFile: `{"private_key": "${RSA_PKCS8.slice(0, 60)}` }, field, RSA_PKCS8.slice(30, 60));
+    const error = expectRejected(
+      { googleServiceAccountKeyFile: `{"private_key": "${RSA_PKCS8.slice(0, 60)}` },
+      field,
+      RSA_PKCS8.slice(30, 60),
+    );
     expect(error.message).toBe('The service-account key file is not valid JSON.');
   });
 
@@ -598,7 +593,10 @@ describe('a service-account key file as Google issues it', () => {
   });
 
   test("its fields are named as the file names them: a token_uri other than Google's", () => {
-    const error = expectRejected({ googleServiceAccountKeyFile: { ...keyFile, token_uri: 'https://token.example/steal' } }, `${field}.token_uri`);
+    const error = expectRejected(
+      { googleServiceAccountKeyFile: { ...keyFile, token_uri: 'https://token.example/steal' } },
+      `${field}.token_uri`,
+    );
     expect(error.message).toMatch(/^token_uri must be the configured token URL/);
   });
 

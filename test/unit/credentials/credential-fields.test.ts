@@ -11,16 +11,7 @@ import {
   SETTINGS_MAX_BYTES,
 } from '../../../src/fields/field-checks';
 import { BadUserInputError } from '../../../src/errors/app-error';
-
-function rejectionOf(check: () => unknown): BadUserInputError {
-  try {
-    check();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BAD_USER_INPUT rejection');
-}
+import { thrownBy } from '../../support/failures';
 
 describe('checkName', () => {
   test('trims surrounding whitespace', () => {
@@ -36,7 +27,7 @@ describe('checkName', () => {
   });
 
   test('201 characters are rejected', () => {
-    const error = rejectionOf(() => checkName('input.name', 'n'.repeat(201)));
+    const error = thrownBy(() => checkName('input.name', 'n'.repeat(201)), BadUserInputError);
     expect(error.field).toBe('input.name');
     expect(error.message).toBe('name must be at most 200 characters.');
   });
@@ -49,25 +40,25 @@ describe('checkName', () => {
     ['empty', ''],
     ['blank', ' \t\n '],
   ])('an %s name is rejected', (_label, name) => {
-    expect(rejectionOf(() => checkName('input.name', name)).message).toBe('name must not be blank.');
+    expect(thrownBy(() => checkName('input.name', name), BadUserInputError).message).toBe('name must not be blank.');
   });
 
   test('a control character inside the name is rejected', () => {
-    expect(rejectionOf(() => checkName('input.name', 'a\u0007b')).message).toBe(
+    expect(thrownBy(() => checkName('input.name', 'a\u0007b'), BadUserInputError).message).toBe(
       'name must not contain control characters or unpaired surrogates.',
     );
   });
 
   test('a line break inside the name is rejected', () => {
-    expect(rejectionOf(() => checkName('input.name', 'first\nsecond')).field).toBe('input.name');
+    expect(thrownBy(() => checkName('input.name', 'first\nsecond'), BadUserInputError).field).toBe('input.name');
   });
 
   test('a non-string is rejected as missing', () => {
-    expect(rejectionOf(() => checkName('input.name', undefined)).message).toBe('name is required.');
+    expect(thrownBy(() => checkName('input.name', undefined), BadUserInputError).message).toBe('name is required.');
   });
 
   test('the field reported is the one given', () => {
-    expect(rejectionOf(() => checkName('input.other', '')).field).toBe('input.other');
+    expect(thrownBy(() => checkName('input.other', ''), BadUserInputError).field).toBe('input.other');
   });
 });
 
@@ -87,7 +78,7 @@ describe('checkBaseUrl', () => {
 
   test('a URL of 2049 characters is rejected', () => {
     const url = `https://example.com/${'p'.repeat(2049 - 'https://example.com/'.length)}`;
-    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', url)).message).toBe('baseUrl must be at most 2048 characters.');
+    expect(thrownBy(() => checkBaseUrl('input.baseUrl', url), BadUserInputError).message).toBe('baseUrl must be at most 2048 characters.');
   });
 
   test.each([
@@ -97,24 +88,26 @@ describe('checkBaseUrl', () => {
     ['file', 'file:///etc/canary'],
     ['javascript', 'javascript:canary()'],
   ])('%s is rejected as not an absolute http(s) URL, without echoing it', (_label, url) => {
-    const error = rejectionOf(() => checkBaseUrl('input.baseUrl', url));
+    const error = thrownBy(() => checkBaseUrl('input.baseUrl', url), BadUserInputError);
     expect(error.field).toBe('input.baseUrl');
     expect(error.message).toBe('baseUrl must be an absolute http(s) URL.');
     expect(error.message).not.toContain('canary');
   });
 
   test('a password in the URL is rejected without repeating it', () => {
-    const error = rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://user:canary-password@api.example.com'));
+    const error = thrownBy(() => checkBaseUrl('input.baseUrl', 'https://user:canary-password@api.example.com'), BadUserInputError);
     expect(error.message).toBe('baseUrl must not contain a user name or password; put credentials in auth.');
     expect(error.message).not.toContain('canary-password');
   });
 
   test('a user name alone in the URL is rejected', () => {
-    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://canary@api.example.com')).message).toMatch(/user name or password/);
+    expect(thrownBy(() => checkBaseUrl('input.baseUrl', 'https://canary@api.example.com'), BadUserInputError).message).toMatch(
+      /user name or password/,
+    );
   });
 
   test('a fragment is rejected', () => {
-    expect(rejectionOf(() => checkBaseUrl('input.baseUrl', 'https://api.example.com/v1#canary')).message).toBe(
+    expect(thrownBy(() => checkBaseUrl('input.baseUrl', 'https://api.example.com/v1#canary'), BadUserInputError).message).toBe(
       'baseUrl must not contain a fragment.',
     );
   });
@@ -132,7 +125,7 @@ describe('checkSettings', () => {
     ['a string', 'canary'],
     ['a number', 1],
   ])('%s is rejected as not a JSON object', (_label, value) => {
-    const error = rejectionOf(() => checkSettings('input.settings', value));
+    const error = thrownBy(() => checkSettings('input.settings', value), BadUserInputError);
     expect(error.field).toBe('input.settings');
     expect(error.message).toBe('settings must be a JSON object.');
   });
@@ -150,7 +143,7 @@ describe('checkSettings', () => {
   });
 
   test('16385 bytes of JSON are rejected', () => {
-    expect(rejectionOf(() => checkSettings('input.settings', settingsOfBytes(16385))).message).toBe(
+    expect(thrownBy(() => checkSettings('input.settings', settingsOfBytes(16385)), BadUserInputError).message).toBe(
       'settings must be at most 16384 bytes of JSON.',
     );
   });
@@ -159,7 +152,7 @@ describe('checkSettings', () => {
     const overhead = Buffer.byteLength(JSON.stringify({ k: '' }));
     // Each é is two bytes: half as many characters reach the same byte count.
     const settings = { k: 'é'.repeat(Math.ceil((16385 - overhead) / 2)) };
-    expect(rejectionOf(() => checkSettings('input.settings', settings)).field).toBe('input.settings');
+    expect(thrownBy(() => checkSettings('input.settings', settings), BadUserInputError).field).toBe('input.settings');
   });
 
   test.each([
@@ -184,21 +177,25 @@ describe('checkSettings', () => {
     'client_secret',
     'Authorization',
   ])('a secret-like key "%s" is refused on its own path, without its value', (key) => {
-    const error = rejectionOf(() => checkSettings('input.settings', { region: 'us-east-1', [key]: 'canary-secret-value' }));
+    const error = thrownBy(() => checkSettings('input.settings', { region: 'us-east-1', [key]: 'canary-secret-value' }), BadUserInputError);
     expect(error.field).toBe(`input.settings.${key}`);
     expect(error.message).toBe(`settings hold non-secret values only; put "${key}" in auth, where it is encrypted.`);
     expect(error.message).not.toContain('canary-secret-value');
   });
 
   test('a secret-like key nested in an object is refused on its full path', () => {
-    const error = rejectionOf(() => checkSettings('input.settings', { headers: { Authorization: 'Bearer canary-secret-value' } }));
+    const error = thrownBy(
+      () => checkSettings('input.settings', { headers: { Authorization: 'Bearer canary-secret-value' } }),
+      BadUserInputError,
+    );
     expect(error.field).toBe('input.settings.headers.Authorization');
     expect(error.message).not.toContain('canary-secret-value');
   });
 
   test('a secret-like key inside an array of objects is refused with the index in its path', () => {
-    const error = rejectionOf(() =>
-      checkSettings('input.settings', { upstreams: [{ url: 'https://a.example' }, { api_key: 'canary-secret-value' }] }),
+    const error = thrownBy(
+      () => checkSettings('input.settings', { upstreams: [{ url: 'https://a.example' }, { api_key: 'canary-secret-value' }] }),
+      BadUserInputError,
     );
     expect(error.field).toBe('input.settings.upstreams.1.api_key');
   });
@@ -219,13 +216,13 @@ describe('resolveDefaultBaseUrl', () => {
   });
 
   test('a malformed region is BAD_USER_INPUT on settings.region', () => {
-    const error = rejectionOf(() => resolveDefaultBaseUrl('BEDROCK', { region: 'canary.evil.com' }, paths));
+    const error = thrownBy(() => resolveDefaultBaseUrl('BEDROCK', { region: 'canary.evil.com' }, paths), BadUserInputError);
     expect(error.field).toBe('input.settings.region');
     expect(error.message).not.toContain('canary');
   });
 
   test.each(['AZURE_OPENAI', 'CUSTOM'] as const)('%s without baseUrl is BAD_USER_INPUT on baseUrl', (provider) => {
-    const error = rejectionOf(() => resolveDefaultBaseUrl(provider, {}, paths));
+    const error = thrownBy(() => resolveDefaultBaseUrl(provider, {}, paths), BadUserInputError);
     expect(error.field).toBe('input.baseUrl');
     expect(error.message).toBe(`baseUrl is required for ${provider}: it has no public default endpoint.`);
   });

@@ -2,8 +2,7 @@
 // google-auth-library clients (never stubbed): JWT service-account tokens, GoogleAuth with key files
 // (service_account and authorized_user ADC), Impersonated with delegation chains — and what the fake
 // refuses: foreign signatures, bad claims, missing grants, unknown tokens, models and bodies.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { gaxios, GoogleAuth, Impersonated, JWT, OAuth2Client, UserRefreshClient } from 'google-auth-library';
@@ -15,6 +14,8 @@ import {
   type FakeGoogleCloud,
   type FakeServiceAccount,
 } from '../../fakes/fake-google-cloud';
+import { rejectionOf } from '../../support/failures';
+import { TempDirs } from '../../support/temp-dirs';
 
 const PROJECT = 'vault-test-project';
 const MODEL = 'gemini-2.5-flash';
@@ -22,14 +23,8 @@ const COUNT_BODY = { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] };
 
 type HttpFailure = Error & { status?: number; response?: { status: number; data: unknown } };
 
-async function failure(promise: Promise<unknown>): Promise<HttpFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as HttpFailure;
-  }
-  throw new Error('expected the call to fail');
-}
+/** The HTTP error a client call rejected with. */
+const failure = async (promise: Promise<unknown>) => (await rejectionOf(promise)) as HttpFailure;
 
 describe('fake Google Cloud', () => {
   let google: FakeGoogleCloud;
@@ -37,6 +32,7 @@ describe('fake Google Cloud', () => {
   let target: FakeServiceAccount;
   let transporter: gaxios.Gaxios;
   let dir: string;
+  const tempDirs = new TempDirs('fake-google-');
 
   const countTokensUrl = (project = PROJECT, model = MODEL) =>
     `${google.vertexEndpoint}/v1/projects/${project}/locations/us-central1/publishers/google/models/${model}:countTokens`;
@@ -61,11 +57,11 @@ describe('fake Google Cloud', () => {
     source = google.createServiceAccount('vault-runner@vault-test-project.iam.gserviceaccount.com', PROJECT);
     target = google.createServiceAccount('vertex-caller@customer-project.iam.gserviceaccount.com', 'customer-project');
     transporter = fakeGoogleTransporter(google);
-    dir = mkdtempSync(join(tmpdir(), 'fake-google-'));
+    dir = tempDirs.make();
   });
 
   afterEach(async () => {
-    rmSync(dir, { recursive: true, force: true });
+    tempDirs.removeAll();
     await google.close();
   });
 
@@ -114,9 +110,9 @@ describe('fake Google Cloud', () => {
     test('works with a hand-written interceptor on google-auth-library’s own gaxios (the recipe without the helper)', async () => {
       const own = new gaxios.Gaxios({ fetchImplementation: fetch });
       own.interceptors.request.add({
-        resolved: async (config) => {
+        resolved: (config) => {
           if (String(config.url) === 'https://oauth2.googleapis.com/token') config.url = new URL(google.tokenUrl);
-          return config;
+          return Promise.resolve(config);
         },
       });
       const client = new JWT({ email: source.clientEmail, key: source.privateKeyPem, scopes: [CLOUD_PLATFORM_SCOPE], transporter: own });
@@ -132,9 +128,9 @@ describe('fake Google Cloud', () => {
         transporterOptions: { fetchImplementation: fetch },
       });
       client.transporter.interceptors.request.add({
-        resolved: async (config) => {
+        resolved: (config) => {
           if (String(config.url) === 'https://oauth2.googleapis.com/token') config.url = new URL(google.tokenUrl);
-          return config;
+          return Promise.resolve(config);
         },
       });
       const { token } = await client.getAccessToken();

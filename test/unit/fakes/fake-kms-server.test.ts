@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { OAuth2Client } from 'google-auth-library';
 import { crc32c, startFakeKms, type FakeKms } from '../../fakes/fake-kms-server';
+import { rejectionOf } from '../../support/failures';
 
 /** One attempt, no retries, and the server's own status code in the error (see the "call options" tests). */
 const ONCE = { retry: null };
@@ -20,14 +21,7 @@ function connect(kms: FakeKms): KeyManagementServiceClient {
 }
 
 /** The gRPC error a client call rejected with. */
-async function failure(promise: Promise<unknown>): Promise<{ code?: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: number; message: string };
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = async (promise: Promise<unknown>) => (await rejectionOf(promise)) as { code?: number; message: string };
 
 const crcValue = (data: Uint8Array): string => String(crc32c(data));
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { FAKE_STS_CALLER_ARN, sigV4Signature, startFakeSts, type FakeSts } from '../../fakes/fake-sts-server';
+import { rejectionOf } from '../../support/failures';
 
 const ROLE = 'arn:aws:iam::123456789012:role/vault-reader';
 const OPEN_ROLE = 'arn:aws:iam::123456789012:role/path/to/open-role';
@@ -15,14 +16,7 @@ function client(sts: FakeSts, credentials = sts.caller, region = 'us-east-1'): S
 }
 
 /** The error a call rejected with. */
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = async (promise: Promise<unknown>) => (await rejectionOf(promise)) as Error & { $metadata?: { httpStatusCode?: number } };
 
 describe('fake STS', () => {
   let sts: FakeSts;

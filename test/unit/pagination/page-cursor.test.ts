@@ -1,20 +1,11 @@
 // Opaque cursors over (createdAt, id): they round-trip, anything else is BAD_USER_INPUT on the
 // `after` argument, and page sizes are capped at 100 with negatives refused.
 import { BadUserInputError } from '../../../src/errors/app-error';
+import { thrownBy } from '../../support/failures';
+import { base64urlJson } from '../../support/tokens';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, MAX_PAGE_SIZE, pageSize } from '../../../src/pagination/page-cursor';
 
 const ID = '3f2b9c1e-8a4d-4e6f-9b0a-1c2d3e4f5a6b';
-const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-
-function rejectionOf(check: () => unknown): BadUserInputError {
-  try {
-    check();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BAD_USER_INPUT rejection');
-}
 
 describe('cursors', () => {
   test('round-trip createdAt (to the millisecond) and id', () => {
@@ -35,23 +26,23 @@ describe('cursors', () => {
   test.each([
     ['not base64 JSON', 'not a cursor!'],
     ['empty', ''],
-    ['JSON that is not an object', encode('a string')],
-    ['JSON null', encode(null)],
-    ['an object without t', encode({ i: ID })],
-    ['an object without i', encode({ t: '2026-01-01T00:00:00.000Z' })],
-    ['a non-string t', encode({ t: 1, i: ID })],
-    ['an id that is not a UUID', encode({ t: '2026-01-01T00:00:00.000Z', i: 'canary' })],
-    ['an upper-case UUID', encode({ t: '2026-01-01T00:00:00.000Z', i: ID.toUpperCase() })],
-    ['an impossible date', encode({ t: 'not-a-date', i: ID })],
-    ['an injection attempt', encode({ t: "2026-01-01' OR 1=1 --", i: ID })],
+    ['JSON that is not an object', base64urlJson('a string')],
+    ['JSON null', base64urlJson(null)],
+    ['an object without t', base64urlJson({ i: ID })],
+    ['an object without i', base64urlJson({ t: '2026-01-01T00:00:00.000Z' })],
+    ['a non-string t', base64urlJson({ t: 1, i: ID })],
+    ['an id that is not a UUID', base64urlJson({ t: '2026-01-01T00:00:00.000Z', i: 'canary' })],
+    ['an upper-case UUID', base64urlJson({ t: '2026-01-01T00:00:00.000Z', i: ID.toUpperCase() })],
+    ['an impossible date', base64urlJson({ t: 'not-a-date', i: ID })],
+    ['an injection attempt', base64urlJson({ t: "2026-01-01' OR 1=1 --", i: ID })],
   ])('%s is BAD_USER_INPUT on field after, without echoing the cursor', (_label, value) => {
-    const error = rejectionOf(() => decodeCursor('after', value));
+    const error = thrownBy(() => decodeCursor('after', value), BadUserInputError);
     expect(error.toExtensions()).toEqual({ code: 'BAD_USER_INPUT', field: 'after' });
     expect(error.message).toBe('after is not a cursor returned by this API.');
   });
 
   test('the field reported is the argument given', () => {
-    expect(rejectionOf(() => decodeCursor('input.after', 'x')).field).toBe('input.after');
+    expect(thrownBy(() => decodeCursor('input.after', 'x'), BadUserInputError).field).toBe('input.after');
   });
 });
 
@@ -74,12 +65,12 @@ describe('pageSize', () => {
   });
 
   test.each([-1, -100])('%d is BAD_USER_INPUT on field first', (first) => {
-    const error = rejectionOf(() => pageSize('first', first));
+    const error = thrownBy(() => pageSize('first', first), BadUserInputError);
     expect(error.toExtensions()).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(error.message).toBe('first must be a non-negative integer.');
   });
 
   test.each([1.5, Number.NaN, Number.POSITIVE_INFINITY])('%d is not an integer, so BAD_USER_INPUT', (first) => {
-    expect(rejectionOf(() => pageSize('first', first)).field).toBe('first');
+    expect(thrownBy(() => pageSize('first', first), BadUserInputError).field).toBe('first');
   });
 });

@@ -1,11 +1,20 @@
 // Wycheproof AES-GCM vectors run through our decrypt wrapper. The data lives outside the repo, in
-// ../shared/testdata/wycheproof; without it the suite is skipped with a warning, never faked.
+// ../shared/testdata/wycheproof (relative to the project root); without it the suite is skipped
+// with a message saying so and where the file is expected, never faked.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DecryptionError, openAead, openAeadDetached } from '../../../src/secrets/aead';
 
-// test/unit/secrets -> repo root is three levels up; the shared folder is its sibling.
-const VECTORS = path.resolve(__dirname, '../../../../shared/testdata/wycheproof/aes_gcm_test.json');
+// test/unit/secrets -> the project root is three levels up; the shared folder is its sibling.
+const ROOT = path.resolve(__dirname, '../../..');
+const VECTORS = path.resolve(ROOT, '../shared/testdata/wycheproof/aes_gcm_test.json');
+
+const MISSING_VECTORS = [
+  'Skipping the Wycheproof AES-GCM vector tests: the vector file is not there.',
+  "They run the public Wycheproof project's AES-GCM test vectors (C2SP/wycheproof, testvectors_v1/aes_gcm_test.json),",
+  `which this repository does not carry: they are read from ${path.relative(ROOT, VECTORS)}, relative to the project root`,
+  `(${VECTORS}). Put the file there to run them.`,
+].join('\n');
 
 interface Vector {
   tcId: number;
@@ -48,7 +57,7 @@ function decrypt(vector: Vector): Outcome[] {
 }
 
 const present = fs.existsSync(VECTORS);
-if (!present) console.warn(`Wycheproof vectors not found at ${VECTORS}; skipping the AES-GCM vector tests`);
+if (!present) console.warn(MISSING_VECTORS);
 const maybeDescribe = present ? describe : describe.skip;
 
 maybeDescribe('aead against Wycheproof AES-GCM vectors', () => {

@@ -9,16 +9,11 @@ import {
   openAeadDetached,
   sealAead,
 } from '../../../src/secrets/aead';
+import { flipBit } from '../../support/factories';
 
 const key = randomBytes(32);
 const aad = Buffer.from('credential-vault/test');
 const message = Buffer.from('sk-test!');
-
-function flipBit(buffer: Buffer, bit: number): Buffer {
-  const copy = Buffer.from(buffer);
-  copy[bit >> 3] ^= 1 << (bit & 7);
-  return copy;
-}
 
 describe('aead', () => {
   test('names the algorithm AES-256-GCM', () => {

@@ -1,12 +1,12 @@
 // Envelope encryption: round trip, binding to the credential row, tamper resistance, fresh data
 // keys, and errors from the key service passing through untouched.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { AEAD_ALGORITHM, DecryptionError } from '../../../src/secrets/aead';
 import { additionalData, EnvelopeCipher, type SealedSecret, type SecretBinding } from '../../../src/secrets/envelope';
 import type { KeyService, WrappedDataKey } from '../../../src/secrets/key-service';
 import { LocalKeyring } from '../../../src/secrets/local-keyring';
+import { flipBit } from '../../support/factories';
+import { rejectionOf } from '../../support/failures';
+import { TempDirs } from '../../support/temp-dirs';
 
 const binding: SecretBinding = {
   organizationId: 'org-7f3a',
@@ -23,43 +23,38 @@ class RecordingKeyService implements KeyService {
   wrapError?: Error;
   unwrapError?: Error;
 
-  async wrap(dataKey: Buffer, aad: Buffer): Promise<WrappedDataKey> {
-    if (this.wrapError) throw this.wrapError;
+  wrap(dataKey: Buffer, aad: Buffer): Promise<WrappedDataKey> {
+    if (this.wrapError) return Promise.reject(this.wrapError);
     this.wrapped.push({ dataKey, copy: Buffer.from(dataKey), aad: Buffer.from(aad) });
-    return { keyId: 'recording:1', wrappedKey: Buffer.from(dataKey.map((byte) => byte ^ 0x5a)) };
+    return Promise.resolve({ keyId: 'recording:1', wrappedKey: Buffer.from(dataKey.map((byte) => byte ^ 0x5a)) });
   }
 
-  async unwrap(wrapped: WrappedDataKey): Promise<Buffer> {
-    if (this.unwrapError) throw this.unwrapError;
-    return Buffer.from(wrapped.wrappedKey.map((byte) => byte ^ 0x5a));
+  unwrap(wrapped: WrappedDataKey): Promise<Buffer> {
+    if (this.unwrapError) return Promise.reject(this.unwrapError);
+    return Promise.resolve(Buffer.from(wrapped.wrappedKey.map((byte) => byte ^ 0x5a)));
   }
 
-  async checkReady(): Promise<void> {}
+  checkReady(): Promise<void> {
+    return Promise.resolve();
+  }
 
-  async primaryKeyId(): Promise<string> {
-    return 'recording:1';
+  primaryKeyId(): Promise<string> {
+    return Promise.resolve('recording:1');
   }
 }
 
 class KmsUnavailable extends Error {}
 
-let dataDir: string;
+const tempDirs = new TempDirs('envelope-');
 let cipher: EnvelopeCipher;
 
 beforeEach(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envelope-'));
-  cipher = new EnvelopeCipher(await LocalKeyring.open(dataDir, { production: false }));
+  cipher = new EnvelopeCipher(await LocalKeyring.open(tempDirs.make(), { production: false }));
 });
 
 afterEach(() => {
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  tempDirs.removeAll();
 });
-
-function flipBit(buffer: Buffer, bit: number): Buffer {
-  const copy = Buffer.from(buffer);
-  copy[bit >> 3] ^= 1 << (bit & 7);
-  return copy;
-}
 
 describe('additionalData', () => {
   test('encodes the binding as a prefixed fixed-order JSON array', () => {
@@ -186,14 +181,13 @@ describe('EnvelopeCipher', () => {
     const sealed = await recording.seal(payload, binding);
     const failure = recording.open(sealed, { ...binding, secretVersion: 9 });
     await expect(failure).rejects.toThrow(DecryptionError);
-    await failure.catch((error: unknown) => {
-      const text = error instanceof Error ? `${error.message}\n${String(error.stack)}` : String(error);
-      expect(text).not.toContain(payload.apiKey);
-      expect(text).not.toContain(keys.wrapped[0].copy.toString('hex'));
-    });
+    const error = await rejectionOf(failure);
+    const text = error instanceof Error ? `${error.message}\n${String(error.stack)}` : String(error);
+    expect(text).not.toContain(payload.apiKey);
+    expect(text).not.toContain(keys.wrapped[0].copy.toString('hex'));
   });
 
   test('rejects a payload that is not a JSON object', async () => {
-    await expect(cipher.seal([] as unknown as Record<string, unknown>, binding)).rejects.toThrow(TypeError);
+    await expect(cipher.seal([], binding)).rejects.toThrow(TypeError);
   });
 });

@@ -12,6 +12,7 @@ import { KmsUnavailableError } from '../../../src/errors/app-error';
 import { type GcpKmsOptions, GcpKmsKeyService, KmsIntegrityError } from '../../../src/secrets/gcp-kms';
 import { type CorruptibleField, type FakeKms, startFakeKms } from '../../fakes/fake-kms-server';
 import { sharedRsaPrivateKeyPem } from '../../support/factories';
+import { TempDirs } from '../../support/temp-dirs';
 
 const aad = Buffer.from('credential-vault/test/org-1/cred-1/1', 'utf8');
 const dataKey = () => randomBytes(32);
@@ -282,15 +283,16 @@ describe('GcpKmsKeyService with the endpoint down', () => {
 describe('GcpKmsKeyService with a host:port endpoint (TLS and Google credentials)', () => {
   const savedCredentials = process.env.GOOGLE_APPLICATION_CREDENTIALS;
   let dir: string;
+  const tempDirs = new TempDirs('gcp-kms-credentials-');
 
   beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'gcp-kms-credentials-'));
+    dir = tempDirs.make();
   });
 
   afterEach(() => {
     if (savedCredentials === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
     else process.env.GOOGLE_APPLICATION_CREDENTIALS = savedCredentials;
-    rmSync(dir, { recursive: true, force: true });
+    tempDirs.removeAll();
   });
 
   /** A service-account key file (never valid at Google), so the client finds credentials without a network lookup. */

@@ -3,27 +3,23 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DecryptionError } from '../../../src/secrets/aead';
 import { LOCAL_KEYRING_FILE, LocalKeyring, UnknownKeyIdError } from '../../../src/secrets/local-keyring';
+import { rejectionOf } from '../../support/failures';
+import { TempDirs } from '../../support/temp-dirs';
 
 const dev = { production: false };
 const aad = Buffer.from('credential-vault/test-binding');
-const dirs: string[] = [];
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-keyring-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDirs = new TempDirs('local-keyring-');
+const tempDir = () => tempDirs.make();
 
 function mode(file: string): number {
   return fs.statSync(file).mode & 0o777;
 }
 
 afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.removeAll();
 });
 
 describe('LocalKeyring', () => {
@@ -117,9 +113,8 @@ describe('LocalKeyring', () => {
     fs.writeFileSync(ring.filePath, text.replace('"primary"', '"primary" oops'));
     const failure = LocalKeyring.open(dataDir, dev);
     await expect(failure).rejects.toThrow(/is malformed: not valid JSON/);
-    await failure.catch((error: unknown) => {
-      expect(String(error instanceof Error ? error.message : error)).not.toContain(key.slice(0, 12));
-    });
+    const error = await rejectionOf(failure);
+    expect(String(error instanceof Error ? error.message : error)).not.toContain(key.slice(0, 12));
   });
 
   test('refuses a key ring file whose primary names no key version', async () => {

@@ -76,9 +76,10 @@ function loadSchemaWasm(): WasmExports {
   const file = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'prisma_schema_build_bg.wasm');
   const module = new WasmRuntime.Module(readFileSync(file));
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  let exports: WasmExports | undefined;
+  // The imports below read `exports`, which exists once the module is instantiated; none of them
+  // is called before that.
   const text = (pointer: number, length: number) =>
-    decoder.decode(new Uint8Array(exports!.memory.buffer).subarray(pointer >>> 0, (pointer >>> 0) + length));
+    decoder.decode(new Uint8Array(exports.memory.buffer).subarray(pointer >>> 0, (pointer >>> 0) + length));
   // Import names carry a build hash (`__wbg_Error_e839...`), so they are matched by prefix.
   const byPrefix: [string, (...args: number[]) => unknown][] = [
     ['__wbg_set_message_', () => undefined],
@@ -92,7 +93,7 @@ function loadSchemaWasm(): WasmExports {
     [
       '__wbindgen_init_externref_table',
       () => {
-        const table = exports!.__wbindgen_externrefs;
+        const table = exports.__wbindgen_externrefs;
         const offset = table.grow(4);
         table.set(0, undefined);
         table.set(offset + 0, undefined);
@@ -108,7 +109,7 @@ function loadSchemaWasm(): WasmExports {
     if (!implementation) throw new Error(`prisma schema wasm wants an unknown import ${wanted.module}.${wanted.name}`);
     (imports[wanted.module] ??= {})[wanted.name] = implementation;
   }
-  exports = new WasmRuntime.Instance(module, imports).exports as unknown as WasmExports;
+  const exports = new WasmRuntime.Instance(module, imports).exports as unknown as WasmExports;
   exports.__wbindgen_start();
   return exports;
 }

@@ -99,17 +99,7 @@ export async function snapshotDatabase(query: Query, schema = 'public'): Promise
     });
   }
 
-  const indexes = await query<{
-    table_name: string;
-    name: string;
-    columns: string[];
-    descending: boolean[];
-    unique: boolean;
-    primary: boolean;
-    partial: boolean;
-    expressions: boolean;
-    method: string;
-  }>(
+  const indexes = await query<IndexSnapshot & { table_name: string }>(
     `SELECT t.relname AS table_name, i.relname AS name,
             array(SELECT a.attname::text
                     FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, position)
@@ -130,18 +120,7 @@ export async function snapshotDatabase(query: Query, schema = 'public'): Promise
       ORDER BY t.relname, i.relname`,
     [schema],
   );
-  for (const row of indexes) {
-    tables.get(row.table_name)?.indexes.push({
-      name: row.name,
-      columns: row.columns,
-      descending: row.descending,
-      unique: row.unique,
-      primary: row.primary,
-      partial: row.partial,
-      expressions: row.expressions,
-      method: row.method,
-    });
-  }
+  for (const { table_name: table, ...index } of indexes) tables.get(table)?.indexes.push(index);
 
   const foreignKeys = await query<{
     table_name: string;

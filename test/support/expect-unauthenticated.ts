@@ -1,14 +1,10 @@
 // Asserts that verification failed the way callers see it: an UNAUTHENTICATED error with the
 // expected message, never echoing the token.
-import { UnauthenticatedError } from '../../../src/errors/app-error';
+import { UnauthenticatedError } from '../../src/errors/app-error';
+import { rejectionOf } from './failures';
 
 export async function expectUnauthenticated(promise: Promise<unknown>, message: RegExp, token?: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
+  const caught = await rejectionOf(promise);
   expect(caught).toBeInstanceOf(UnauthenticatedError);
   const error = caught as UnauthenticatedError;
   expect(error.code).toBe('UNAUTHENTICATED');
