@@ -688,3 +688,52 @@ describe('validateGoogleVertex keeps secrets out of responses and logs', () => {
     expect(findCanaries(tokens, haystacks())).toEqual([]);
   });
 });
+
+describe('validateGoogleVertex with a key file or for Claude on Vertex', () => {
+  test('a service-account key file pasted as one JSON string validates like its fields: token ok, vertex ok', async () => {
+    const account = aServiceAccount({ vertex: true });
+    const result = await validated(anAdmin(vault), {
+      input: { googleServiceAccountKeyFile: JSON.stringify(account.keyFile(google.tokenUrl)) },
+      projectId: PROJECT,
+    });
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(result.authType).toBe('GOOGLE_SERVICE_ACCOUNT');
+  });
+
+  test('a key file that is not JSON is BAD_USER_INPUT on the member, without quoting it', async () => {
+    const account = aServiceAccount();
+    const broken = JSON.stringify(account.keyFile(google.tokenUrl)).slice(0, -5);
+    const response = await validate(anAdmin(vault), { input: { googleServiceAccountKeyFile: broken }, projectId: PROJECT });
+    const error = expectBadUserInput(response, 'input.googleServiceAccountKeyFile', 'The service-account key file is not valid JSON.');
+    expect(JSON.stringify(response)).not.toContain(account.privateKeyId);
+    expect(error.message).not.toContain('PRIVATE KEY');
+  });
+
+  test('ANTHROPIC_MESSAGES counts tokens through the Messages endpoint, naming the model in the body', async () => {
+    const account = aServiceAccount({ vertex: true });
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), {
+        input: { googleServiceAccount: serviceAccountInput(account) },
+        projectId: PROJECT,
+        modelApiFamily: 'ANTHROPIC_MESSAGES',
+      }),
+    );
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    const vertex = requests.filter((request) => request.service === 'vertex').map((request) => request.path);
+    expect(vertex).toEqual([`/v1/projects/${PROJECT}/locations/us-central1/publishers/anthropic/models/count-tokens:rawPredict`]);
+  });
+
+  test('ANTHROPIC_MESSAGES with a model Vertex does not know reports the vertex step as not ok (404)', async () => {
+    const result = await validated(anAdmin(vault), {
+      input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
+      projectId: PROJECT,
+      model: 'claude-unknown-1',
+      modelApiFamily: 'ANTHROPIC_MESSAGES',
+    });
+    expect(outcomes(result)).toEqual([
+      ['token', true],
+      ['vertex', false],
+    ]);
+    expect(checkNamed(result, 'vertex').detail).toMatch(/\(404\)/);
+  });
+});

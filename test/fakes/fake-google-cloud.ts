@@ -56,7 +56,7 @@ const IAM_SCOPE = 'https://www.googleapis.com/auth/iam';
 /** The audience google-auth-library (gtoken) always puts in its assertions, whatever the key file says. */
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const ACCEPTED_AUDIENCES = [GOOGLE_TOKEN_URL, 'https://www.googleapis.com/oauth2/v4/token', 'https://accounts.google.com/o/oauth2/token'];
-const DEFAULT_MODELS = ['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.0-flash-001', 'gemini-1.5-pro-002'];
+const DEFAULT_MODELS = ['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.0-flash-001', 'gemini-1.5-pro-002', 'claude-sonnet-4-5'];
 const MAX_BODY_BYTES = 1024 * 1024;
 /** Seconds of clock skew tolerated on a JWT's iat and exp. */
 const JWT_SKEW_SECONDS = 300;
@@ -325,6 +325,10 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
 
   function handleVertex(req: IncomingMessage, body: Buffer): [number, unknown] {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const claude = /^\/(v1|v1beta1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/anthropic\/models\/count-tokens:rawPredict$/.exec(
+      path,
+    );
+    if (claude && req.method === 'POST') return countClaudeTokens(req, claude[2], claude[3], body);
     const m = /^\/(v1|v1beta1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):countTokens$/.exec(path);
     if (!m || req.method !== 'POST') throw apiError(404, 'NOT_FOUND', `The requested URL ${path} was not found on this server.`);
     const [, , project, location, model] = m as unknown as [string, string, string, string, string];
@@ -352,6 +356,26 @@ export async function startFakeGoogleCloud(): Promise<FakeGoogleCloud> {
     const words = texts.join(' ').split(/\s+/).filter(Boolean).length;
     const characters = texts.join('').replace(/\s+/g, '').length;
     return [200, { totalTokens: Math.max(1, words), totalBillableCharacters: characters }];
+  }
+
+  /** Claude on Vertex: the Messages API's count-tokens endpoint names the model in the body. */
+  function countClaudeTokens(req: IncomingMessage, project: string, location: string, body: Buffer): [number, unknown] {
+    const caller = authenticate(req);
+    if (!caller.scopes.includes(CLOUD_PLATFORM_SCOPE)) throw insufficientScopes();
+    const request = parseJsonBody(body) as { model?: unknown; messages?: Array<{ content?: unknown }> } | null;
+    const model = typeof request?.model === 'string' ? request.model : '';
+    const resource = `projects/${project}/locations/${location}/publishers/anthropic/models/${model}`;
+    if (!vertexGrants.get(project)?.has(caller.principal)) {
+      throw apiError(
+        403,
+        'PERMISSION_DENIED',
+        `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resource}'.`,
+      );
+    }
+    if (!knownModels.has(model)) throw apiError(404, 'NOT_FOUND', `Publisher Model \`${resource}\` not found.`);
+    const texts = (request?.messages ?? []).map((message) => (typeof message.content === 'string' ? message.content : ''));
+    if (texts.join('').trim() === '') throw apiError(400, 'INVALID_ARGUMENT', 'messages: at least one message is required');
+    return [200, { input_tokens: Math.max(1, texts.join(' ').split(/\s+/).filter(Boolean).length) }];
   }
 
   function handler(service: FakeGoogleService, route: (req: IncomingMessage, body: Buffer) => [number, unknown]) {

@@ -188,6 +188,7 @@ describe('bad values', () => {
     KMS_KEY_NAME: 'canary-not-a-key-name',
     KMS_API_ENDPOINT: 'kms.example',
     AWS_STS_ENDPOINT: 'sts.example',
+    AWS_PRINCIPAL_ARN: 'arn:aws:iam::12345:role/short-account',
     GOOGLE_OAUTH_TOKEN_URL: 'not a url',
     GOOGLE_IAM_CREDENTIALS_ENDPOINT: 'iam.example',
     VERTEX_API_ENDPOINT: 'vertex.example',
@@ -226,6 +227,23 @@ describe('bad values', () => {
   test('a JWT_SECRET of 31 characters is rejected, 32 accepted', () => {
     expect(problemsOf({ JWT_SECRET: 's'.repeat(31) })).toEqual(['JWT_SECRET must be at least 32 characters']);
     expect(loadConfig({ JWT_SECRET: 's'.repeat(32) }, CWD).jwt.secret).toHaveLength(32);
+  });
+
+  test('AWS_PRINCIPAL_ARN must be an IAM role, user or assumed-role ARN', () => {
+    expect(problemsOf({ AWS_PRINCIPAL_ARN: 'gateway-runtime' })).toEqual([
+      'AWS_PRINCIPAL_ARN must be an IAM role or user ARN (arn:aws:iam::123456789012:role/name)',
+    ]);
+    for (const arn of [
+      'arn:aws:iam::123456789012:role/gateway-runtime',
+      'arn:aws:iam::123456789012:user/gateway',
+      'arn:aws:sts::123456789012:assumed-role/gateway-runtime/session',
+    ]) {
+      expect(loadConfig({ AWS_PRINCIPAL_ARN: arn }, CWD).aws.principalArn).toBe(arn);
+    }
+  });
+
+  test('AWS_PRINCIPAL_ARN is unset by default', () => {
+    expect(loadConfig({}, CWD).aws.principalArn).toBeUndefined();
   });
 
   test('KMS_KEY_NAME must be a full CryptoKey resource name', () => {

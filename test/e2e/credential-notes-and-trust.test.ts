@@ -1,0 +1,229 @@
+// What GraphQL gained with the REST door: change notes and attribution on every write, AWS role
+// trust (a generated external id, awsTrustInfo, awsRoleConfig) and a Google service-account key
+// file pasted as one JSON string. Over HTTP against the real application and PostgreSQL.
+import { generateKeyPairSync } from 'node:crypto';
+import { aCredentialInput, apiKeyAuth, awsRoleAuth, hex, TEST_ROLE_ARN } from '../support/factories';
+import { anOrganization, type Member } from '../support/organizations';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { dataOf, expectBadUserInput, expectError, openSecret } from '../support/vault-client';
+
+const PRINCIPAL_ARN = 'arn:aws:iam::210987654321:role/gateway-runtime';
+const TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+let database: TestDatabase;
+let vault: TestApp;
+
+beforeAll(async () => {
+  database = await createTestDatabase('notes_trust_e2e');
+  vault = await startTestApp({ databaseUrl: database.url, env: { AWS_PRINCIPAL_ARN: PRINCIPAL_ARN } });
+});
+
+afterAll(async () => {
+  await vault?.stop();
+  await database?.drop();
+});
+
+const FIELDS = 'id authType secretVersion createdBy updatedBy lastChangeNote';
+
+interface NoteView {
+  id: string;
+  authType: string;
+  secretVersion: number;
+  createdBy: string;
+  updatedBy: string;
+  lastChangeNote: string | null;
+}
+
+async function create(caller: Member, input: Record<string, unknown>) {
+  return vault.graphql<{ createCredential: NoteView }>(
+    `mutation ($input: CreateCredentialInput!) { createCredential(input: $input) { ${FIELDS} } }`,
+    { input },
+    { token: caller.token },
+  );
+}
+
+async function update(caller: Member, id: string, input: Record<string, unknown>) {
+  return vault.graphql<{ updateCredential: NoteView }>(
+    `mutation ($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`,
+    { id, input },
+    { token: caller.token },
+  );
+}
+
+async function trustInfo(caller: Member, credentialId: string) {
+  return vault.graphql<{ awsTrustInfo: { externalId: string | null; principalArn: string | null } }>(
+    'query ($id: ID!) { awsTrustInfo(credentialId: $id) { externalId principalArn } }',
+    { id: credentialId },
+    { token: caller.token },
+  );
+}
+
+describe('change notes and attribution', () => {
+  test('a create stores its note trimmed, and names its author as creator and last writer', async () => {
+    const org = anOrganization(vault);
+    const created = dataOf(await create(org.admin, { ...aCredentialInput(), changeNote: '  first key for prod  ' })).createCredential;
+    expect(created.lastChangeNote).toBe('first key for prod');
+    expect(created.createdBy).toBe('test-user');
+    expect(created.updatedBy).toBe('test-user');
+  });
+
+  test('an update carries its own note, and an update without one clears the previous note', async () => {
+    const org = anOrganization(vault);
+    const { id } = dataOf(await create(org.admin, { ...aCredentialInput(), changeNote: 'created' })).createCredential;
+    expect(dataOf(await update(org.admin, id, { name: `renamed-${hex(4)}`, changeNote: 'renamed' })).updateCredential.lastChangeNote).toBe(
+      'renamed',
+    );
+    expect(dataOf(await update(org.admin, id, { settings: { team: 'search' } })).updateCredential.lastChangeNote).toBeNull();
+  });
+
+  test('a note of 500 characters is accepted and one of 501 is BAD_USER_INPUT on input.changeNote', async () => {
+    const org = anOrganization(vault);
+    expect(
+      dataOf(await create(org.admin, { ...aCredentialInput(), changeNote: 'n'.repeat(500) })).createCredential.lastChangeNote,
+    ).toHaveLength(500);
+    expectBadUserInput(await create(org.admin, { ...aCredentialInput(), changeNote: 'n'.repeat(501) }), 'input.changeNote');
+  });
+
+  test('a refused note leaves no row behind', async () => {
+    const org = anOrganization(vault);
+    const input = { ...aCredentialInput(), changeNote: 'bad\u0000note' };
+    expectBadUserInput(await create(org.admin, input), 'input.changeNote');
+    const [row] = await database.query<{ count: number }>('SELECT count(*)::int AS count FROM credentials WHERE name = $1', [input.name]);
+    expect(row.count).toBe(0);
+  });
+
+  test('updatedBy names the last writer', async () => {
+    const org = anOrganization(vault);
+    const { id } = dataOf(await create(org.admin, aCredentialInput())).createCredential;
+    const other = org.member(['admin']);
+    const token = vault.token({ orgId: org.id, roles: ['admin'], sub: 'second-admin' });
+    const updated = dataOf(await update({ ...other, token }, id, { name: `by-second-${hex(4)}` })).updateCredential;
+    expect(updated.createdBy).toBe('test-user');
+    expect(updated.updatedBy).toBe('second-admin');
+  });
+});
+
+describe('AWS role trust', () => {
+  test('a role without an external id gets one generated by the vault, served by awsTrustInfo with the principal', async () => {
+    const org = anOrganization(vault);
+    const { id } = dataOf(
+      await create(org.admin, aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: TEST_ROLE_ARN } } })),
+    ).createCredential;
+    const info = dataOf(await trustInfo(org.viewer, id)).awsTrustInfo;
+    expect(info.externalId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(info.principalArn).toBe(PRINCIPAL_ARN);
+    const opened = await openSecret(vault, org.id, id);
+    expect(opened?.payload).toEqual({ iamRoleArn: TEST_ROLE_ARN, externalId: info.externalId });
+  });
+
+  test('two credentials get different generated external ids', async () => {
+    const org = anOrganization(vault);
+    const ids = await Promise.all(
+      [1, 2].map(
+        async () =>
+          dataOf(await create(org.admin, aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: TEST_ROLE_ARN } } })))
+            .createCredential.id,
+      ),
+    );
+    const [first, second] = await Promise.all(ids.map(async (id) => dataOf(await trustInfo(org.admin, id)).awsTrustInfo.externalId));
+    expect(first).not.toBe(second);
+  });
+
+  test('a rotation without an external id keeps the generated one, so the trust policy keeps working', async () => {
+    const org = anOrganization(vault);
+    const { id } = dataOf(
+      await create(org.admin, aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: TEST_ROLE_ARN } } })),
+    ).createCredential;
+    const before = dataOf(await trustInfo(org.admin, id)).awsTrustInfo.externalId;
+    const newRole = 'arn:aws:iam::123456789012:role/vault-reader-2';
+    expect(dataOf(await update(org.admin, id, { auth: { awsRole: { iamRoleArn: newRole } } })).updateCredential.secretVersion).toBe(2);
+    expect(dataOf(await trustInfo(org.admin, id)).awsTrustInfo.externalId).toBe(before);
+    expect((await openSecret(vault, org.id, id))?.payload).toEqual({ iamRoleArn: newRole, externalId: before });
+  });
+
+  test('an external id the admin supplied is never shown: awsTrustInfo answers null for it', async () => {
+    const org = anOrganization(vault);
+    const auth = awsRoleAuth();
+    const { id } = dataOf(await create(org.admin, aCredentialInput({ modelProvider: 'BEDROCK', auth }))).createCredential;
+    const response = await trustInfo(org.admin, id);
+    expect(dataOf(response).awsTrustInfo.externalId).toBeNull();
+    expect(response.text).not.toContain(auth.awsRole.externalId);
+  });
+
+  test('awsTrustInfo of a credential that is not AWS_ROLE is BAD_USER_INPUT on the id', async () => {
+    const org = anOrganization(vault);
+    const { id } = dataOf(await create(org.admin, aCredentialInput({ auth: apiKeyAuth() }))).createCredential;
+    expectBadUserInput(await trustInfo(org.admin, id), 'id');
+  });
+
+  test("awsTrustInfo of another organization's credential is NOT_FOUND", async () => {
+    const owner = anOrganization(vault);
+    const { id } = dataOf(
+      await create(owner.admin, aCredentialInput({ modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: TEST_ROLE_ARN } } })),
+    ).createCredential;
+    expectError(await trustInfo(anOrganization(vault).admin, id), { code: 'NOT_FOUND' });
+  });
+
+  test('awsRoleConfig reports the configured principal', async () => {
+    const response = await vault.graphql<{ awsRoleConfig: { configured: boolean; principalArn: string | null } }>(
+      '{ awsRoleConfig { configured principalArn } }',
+      {},
+      { token: anOrganization(vault).viewer.token },
+    );
+    expect(dataOf(response).awsRoleConfig).toEqual({ configured: true, principalArn: PRINCIPAL_ARN });
+  });
+});
+
+describe('a service-account key file pasted as one JSON string', () => {
+  const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const keyFile = {
+    type: 'service_account',
+    project_id: 'vault-test-project',
+    private_key_id: 'a1b2c3d4e5f6',
+    private_key: privateKey,
+    client_email: 'runner@vault-test-project.iam.gserviceaccount.com',
+    client_id: '109876543210987654321',
+    auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+    token_uri: TOKEN_URL,
+    client_x509_cert_url: 'https://www.googleapis.com/robot/v1/metadata/x509/runner-canary-cert-url',
+    universe_domain: 'googleapis.com',
+  };
+
+  test('is stored as GOOGLE_SERVICE_ACCOUNT with only the fields it needs, sealed', async () => {
+    const org = anOrganization(vault);
+    const created = dataOf(
+      await create(
+        org.admin,
+        aCredentialInput({ modelProvider: 'VERTEX', auth: { googleServiceAccountKeyFile: JSON.stringify(keyFile) } }),
+      ),
+    ).createCredential;
+    expect(created.authType).toBe('GOOGLE_SERVICE_ACCOUNT');
+    expect((await openSecret(vault, org.id, created.id))?.payload).toEqual({
+      clientEmail: keyFile.client_email,
+      privateKey,
+      privateKeyId: keyFile.private_key_id,
+      projectId: keyFile.project_id,
+      clientId: keyFile.client_id,
+      tokenUri: TOKEN_URL,
+    });
+    const rows = await database.query('SELECT * FROM credentials WHERE id = $1', [created.id]);
+    expect(JSON.stringify(rows)).not.toContain('runner-canary-cert-url');
+  });
+
+  test('with a token_uri other than the configured one it is BAD_USER_INPUT on that field of the file', async () => {
+    const org = anOrganization(vault);
+    const auth = { googleServiceAccountKeyFile: JSON.stringify({ ...keyFile, token_uri: 'https://evil.example/token' }) };
+    expectBadUserInput(
+      await create(org.admin, aCredentialInput({ modelProvider: 'VERTEX', auth })),
+      'input.auth.googleServiceAccountKeyFile.token_uri',
+    );
+  });
+
+  test('given together with another member it breaks the one-of rule', async () => {
+    const org = anOrganization(vault);
+    const auth = { googleServiceAccountKeyFile: JSON.stringify(keyFile), googleAdc: {} };
+    const response = await create(org.admin, aCredentialInput({ modelProvider: 'VERTEX', auth }));
+    expectBadUserInput(response, 'input.auth');
+  });
+});
