@@ -152,9 +152,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
     async handle(call) {
       const body = parseBody(AwsRoleValidateSchema, call.body);
       if (body.connection_id !== undefined) {
-        for (const field of ['iam_role_arn', 'external_id'] as const) {
-          if (body[field] !== undefined) throw new RestRequestError(400, `Give connection_id or ${field}, not both.`, field);
-        }
+        refuseBesideConnectionId(body, ['iam_role_arn', 'external_id']);
         return validationAnswer(
           await call.services.validation.validateAwsRole(call.principal, { credentialId: body.connection_id }, body.region),
         );
@@ -294,9 +292,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
 /** The Google identity a google-vertex-validate body names: inline by auth_type, or a stored connection. */
 function googleIdentityOf(body: z.infer<typeof GoogleVertexValidateSchema>): GoogleVertexValidationRequest {
   if (body.connection_id !== undefined) {
-    for (const field of ['auth_type', 'credentials', 'target_service_account'] as const) {
-      if (body[field] !== undefined) throw new RestRequestError(400, `Give connection_id or ${field}, not both.`, field);
-    }
+    refuseBesideConnectionId(body, ['auth_type', 'credentials', 'target_service_account']);
     return { credentialId: body.connection_id };
   }
   const authType = body.auth_type ? authTypeOfName(body.auth_type) : 'GOOGLE_ADC';
@@ -312,4 +308,10 @@ function googleIdentityOf(body: z.infer<typeof GoogleVertexValidateSchema>): Goo
     default:
       throw new RestRequestError(400, 'auth_type must be google_adc, google_service_account or google_impersonation.', 'auth_type');
   }
+}
+
+/** A stored connection is named alone: inline auth fields beside connection_id are a 400 naming the first. */
+function refuseBesideConnectionId(body: Record<string, unknown>, inlineFields: readonly string[]): void {
+  const given = inlineFields.find((field) => body[field] !== undefined);
+  if (given !== undefined) throw new RestRequestError(400, `Give connection_id or ${given}, not both.`, given);
 }

@@ -2,7 +2,15 @@
 // trust (a generated external id, awsTrustInfo, awsRoleConfig) and a Google service-account key
 // file pasted as one JSON string. Over HTTP against the real application and PostgreSQL.
 import { generateKeyPairSync } from 'node:crypto';
-import { aCredentialInput, apiKeyAuth, awsRoleAuth, hex, TEST_ROLE_ARN } from '../support/factories';
+import {
+  aCredentialInput,
+  apiKeyAuth,
+  awsRoleAuth,
+  type CreateCredentialInput,
+  hex,
+  TEST_ROLE_ARN,
+  type UpdateCredentialInput,
+} from '../support/factories';
 import { anOrganization, type Member } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -35,7 +43,7 @@ interface NoteView {
   lastChangeNote: string | null;
 }
 
-async function create(caller: Member, input: Record<string, unknown>) {
+async function create(caller: Member, input: CreateCredentialInput) {
   return vault.graphql<{ createCredential: NoteView }>(
     `mutation ($input: CreateCredentialInput!) { createCredential(input: $input) { ${FIELDS} } }`,
     { input },
@@ -43,7 +51,7 @@ async function create(caller: Member, input: Record<string, unknown>) {
   );
 }
 
-async function update(caller: Member, id: string, input: Record<string, unknown>) {
+async function update(caller: Member, id: string, input: UpdateCredentialInput) {
   return vault.graphql<{ updateCredential: NoteView }>(
     `mutation ($id: ID!, $input: UpdateCredentialInput!) { updateCredential(id: $id, input: $input) { ${FIELDS} } }`,
     { id, input },

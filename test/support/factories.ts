@@ -36,7 +36,8 @@ export interface ApiKeyInput {
 }
 export interface AwsRoleInput {
   iamRoleArn: string;
-  externalId: string;
+  /** Omitted: the vault generates one. */
+  externalId?: string | null;
 }
 export interface AwsKeysInput {
   accessKeyId: string;
@@ -68,6 +69,7 @@ export interface CredentialAuthInput {
   bedrockApiKey?: ApiKeyInput | null;
   googleAdc?: GoogleAdcInput | null;
   googleServiceAccount?: GoogleServiceAccountInput | null;
+  googleServiceAccountKeyFile?: string | null;
   googleImpersonation?: GoogleImpersonationInput | null;
   oauthPassthrough?: boolean | null;
 }
@@ -78,6 +80,7 @@ export interface CreateCredentialInput {
   auth?: CredentialAuthInput | null;
   baseUrl?: string | null;
   settings?: Record<string, unknown> | null;
+  changeNote?: string | null;
 }
 
 export interface UpdateCredentialInput {
@@ -86,6 +89,7 @@ export interface UpdateCredentialInput {
   settings?: Record<string, unknown> | null;
   auth?: CredentialAuthInput | null;
   expectedSecretVersion?: number | null;
+  changeNote?: string | null;
 }
 
 export function hex(bytes: number): string {
@@ -130,7 +134,9 @@ export function bedrockApiKeyAuth(apiKey = `ABSK${hex(24)}`): { bedrockApiKey: A
   return { bedrockApiKey: { apiKey } };
 }
 
-export function awsRoleAuth(overrides: Partial<AwsRoleInput> = {}): { awsRole: AwsRoleInput } {
+export function awsRoleAuth(overrides: Partial<AwsRoleInput & { externalId: string }> = {}): {
+  awsRole: AwsRoleInput & { externalId: string };
+} {
   return { awsRole: { iamRoleArn: TEST_ROLE_ARN, externalId: `ext-${hex(8)}`, ...overrides } };
 }
 
