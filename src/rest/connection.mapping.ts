@@ -28,7 +28,7 @@ export function connectionOf(credential: Credential): ConnectionJson {
     model_provider: slugOf(credential.modelProvider),
     auth_type: restAuthTypeOf(credential.authType),
     base_url: credential.baseUrl,
-    settings: credential.settings,
+    settings: settingsOf(credential),
     stores_key_material: credential.storesKeyMaterial,
     key_last4: credential.keyLast4,
     secret_path: `credentials/${credential.id}`,
@@ -41,6 +41,12 @@ export function connectionOf(credential: Credential): ConnectionJson {
     last_modified_by_user_id: credential.updatedBy,
     last_change_note: credential.lastChangeNote,
   };
+}
+
+/** The stored settings, plus a google_adc connection's quota project where REST clients put it. */
+function settingsOf(credential: Credential): Record<string, unknown> {
+  const quotaProjectId = credential.authParameters.quotaProjectId;
+  return quotaProjectId === undefined ? credential.settings : { ...credential.settings, quota_project_id: quotaProjectId };
 }
 
 function restAuthTypeOf(authType: AuthType): ConnectionJson['auth_type'] {
@@ -99,7 +105,9 @@ export function updateRequestOf(body: z.infer<typeof UpdateConnectionSchema>, cu
   if (!rotates && named !== undefined && named !== current.authType && named !== 'GOOGLE_ADC') {
     throw new RestRequestError(400, 'Changing auth_type requires the new secret: send api_key or credentials with it.', 'auth_type');
   }
-  if (rotates || (named !== undefined && named !== current.authType)) {
+  // A google_adc connection's quota project lives in its auth: changing it is an auth change.
+  const quotaChange = current.authType === 'GOOGLE_ADC' && body.settings !== undefined && 'quota_project_id' in body.settings;
+  if (rotates || quotaChange || (named !== undefined && named !== current.authType)) {
     const authType = named ?? (body.api_key !== undefined ? keyAuthTypeFor(current) : current.authType);
     const { auth, settings } = authOf(authType, body, body.settings);
     request.auth = auth;
@@ -204,10 +212,11 @@ function authOf(
     }
     case 'GOOGLE_ADC': {
       if (credentials !== undefined) throw new RestRequestError(400, 'auth_type google_adc stores no credentials.', 'credentials');
-      const quotaProjectId = givenSettings?.quota_project_id;
+      // The quota project is an auth parameter (as GraphQL's googleAdc.quotaProjectId), not a setting.
+      const { quota_project_id: quotaProjectId, ...settings } = givenSettings ?? {};
       return {
         auth: { googleAdc: { quotaProjectId: typeof quotaProjectId === 'string' ? quotaProjectId : null } },
-        settings: givenSettings,
+        settings: givenSettings === undefined ? undefined : settings,
       };
     }
     case 'OAUTH_PASSTHROUGH':
