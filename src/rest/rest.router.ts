@@ -25,6 +25,24 @@ export function expressPath(path: string): string {
 export function createRestRouter(deps: RestRouterDependencies): express.Router {
   const router = express.Router({ caseSensitive: true, strict: false });
   const parseJson = express.json({ limit: deps.bodyLimit, type: () => true });
+  const methodsByPath = new Map<string, string[]>();
+  for (const route of REST_ROUTES) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method.toUpperCase()]);
+  const refuseMethod =
+    (methods: string[]): RequestHandler =>
+    (req, res, next) => {
+      if (methods.includes(req.method)) {
+        next();
+        return;
+      }
+      res.setHeader('Allow', methods.join(', '));
+      next(new RestRequestError(405, `This path takes ${methods.join(', ')}.`));
+    };
+
+  // Literal segments win over `{id}`: GET /connections/aws-role-validate is a 405 for that path,
+  // not GET /connections/{id} with an id that is not a UUID.
+  for (const [path, methods] of methodsByPath) {
+    if (!path.includes('{')) router.all(expressPath(path), refuseMethod(methods));
+  }
 
   for (const route of REST_ROUTES) {
     const handlers: RequestHandler[] = route.body ? [requireJson, parseJson] : [];
@@ -33,14 +51,9 @@ export function createRestRouter(deps: RestRouterDependencies): express.Router {
     });
   }
 
-  // A known path with another method is a 405 naming the methods it takes; anything else, a 404.
-  const methodsByPath = new Map<string, string[]>();
-  for (const route of REST_ROUTES) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method.toUpperCase()]);
+  // A path with `{id}` and another method is a 405 naming the methods it takes; anything else, a 404.
   for (const [path, methods] of methodsByPath) {
-    router.all(expressPath(path), (_req, res, next) => {
-      res.setHeader('Allow', methods.join(', '));
-      next(new RestRequestError(405, `This path takes ${methods.join(', ')}.`));
-    });
+    if (path.includes('{')) router.all(expressPath(path), refuseMethod(methods));
   }
   router.use((_req, _res, next) => next(new RestRequestError(404, 'No such route.')));
   router.use(errorHandler(deps.logger));

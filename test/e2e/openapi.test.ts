@@ -11,7 +11,7 @@ import { createRestRouter } from '../../src/rest/rest.router';
 import { aCredentialInput } from '../support/factories';
 import { hostRequire } from '../support/host-require';
 import { anAdmin, type Member } from '../support/organizations';
-import { type RestErrorEnvelope, type RestMethod, restRequest } from '../support/rest-door';
+import { type RestErrorJson, type RestMethod, restRequest } from '../support/rest-client';
 import { fetchJson, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { TEST_JWT_SECRET } from '../support/tokens';
@@ -204,7 +204,7 @@ describe('routes and the document agree', () => {
     for (const server of doc.servers) {
       const mount = `${server.url.replace(/\/$/, '')}`;
       for (const [method, path, operation] of operations()) {
-        const response = await restRequest<Partial<RestErrorEnvelope>>(vault, method.toUpperCase() as RestMethod, concretePath(path), {
+        const response = await restRequest<Partial<RestErrorJson>>(vault, method.toUpperCase() as RestMethod, concretePath(path), {
           token: admin.token,
           mount,
           body: operation.requestBody ? {} : undefined,
@@ -220,7 +220,7 @@ describe('routes and the document agree', () => {
   });
 
   test('a path the document does not have is the 404 "No such route" envelope (the check above can fail)', async () => {
-    const response = await restRequest<RestErrorEnvelope>(vault, 'GET', '/connections-that-do-not-exist', { token: admin.token });
+    const response = await restRequest<RestErrorJson>(vault, 'GET', '/connections-that-do-not-exist', { token: admin.token });
 
     expect(response.status).toBe(404);
     expect(response.body.error.message).toBe(NOT_A_ROUTE);
@@ -236,7 +236,7 @@ describe('request bodies: one schema for the document and the server', () => {
   });
 
   test('the server refuses an unknown top-level CreateConnection field with 400 naming it', async () => {
-    const response = await restRequest<RestErrorEnvelope>(vault, 'POST', '/connections', {
+    const response = await restRequest<RestErrorJson>(vault, 'POST', '/connections', {
       token: admin.token,
       body: { name: 'unknown-field', model_provider: 'openai', api_key: 'sk-test-0123456789abcdef', colour: 'blue' },
     });
@@ -249,7 +249,7 @@ describe('request bodies: one schema for the document and the server', () => {
     const properties = Object.keys(doc.components.schemas.CreateConnection.properties as Json);
     const unknown: string[] = [];
     for (const property of properties) {
-      const response = await restRequest<Partial<RestErrorEnvelope>>(vault, 'POST', '/connections', {
+      const response = await restRequest<Partial<RestErrorJson>>(vault, 'POST', '/connections', {
         token: admin.token,
         body: { name: `known-${property}`, model_provider: 'openai', [property]: 42 },
       });
@@ -279,7 +279,7 @@ describe('request bodies: one schema for the document and the server', () => {
     for (const [method, path, operation] of withBody) {
       // The documented required fields, filled in, so that the unknown field is the body's only fault.
       const body = { ...minimalBody(componentOf(operation.requestBody?.content?.['application/json']?.schema)), zz_unknown_field: true };
-      const response = await restRequest<Partial<RestErrorEnvelope>>(
+      const response = await restRequest<Partial<RestErrorJson>>(
         vault,
         method.toUpperCase() as RestMethod,
         path.replace(/^\/admin/, '').replace('{id}', existing.id),
@@ -333,7 +333,7 @@ describe('operations', () => {
   });
 
   test('the Error component is the envelope the server answers with', async () => {
-    const response = await restRequest<RestErrorEnvelope>(vault, 'GET', '/connections');
+    const response = await restRequest<RestErrorJson>(vault, 'GET', '/connections');
     const envelope = doc.components.schemas.Error as { required?: string[]; properties: { error: { required?: string[] } } };
 
     expect(response.status).toBe(401);

@@ -10,7 +10,7 @@ import type { generateApi as GenerateApi } from 'swagger-typescript-api';
 import { anApiKey, uniqueName } from '../support/factories';
 import { hostRequire } from '../support/host-require';
 import { anAdmin, type Member } from '../support/organizations';
-import type { ConnectionJson, RestErrorEnvelope } from '../support/rest-door';
+import type { ConnectionJson, RestErrorJson } from '../support/rest-client';
 import { TempDirs } from '../support/temp-dirs';
 import { fetchJson, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -254,7 +254,7 @@ describe('the connection lifecycle through the generated client', () => {
     const failure = await rejection(client.getConnection(created.id));
 
     expect(failure.status).toBe(404);
-    expect((failure.error as RestErrorEnvelope).error).toMatchObject({ type: 'not_found_error', code: 'NOT_FOUND' });
+    expect((failure.error as RestErrorJson).error).toMatchObject({ type: 'not_found_error', code: 'NOT_FOUND' });
   });
 
   test('a refused body rejects with 400 naming the field', async () => {
@@ -265,7 +265,7 @@ describe('the connection lifecycle through the generated client', () => {
     );
 
     expect(failure.status).toBe(400);
-    expect((failure.error as RestErrorEnvelope).error).toMatchObject({ type: 'invalid_request_error', param: 'colour' });
+    expect((failure.error as RestErrorJson).error).toMatchObject({ type: 'invalid_request_error', param: 'colour' });
   });
 
   test('without a token the generated call rejects with 401', async () => {
@@ -274,7 +274,7 @@ describe('the connection lifecycle through the generated client', () => {
     const failure = await rejection(client.getConnection(randomUUID()));
 
     expect(failure.status).toBe(401);
-    expect((failure.error as RestErrorEnvelope).error.type).toBe('authentication_error');
+    expect((failure.error as RestErrorJson).error.type).toBe('authentication_error');
   });
 
   test('the generated client sends its requests under /api/llm-gateway/admin', async () => {

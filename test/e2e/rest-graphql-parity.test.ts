@@ -17,7 +17,7 @@ import {
   TEST_ROLE_ARN,
   uniqueName,
 } from '../support/factories';
-import { type ConnectionJson, okBody, restRequest } from '../support/rest-door';
+import { type ConnectionJson, okBody, restRequest } from '../support/rest-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { clientWithToken, dataOf, openSecret, type VaultClient } from '../support/vault-client';
@@ -52,8 +52,8 @@ afterAll(async () => {
 // The two doors
 
 async function restCreated(body: Json): Promise<string> {
-  const response = await restRequest(vault, 'POST', '/connections', { token, body: { name: uniqueName('rest'), ...body } });
-  return okBody<ConnectionJson>(response).id;
+  const response = await restRequest<ConnectionJson>(vault, 'POST', '/connections', { token, body: { name: uniqueName('rest'), ...body } });
+  return okBody(response).id;
 }
 
 async function graphqlCreated(input: Json): Promise<string> {
@@ -61,7 +61,7 @@ async function graphqlCreated(input: Json): Promise<string> {
 }
 
 async function restUpdated(id: string, body: Json): Promise<void> {
-  okBody<ConnectionJson>(await restRequest(vault, 'PUT', `/connections/${id}`, { token, body }));
+  okBody(await restRequest<ConnectionJson>(vault, 'PUT', `/connections/${id}`, { token, body }));
 }
 
 async function graphqlUpdated(id: string, input: Json): Promise<void> {
