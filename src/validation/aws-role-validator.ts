@@ -3,7 +3,8 @@
 // second AssumeRole without the external id probes for the confused-deputy hole. The temporary
 // credentials STS returns are dropped at once: never stored, logged or returned.
 import { randomBytes } from 'node:crypto';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { createStsClient } from '../aws/sts-client';
 import type { AwsRoleAuth } from '../secrets/secret-payload';
 import { resultOf, runStep, type ValidationCheck, type ValidationResult } from './validation-result';
 
@@ -22,16 +23,11 @@ export class AwsRoleValidator {
   constructor(private readonly options: AwsRoleValidatorOptions) {}
 
   async validate(role: AwsRoleAuth, context: { organizationId: string; region?: string }): Promise<ValidationResult> {
-    const client = new STSClient({
+    const client = createStsClient({
       region: context.region ?? this.options.region,
-      ...(this.options.stsEndpoint ? { endpoint: this.options.stsEndpoint } : {}),
-      maxAttempts: 1,
-      requestHandler: {
-        connectionTimeout: this.options.connectTimeoutMs ?? 3000,
-        requestTimeout: this.options.requestTimeoutMs ?? 10_000,
-        // Without it the handler only warns when STS accepts a connection and never answers.
-        throwOnRequestTimeout: true,
-      },
+      endpoint: this.options.stsEndpoint,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      requestTimeoutMs: this.options.requestTimeoutMs,
     });
     const checks: ValidationCheck[] = [];
     try {

@@ -2,38 +2,19 @@
 // token (a service-account JWT grant, this service's own Application Default Credentials, or ADC
 // impersonating a target through IAM Credentials), then a countTokens call with that token.
 // Every request goes through the outbound client; the token never leaves this module.
-import { GoogleAuth, Impersonated, JWT, gaxios } from 'google-auth-library';
-import type { OutboundClient } from './outbound';
 import { OutboundError } from './outbound';
+import { GoogleAccessTokens, type GoogleAccessTokensOptions, type GoogleIdentity } from '../google/google-access-tokens';
 import { defaultBaseUrl, VERTEX_LOCATION } from '../catalog/model-provider-catalog';
-import {
-  CLOUD_PLATFORM_SCOPE,
-  GOOGLE_IAM_CREDENTIALS_ENDPOINT,
-  GOOGLE_OAUTH_TOKEN_URL,
-  VERTEX_GLOBAL_ENDPOINT,
-} from '../google/google-apis';
-import type { GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth } from '../secrets/secret-payload';
+import { VERTEX_GLOBAL_ENDPOINT } from '../google/google-apis';
 import { resultOf, runStep, type ValidationCheck, type ValidationResult } from './validation-result';
 
 export const DEFAULT_VERTEX_MODEL = 'gemini-2.5-flash';
 /** The model an anthropic_messages validation counts tokens for when none is named. */
 export const DEFAULT_VERTEX_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
 
-/** A Google identity in the shape the vault seals it, tagged with its auth type. */
-export type GoogleAuthToValidate =
-  | ({ type: 'GOOGLE_ADC' } & GoogleAdcAuth)
-  | ({ type: 'GOOGLE_SERVICE_ACCOUNT' } & GoogleServiceAccountAuth)
-  | ({ type: 'GOOGLE_IMPERSONATION' } & GoogleImpersonationAuth);
-
-export interface GoogleVertexValidatorOptions {
-  outbound: OutboundClient;
-  /** GOOGLE_OAUTH_TOKEN_URL. */
-  tokenUrl: string;
-  iamCredentialsEndpoint?: string;
+export interface GoogleVertexValidatorOptions extends GoogleAccessTokensOptions {
   /** VERTEX_API_ENDPOINT; otherwise the catalog's Vertex base URL for the location. */
   vertexApiEndpoint?: string;
-  /** GOOGLE_APPLICATION_CREDENTIALS: this service's own identity; otherwise the library's default chain. */
-  applicationCredentials?: string;
 }
 
 /** Which Vertex API the gateway will call: Gemini's generateContent family, or Claude's Messages API. */
@@ -48,29 +29,18 @@ export interface VertexCall {
 }
 
 export class GoogleVertexValidator {
-  private readonly transporter: InstanceType<typeof gaxios.Gaxios>;
+  private readonly tokens: GoogleAccessTokens;
 
   constructor(private readonly options: GoogleVertexValidatorOptions) {
-    this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch });
-    this.transporter.interceptors.request.add({
-      resolved: async (config) => {
-        // google-auth-library ignores token_uri and always posts to Google's own token URL.
-        if (String(config.url) === GOOGLE_OAUTH_TOKEN_URL && options.tokenUrl !== GOOGLE_OAUTH_TOKEN_URL)
-          config.url = new URL(options.tokenUrl);
-        // One attempt per request: the library's own retries would multiply the outbound deadline.
-        config.retry = false;
-        config.retryConfig = { retry: 0 };
-        return config;
-      },
-    });
+    this.tokens = new GoogleAccessTokens(options);
   }
 
-  async validate(auth: GoogleAuthToValidate, call: VertexCall): Promise<ValidationResult> {
+  async validate(auth: GoogleIdentity, call: VertexCall): Promise<ValidationResult> {
     const checks: ValidationCheck[] = [];
     const token = await runStep(
       checks,
       'token',
-      async () => ({ ok: true, detail: describeTokenSource(auth), value: await this.accessToken(auth) }),
+      async () => ({ ok: true, detail: describeTokenSource(auth), value: (await this.tokens.accessToken(auth)).token }),
       (error) => describeTokenFailure(auth, error),
     );
     if (token.ok && token.value) {
@@ -84,47 +54,6 @@ export class GoogleVertexValidator {
       );
     }
     return resultOf(auth.type, checks);
-  }
-
-  private async accessToken(auth: GoogleAuthToValidate): Promise<string> {
-    let client: JWT | Impersonated | Awaited<ReturnType<GoogleAuth['getClient']>>;
-    switch (auth.type) {
-      case 'GOOGLE_SERVICE_ACCOUNT':
-        client = new JWT({
-          email: auth.clientEmail,
-          key: auth.privateKey,
-          keyId: auth.privateKeyId,
-          scopes: [CLOUD_PLATFORM_SCOPE],
-          transporter: this.transporter,
-        });
-        break;
-      case 'GOOGLE_ADC':
-        client = await this.applicationDefaultClient();
-        break;
-      case 'GOOGLE_IMPERSONATION':
-        client = new Impersonated({
-          sourceClient: await this.applicationDefaultClient(),
-          targetPrincipal: auth.targetPrincipal,
-          delegates: auth.delegates ?? [],
-          targetScopes: auth.scopes ?? [CLOUD_PLATFORM_SCOPE],
-          lifetime: 600,
-          endpoint: this.options.iamCredentialsEndpoint ?? GOOGLE_IAM_CREDENTIALS_ENDPOINT,
-          transporter: this.transporter,
-        });
-        break;
-    }
-    const { token } = await client.getAccessToken();
-    if (!token) throw new Error('no access token in the answer');
-    return token;
-  }
-
-  private async applicationDefaultClient() {
-    const auth = new GoogleAuth({
-      ...(this.options.applicationCredentials ? { keyFilename: this.options.applicationCredentials } : {}),
-      scopes: [CLOUD_PLATFORM_SCOPE],
-      clientOptions: { transporter: this.transporter },
-    });
-    return auth.getClient();
   }
 
   private async countTokens(accessToken: string, call: VertexCall, quotaProjectId: string | null) {
@@ -172,7 +101,7 @@ function vertexEndpoint(location: string): string {
   return result.url;
 }
 
-function describeTokenSource(auth: GoogleAuthToValidate): string {
+function describeTokenSource(auth: GoogleIdentity): string {
   switch (auth.type) {
     case 'GOOGLE_SERVICE_ACCOUNT':
       return `obtained an access token for ${auth.clientEmail}`;
@@ -184,7 +113,7 @@ function describeTokenSource(auth: GoogleAuthToValidate): string {
 }
 
 /** Token failures as a sentence for the caller: OAuth error codes and HTTP status only. */
-function describeTokenFailure(auth: GoogleAuthToValidate, error: unknown): string {
+export function describeTokenFailure(auth: GoogleIdentity, error: unknown): string {
   const cause = (error as { cause?: unknown } | null)?.cause;
   if (error instanceof OutboundError || cause instanceof OutboundError) {
     const outbound = (error instanceof OutboundError ? error : cause) as OutboundError;

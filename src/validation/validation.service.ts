@@ -21,11 +21,11 @@ import { requireUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import type { AwsRoleAuth, GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth } from '../secrets/secret-payload';
 import type { OpenedSecret, SecretStore } from '../secrets/secret-store';
+import type { GoogleIdentity } from '../google/google-access-tokens';
 import type { AwsRoleValidator } from './aws-role-validator';
 import {
   DEFAULT_VERTEX_ANTHROPIC_MODEL,
   DEFAULT_VERTEX_MODEL,
-  type GoogleAuthToValidate,
   type GoogleVertexValidator,
   type VertexApiFamily,
 } from './google-vertex-validator';
@@ -115,7 +115,7 @@ export class ValidationService {
     return result;
   }
 
-  private async googleAuthOf(principal: Principal, input: GoogleVertexValidationRequest): Promise<GoogleAuthToValidate> {
+  private async googleAuthOf(principal: Principal, input: GoogleVertexValidationRequest): Promise<GoogleIdentity> {
     switch (
       exactlyOne(input, ['googleAdc', 'googleServiceAccount', 'googleServiceAccountKeyFile', 'googleImpersonation', 'credentialId'])
     ) {

@@ -1,0 +1,93 @@
+// Access tokens for a Google identity, obtained the way the gateway uses them: a service-account
+// JWT grant, this service's own Application Default Credentials, or ADC impersonating a target
+// through IAM Credentials. Every request goes through the outbound client (SSRF-safe, with
+// deadlines); the library's own retries are off so a deadline means what it says.
+import { GoogleAuth, Impersonated, JWT, gaxios } from 'google-auth-library';
+import type { GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth } from '../secrets/secret-payload';
+import type { OutboundClient } from '../validation/outbound';
+import { CLOUD_PLATFORM_SCOPE, GOOGLE_IAM_CREDENTIALS_ENDPOINT, GOOGLE_OAUTH_TOKEN_URL } from './google-apis';
+
+/** A Google identity in the shape the vault seals it, tagged with its auth type. */
+export type GoogleIdentity =
+  | ({ type: 'GOOGLE_ADC' } & GoogleAdcAuth)
+  | ({ type: 'GOOGLE_SERVICE_ACCOUNT' } & GoogleServiceAccountAuth)
+  | ({ type: 'GOOGLE_IMPERSONATION' } & GoogleImpersonationAuth);
+
+export interface GoogleAccessTokensOptions {
+  outbound: OutboundClient;
+  /** GOOGLE_OAUTH_TOKEN_URL. */
+  tokenUrl: string;
+  iamCredentialsEndpoint?: string;
+  /** GOOGLE_APPLICATION_CREDENTIALS: this service's own identity; otherwise the library's default chain. */
+  applicationCredentials?: string;
+  /** Lifetime asked of IAM Credentials for an impersonated token. */
+  impersonationLifetimeSeconds?: number;
+}
+
+export interface GoogleAccessToken {
+  token: string;
+  /** When the token expires, as the issuer said; null when it did not say. */
+  expiresAt: Date | null;
+}
+
+export class GoogleAccessTokens {
+  private readonly transporter: InstanceType<typeof gaxios.Gaxios>;
+
+  constructor(private readonly options: GoogleAccessTokensOptions) {
+    this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch });
+    this.transporter.interceptors.request.add({
+      resolved: async (config) => {
+        // google-auth-library ignores token_uri and always posts to Google's own token URL.
+        if (String(config.url) === GOOGLE_OAUTH_TOKEN_URL && options.tokenUrl !== GOOGLE_OAUTH_TOKEN_URL) {
+          config.url = new URL(options.tokenUrl);
+        }
+        // One attempt per request: the library's own retries would multiply the outbound deadline.
+        config.retry = false;
+        config.retryConfig = { retry: 0 };
+        return config;
+      },
+    });
+  }
+
+  async accessToken(identity: GoogleIdentity): Promise<GoogleAccessToken> {
+    let client: JWT | Impersonated | Awaited<ReturnType<GoogleAuth['getClient']>>;
+    switch (identity.type) {
+      case 'GOOGLE_SERVICE_ACCOUNT':
+        client = new JWT({
+          email: identity.clientEmail,
+          key: identity.privateKey,
+          keyId: identity.privateKeyId,
+          scopes: [CLOUD_PLATFORM_SCOPE],
+          transporter: this.transporter,
+        });
+        break;
+      case 'GOOGLE_ADC':
+        client = await this.applicationDefaultClient();
+        break;
+      case 'GOOGLE_IMPERSONATION':
+        client = new Impersonated({
+          sourceClient: await this.applicationDefaultClient(),
+          targetPrincipal: identity.targetPrincipal,
+          delegates: identity.delegates ?? [],
+          targetScopes: identity.scopes ?? [CLOUD_PLATFORM_SCOPE],
+          lifetime: this.options.impersonationLifetimeSeconds ?? 600,
+          endpoint: this.options.iamCredentialsEndpoint ?? GOOGLE_IAM_CREDENTIALS_ENDPOINT,
+          transporter: this.transporter,
+        });
+        break;
+    }
+    const { token } = await client.getAccessToken();
+    if (!token) throw new Error('no access token in the answer');
+    const expiry = client.credentials.expiry_date;
+    return { token, expiresAt: typeof expiry === 'number' ? new Date(expiry) : null };
+  }
+
+  private async applicationDefaultClient() {
+    const auth = new GoogleAuth({
+      ...(this.options.applicationCredentials ? { keyFilename: this.options.applicationCredentials } : {}),
+      scopes: [CLOUD_PLATFORM_SCOPE],
+      clientOptions: { transporter: this.transporter },
+    });
+    return auth.getClient();
+  }
+}
