@@ -17,6 +17,10 @@ import type { KeyService } from './secrets/key-service';
 import { openKeyService } from './secrets/open-key-service';
 import { SecretStore } from './secrets/secret-store';
 import { createServer, type RunningServer } from './server';
+import { AwsSessionMinter } from './runtime/aws-session-minter';
+import { createRuntimeApp, listenRuntime, type RunningRuntimeServer } from './runtime/runtime.server';
+import { UpstreamAuthService } from './runtime/upstream-auth.service';
+import { GoogleAccessTokens } from './google/google-access-tokens';
 import { AwsRoleValidator } from './validation/aws-role-validator';
 import { GoogleVertexValidator } from './validation/google-vertex-validator';
 import { OutboundClient } from './validation/outbound';
@@ -24,6 +28,8 @@ import { ValidationService } from './validation/validation.service';
 import type { DestinationStream } from 'pino';
 
 export interface Application extends RunningServer {
+  /** The runtime listener's origin (POST /v1/upstream-auth); null when RUNTIME_PORT=off. */
+  runtimeUrl: string | null;
   database: DatabaseHandle;
   keyService: KeyService;
   logger: Logger;
@@ -36,14 +42,15 @@ export interface ApplicationOptions {
 
 export async function startApplication(config: Config, options: ApplicationOptions = {}): Promise<Application> {
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
-  const verifier = TokenVerifier.create({
+  const verifierOptions = {
     secret: config.jwt.secret ?? (config.jwt.jwksUri ? undefined : loadOrCreateDevelopmentSecret(config.dataDir)),
     jwksUri: config.jwt.jwksUri,
     issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-  });
+  };
+  const verifier = TokenVerifier.create({ ...verifierOptions, audience: config.jwt.audience });
   const keyService = await openKeyService(config);
   let opened: DatabaseHandle | undefined;
+  let runtime: RunningRuntimeServer | undefined;
   try {
     const database = (opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
     const services = createServices(config, database, keyService, logger);
@@ -59,19 +66,37 @@ export async function startApplication(config: Config, options: ApplicationOptio
       ],
     });
     const running = await server.listen(config.port, config.host);
-    logger.info({ event: 'started', url: running.url, database: database.kind, keyService: keyService.name }, 'credential vault listening');
+    // The runtime listener: its own address, its own audience (RUNTIME_JWT_AUDIENCE), one route.
+    const runtimeVerifier = config.runtime?.jwtAudience
+      ? TokenVerifier.create({ ...verifierOptions, audience: config.runtime.jwtAudience })
+      : verifier;
+    runtime = config.runtime
+      ? await listenRuntime(
+          createRuntimeApp({ upstreamAuth: services.upstreamAuth, verifier: runtimeVerifier, logger }),
+          config.runtime.port,
+          config.runtime.host,
+        )
+      : undefined;
+    logger.info(
+      { event: 'started', url: running.url, runtimeUrl: runtime?.url ?? null, database: database.kind, keyService: keyService.name },
+      'credential vault listening',
+    );
+    const runtimeListener = runtime;
     return {
       ...running,
+      runtimeUrl: runtimeListener?.url ?? null,
       database,
       keyService,
       logger,
       async close() {
+        await runtimeListener?.close();
         await running.close();
         await database.close();
         await keyService.close?.();
       },
     };
   } catch (error) {
+    await runtime?.close();
     await opened?.close();
     await keyService.close?.();
     throw error;
@@ -91,22 +116,33 @@ export function createServices(config: Config, database: DatabaseHandle, keyServ
     googleTokenUrl,
     awsPrincipalArn: config.aws.principalArn,
   });
-  const providers = new ProviderService({ providers: new ProviderRepository(database.prisma), credentials: credentialRepository, audit });
+  const providerRepository = new ProviderRepository(database.prisma);
+  const providers = new ProviderService({ providers: providerRepository, credentials: credentialRepository, audit });
+  const outbound = new OutboundClient({ allowPrivate: config.outboundAllowPrivate });
+  const google = {
+    outbound,
+    tokenUrl: googleTokenUrl,
+    iamCredentialsEndpoint: config.google.iamCredentialsEndpoint,
+    applicationCredentials: config.google.applicationCredentials,
+  };
   const validation = new ValidationService({
     credentials: credentialRepository,
     secrets,
     aws: new AwsRoleValidator({ region: config.aws.region, stsEndpoint: config.aws.stsEndpoint }),
-    google: new GoogleVertexValidator({
-      outbound: new OutboundClient({ allowPrivate: config.outboundAllowPrivate }),
-      tokenUrl: googleTokenUrl,
-      iamCredentialsEndpoint: config.google.iamCredentialsEndpoint,
-      vertexApiEndpoint: config.google.vertexApiEndpoint,
-      applicationCredentials: config.google.applicationCredentials,
-    }),
+    google: new GoogleVertexValidator({ ...google, vertexApiEndpoint: config.google.vertexApiEndpoint }),
     audit,
     googleTokenUrl,
   });
-  return { credentials, providers, validation };
+  const upstreamAuth = new UpstreamAuthService({
+    credentials: credentialRepository,
+    providers: providerRepository,
+    secrets,
+    aws: new AwsSessionMinter({ stsEndpoint: config.aws.stsEndpoint }),
+    google: new GoogleAccessTokens(google),
+    audit,
+    awsRegion: config.aws.region,
+  });
+  return { credentials, providers, validation, upstreamAuth };
 }
 
 /** What to tell a developer who just started the service on embedded defaults. */

@@ -5,12 +5,15 @@ import { createCredentialLoaders, type CredentialLoaders } from './credentials/c
 import type { CredentialService } from './credentials/credential.service';
 import { createProviderLoaders, type ProviderLoaders } from './providers/provider.loader';
 import type { ProviderService } from './providers/provider.service';
+import type { UpstreamAuthService } from './runtime/upstream-auth.service';
 import type { ValidationService } from './validation/validation.service';
 
 export interface Services {
   credentials: CredentialService;
   providers: ProviderService;
   validation: ValidationService;
+  /** The runtime route's use case; no GraphQL or REST operation calls it. */
+  upstreamAuth: UpstreamAuthService;
 }
 
 export type Loaders = CredentialLoaders & ProviderLoaders;

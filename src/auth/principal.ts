@@ -12,9 +12,9 @@ export interface Principal {
   roles: string[];
 }
 
-export type Role = 'admin' | 'viewer';
+export type Role = 'admin' | 'viewer' | 'runtime';
 
-export const ROLES: readonly Role[] = ['admin', 'viewer'];
+export const ROLES: readonly Role[] = ['admin', 'viewer', 'runtime'];
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
@@ -30,13 +30,29 @@ export function canWrite(principal: Principal): boolean {
   return principal.roles.includes('admin');
 }
 
+/** The gateway's data plane: it may resolve upstream auth on the runtime listener, and do nothing else. */
+export function isRuntime(principal: Principal): boolean {
+  return principal.roles.includes('runtime');
+}
+
+/** Admin surfaces (GraphQL, REST) refuse runtime tokens, whatever other roles they carry. */
+function refuseRuntime(principal: Principal): void {
+  if (isRuntime(principal)) throw new ForbiddenError('A runtime token is accepted only by the runtime route.');
+}
+
+export function requireRuntime(principal: Principal): void {
+  if (!isRuntime(principal)) throw new ForbiddenError('The runtime route requires the runtime role.');
+}
+
 export function requireReader(principal: Principal): void {
+  refuseRuntime(principal);
   if (!canRead(principal)) {
     throw new ForbiddenError('Reading requires the viewer or admin role.');
   }
 }
 
 export function requireWriter(principal: Principal): void {
+  refuseRuntime(principal);
   if (!canWrite(principal)) {
     throw new ForbiddenError('This operation changes data and requires the admin role.');
   }

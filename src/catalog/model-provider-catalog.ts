@@ -54,7 +54,19 @@ export interface ModelProviderEntry {
   openAiCompatible?: boolean;
   /** Routes may pass the caller's own OAuth token through instead of using a credential. */
   oauthPassthrough?: boolean;
+  /** How the vendor expects an API key; `Authorization: Bearer <key>` when absent. */
+  apiKeyHeader?: ApiKeyHeader;
 }
+
+/** The header an API key travels in, and any header the vendor requires beside it. */
+export interface ApiKeyHeader {
+  name: string;
+  /** Put before the key, e.g. `Bearer `. */
+  prefix?: string;
+  extra?: Readonly<Record<string, string>>;
+}
+
+const BEARER: ApiKeyHeader = { name: 'authorization', prefix: 'Bearer ' };
 
 export const AWS_REGION: UrlParameter = {
   setting: 'region',
@@ -80,9 +92,16 @@ const apiKeyModelProvider = (slug: string, displayName: string, defaultBaseUrl?:
 
 export const MODEL_PROVIDER_CATALOG: Readonly<Record<ModelProvider, ModelProviderEntry>> = {
   OPENAI: apiKeyModelProvider('openai', 'OpenAI', 'https://api.openai.com/v1', true),
-  ANTHROPIC: { ...apiKeyModelProvider('anthropic', 'Anthropic', 'https://api.anthropic.com'), oauthPassthrough: true },
-  AZURE_OPENAI: apiKeyModelProvider('azure_openai', 'Azure OpenAI'),
-  GOOGLE_AI: apiKeyModelProvider('google_ai', 'Google AI Studio', 'https://generativelanguage.googleapis.com'),
+  ANTHROPIC: {
+    ...apiKeyModelProvider('anthropic', 'Anthropic', 'https://api.anthropic.com'),
+    oauthPassthrough: true,
+    apiKeyHeader: { name: 'x-api-key', extra: { 'anthropic-version': '2023-06-01' } },
+  },
+  AZURE_OPENAI: { ...apiKeyModelProvider('azure_openai', 'Azure OpenAI'), apiKeyHeader: { name: 'api-key' } },
+  GOOGLE_AI: {
+    ...apiKeyModelProvider('google_ai', 'Google AI Studio', 'https://generativelanguage.googleapis.com'),
+    apiKeyHeader: { name: 'x-goog-api-key' },
+  },
   BEDROCK: {
     slug: 'bedrock',
     displayName: 'Amazon Bedrock',
@@ -166,4 +185,10 @@ export function credentialCanBack(credentialModelProvider: ModelProvider, routeM
 /** Only Anthropic routes can pass the caller's own OAuth token through. */
 export function acceptsOauthPassthrough(modelProvider: ModelProvider): boolean {
   return MODEL_PROVIDER_CATALOG[modelProvider].oauthPassthrough === true;
+}
+
+/** The headers that carry an API key to a model provider (Bedrock API keys are bearer tokens too). */
+export function apiKeyHeaders(modelProvider: ModelProvider, apiKey: string): Record<string, string> {
+  const header = MODEL_PROVIDER_CATALOG[modelProvider].apiKeyHeader ?? BEARER;
+  return { ...header.extra, [header.name]: `${header.prefix ?? ''}${apiKey}` };
 }

@@ -17,9 +17,9 @@ import { type CliIo, EXIT_OK, EXIT_USAGE, loadCliConfig, processIo } from './cli
 /** A development token that outlives a month is more likely a mistake than an intent. */
 const MAX_TTL_SECONDS = 30 * 24 * 60 * 60;
 
-const USAGE = `Usage: mint-token [--org <uuid>] [--role admin|viewer]... [--sub <name>] [--ttl <seconds>]
+const USAGE = `Usage: mint-token [--org <uuid>] [--role admin|viewer|runtime]... [--sub <name>] [--ttl <seconds>]
   --org   organization id (default ${DEFAULT_DEVELOPMENT_ORG_ID})
-  --role  admin or viewer; repeat for several (default admin)
+  --role  admin, viewer or runtime; repeat for several (default admin)
   --sub   acting user (default ${DEFAULT_DEVELOPMENT_SUBJECT})
   --ttl   lifetime in seconds, 1-${MAX_TTL_SECONDS} (default ${DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS})
 Signs with JWT_SECRET, or with the development secret under DATA_DIR when no JWT settings are configured.`;
@@ -124,7 +124,7 @@ export function main(argv: string[], env: Record<string, string | undefined>, io
     sub: args.sub,
     expiresInSeconds: args.ttlSeconds,
     issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
+    audience: args.roles.includes('runtime') && config.runtime?.jwtAudience ? config.runtime.jwtAudience : config.jwt.audience,
   });
   io.stderr(
     `Minted an HS256 token for org ${args.orgId}, role${args.roles.length > 1 ? 's' : ''} ${args.roles.join(', ')}, ` +

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { MIN_JWT_SECRET_LENGTH } from '../auth/token-verifier';
 import { GOOGLE_OAUTH_TOKEN_URL } from '../google/google-apis';
+import { DATA_KEY_CACHE_DEFAULTS } from '../secrets/data-key-cache';
 import { parseKmsEndpoint } from '../secrets/kms-endpoint';
 
 export interface JwtConfig {
@@ -24,6 +25,8 @@ export interface Config {
   jwt: JwtConfig;
   kmsKeyName?: string;
   kmsApiEndpoint?: string;
+  /** Limits of the Cloud KMS key service's cache of unwrapped data keys; false turns it off (unset: the defaults). */
+  kmsDataKeyCache?: { maxAgeMs: number; maxUses: number; maxEntries: number } | false;
   aws: { region: string; stsEndpoint?: string; principalArn?: string };
   google: {
     oauthTokenUrl: string;
@@ -33,6 +36,8 @@ export interface Config {
   };
   outboundAllowPrivate: boolean;
   logLevel: string;
+  /** The runtime listener (POST /v1/upstream-auth); null when RUNTIME_PORT=off. */
+  runtime: { host: string; port: number; jwtAudience?: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +101,26 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       problems.push('KMS_API_ENDPOINT with http:// (no TLS, no auth) is refused when NODE_ENV=production');
   }
 
+  const cacheText = (read(env, 'KMS_DATA_KEY_CACHE') ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(cacheText)) problems.push('KMS_DATA_KEY_CACHE must be true or false');
+  const positiveInteger = (name: string, fallback: number): number => {
+    const text = read(env, name);
+    if (text === undefined) return fallback;
+    if (!/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(Number(text))) {
+      problems.push(`${name} must be a positive integer, got "${text}"`);
+      return fallback;
+    }
+    return Number(text);
+  };
+  const kmsDataKeyCache =
+    cacheText === 'false' || cacheText === '0'
+      ? (false as const)
+      : {
+          maxAgeMs: positiveInteger('KMS_DATA_KEY_CACHE_MAX_AGE_MS', DATA_KEY_CACHE_DEFAULTS.maxAgeMs),
+          maxUses: positiveInteger('KMS_DATA_KEY_CACHE_MAX_USES', DATA_KEY_CACHE_DEFAULTS.maxUses),
+          maxEntries: positiveInteger('KMS_DATA_KEY_CACHE_MAX_ENTRIES', DATA_KEY_CACHE_DEFAULTS.maxEntries),
+        };
+
   const principalArn = read(env, 'AWS_PRINCIPAL_ARN');
   if (
     principalArn &&
@@ -119,6 +144,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const outboundAllowPrivate = allowPrivateText === 'true' || allowPrivateText === '1';
   if (outboundAllowPrivate && production) problems.push('OUTBOUND_ALLOW_PRIVATE=true is refused when NODE_ENV=production');
 
+  const runtimePortText = (read(env, 'RUNTIME_PORT') ?? '4001').toLowerCase();
+  const runtimePort = Number(runtimePortText);
+  if (runtimePortText !== 'off' && (!/^\d+$/.test(runtimePortText) || runtimePort > 65535)) {
+    problems.push(`RUNTIME_PORT must be a port number (0-65535) or off, got "${runtimePortText}"`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -130,6 +161,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     jwt: { secret: jwtSecret, jwksUri, issuer: read(env, 'JWT_ISSUER'), audience: read(env, 'JWT_AUDIENCE') },
     kmsKeyName,
     kmsApiEndpoint,
+    kmsDataKeyCache,
     aws: { region: read(env, 'AWS_REGION') ?? 'us-east-1', stsEndpoint, principalArn },
     google: {
       oauthTokenUrl,
@@ -139,5 +171,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     },
     outboundAllowPrivate,
     logLevel: read(env, 'LOG_LEVEL') ?? 'info',
+    runtime:
+      runtimePortText === 'off'
+        ? null
+        : { host: read(env, 'RUNTIME_HOST') ?? '127.0.0.1', port: runtimePort, jwtAudience: read(env, 'RUNTIME_JWT_AUDIENCE') },
   };
 }

@@ -30,4 +30,6 @@ export interface Credential {
   lastChangeNote: string | null;
   /** 1 on insert, +1 on every write. */
   revision: number;
+  /** The latest resolve through the runtime route (to the minute); null until then. */
+  lastUsedAt: Date | null;
 }

@@ -78,6 +78,7 @@ function toCredential(row: CredentialRow): Credential {
     updatedBy: row.updatedBy,
     lastChangeNote: row.changeNote,
     revision: row.revision,
+    lastUsedAt: row.lastUsedAt,
   };
 }
 
@@ -188,6 +189,14 @@ export class CredentialRepository {
       if (constraint === 'record-not-found') return null;
       throw error;
     }
+  }
+
+  /** Records a resolve by the runtime route: not a write of the credential (no revision, no updatedAt). */
+  async touchLastUsed(organizationId: string, id: string, at: Date): Promise<void> {
+    await this.prisma.credential.updateMany({
+      where: { id, organizationId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: at } }] },
+      data: { lastUsedAt: at },
+    });
   }
 
   /**

@@ -55,6 +55,12 @@ export class CredentialType {
 
   @Field(() => String, { nullable: true, description: 'The changeNote of the latest write; null when it gave none.' })
   lastChangeNote!: string | null;
+
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: 'The latest resolve through the runtime route (written at most once a minute); null until then.',
+  })
+  lastUsedAt!: Date | null;
 }
 
 @ObjectType('AwsTrustInfo', { description: "What an AWS_ROLE credential's trust policy must allow. Nothing in it is secret." })

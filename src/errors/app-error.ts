@@ -3,7 +3,14 @@
 import { GraphQLError } from 'graphql';
 
 export type ErrorCode =
-  'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'KMS_UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'KMS_UNAVAILABLE'
+  | 'UPSTREAM_AUTH_FAILED'
+  | 'INTERNAL_SERVER_ERROR';
 
 export abstract class AppError extends GraphQLError {
   abstract readonly code: ErrorCode;
@@ -64,6 +71,14 @@ export class ConflictError extends AppError {
 export class StaleRevisionError extends ConflictError {
   constructor() {
     super('The credential was changed since you read it; read it again and retry.', { reason: 'STALE_REVISION' });
+  }
+}
+
+/** STS, Google's token endpoint or IAM Credentials refused or failed to mint what the gateway needs. */
+export class UpstreamAuthFailedError extends AppError {
+  readonly code = 'UPSTREAM_AUTH_FAILED' as const;
+  constructor(check: string, reason: string) {
+    super(`${check} failed: ${reason}`, { check });
   }
 }
 

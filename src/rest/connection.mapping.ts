@@ -40,6 +40,7 @@ export function connectionOf(credential: Credential): ConnectionJson {
     last_modified_at: credential.updatedAt.toISOString(),
     last_modified_by_user_id: credential.updatedBy,
     last_change_note: credential.lastChangeNote,
+    last_used_at: credential.lastUsedAt?.toISOString() ?? null,
   };
 }
 

@@ -37,6 +37,7 @@ const BY_CODE: Record<ErrorCode, { status: number; type: RestErrorType }> = {
   NOT_FOUND: { status: 404, type: 'not_found_error' },
   CONFLICT: { status: 409, type: 'conflict_error' },
   KMS_UNAVAILABLE: { status: 503, type: 'service_unavailable_error' },
+  UPSTREAM_AUTH_FAILED: { status: 502, type: 'api_error' },
   INTERNAL_SERVER_ERROR: { status: 500, type: 'api_error' },
 };
 

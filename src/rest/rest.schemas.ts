@@ -41,6 +41,7 @@ export const ConnectionSchema = z
     last_modified_at: dateTime(),
     last_modified_by_user_id: z.string(),
     last_change_note: z.string().nullable(),
+    last_used_at: dateTime().nullable().meta({ description: 'The latest resolve by the gateway (to the minute); null until then.' }),
   })
   .register(restComponents, { id: 'Connection', description: 'An upstream credential. Its secret is write-only: no field returns it.' });
 

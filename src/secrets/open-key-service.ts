@@ -6,6 +6,8 @@ import type { KeyService } from './key-service';
 import { LocalKeyring } from './local-keyring';
 
 export async function openKeyService(config: Config): Promise<KeyService> {
-  if (config.kmsKeyName) return new GcpKmsKeyService({ keyName: config.kmsKeyName, apiEndpoint: config.kmsApiEndpoint });
+  if (config.kmsKeyName) {
+    return new GcpKmsKeyService({ keyName: config.kmsKeyName, apiEndpoint: config.kmsApiEndpoint, dataKeyCache: config.kmsDataKeyCache });
+  }
   return LocalKeyring.open(config.dataDir, { production: config.production });
 }

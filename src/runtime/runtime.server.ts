@@ -1,0 +1,145 @@
+// The runtime listener: a second HTTP server, on its own address (RUNTIME_HOST:RUNTIME_PORT),
+// for the gateway's data plane only. One route, POST /v1/upstream-auth; runtime tokens only
+// (admin and viewer tokens are refused here, and runtime tokens everywhere else); no GraphQL,
+// no Sandbox, no CORS. Answers are never cached by anyone (Cache-Control: no-store).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+import type { TokenVerifier } from '../auth/token-verifier';
+import { slugOf } from '../catalog/model-provider-catalog';
+import type { Logger } from '../logging/logger';
+import { nameOfAuthType } from '../rest/rest-auth-types';
+import { RestRequestError, restErrorResponse } from '../rest/rest-error';
+import { parseBody } from '../rest/rest-validation';
+import type { UpstreamAuth, UpstreamAuthService } from './upstream-auth.service';
+
+export interface RuntimeServerDependencies {
+  upstreamAuth: Pick<UpstreamAuthService, 'resolve'>;
+  /** Verifies runtime tokens (with RUNTIME_JWT_AUDIENCE when set). */
+  verifier: TokenVerifier;
+  logger: Logger;
+}
+
+export interface RunningRuntimeServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const UpstreamAuthBody = z.strictObject({ provider_id: z.string().optional(), credential_id: z.string().optional() });
+
+const BODY_LIMIT = '16kb';
+
+export function createRuntimeApp(deps: RuntimeServerDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Express would hash each body into an ETag: here that is a digest of secret material.
+  app.set('etag', false);
+  app.post('/v1/upstream-auth', express.json({ limit: BODY_LIMIT, type: () => true }), (req, res, next) => {
+    void (async () => {
+      const started = process.hrtime.bigint();
+      if (!req.is('application/json')) throw new RestRequestError(415, 'The body must be JSON, sent as Content-Type: application/json.');
+      const principal = await deps.verifier.authenticate(req.headers.authorization);
+      const body = parseBody(UpstreamAuthBody, req.body);
+      const resolved = await deps.upstreamAuth.resolve(principal, { providerId: body.provider_id, credentialId: body.credential_id });
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(200).json(answerOf(resolved));
+      deps.logger.info(
+        {
+          event: 'upstream_auth',
+          status: 200,
+          orgId: principal.orgId,
+          credentialId: resolved.credentialId,
+          providerId: resolved.providerId,
+          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'upstream auth resolved',
+      );
+    })().catch(next);
+  });
+  app.use((_req, _res, next) => next(new RestRequestError(404, 'No such route.')));
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+/** The answer, snake_case: what the gateway needs for one upstream call, and exactly one kind of material. */
+function answerOf(resolved: UpstreamAuth): Record<string, unknown> {
+  const common = {
+    credential_id: resolved.credentialId,
+    provider_id: resolved.providerId,
+    model_provider: slugOf(resolved.modelProvider),
+    auth_type: nameOfAuthType(resolved.authType),
+    base_url: resolved.baseUrl,
+    settings: resolved.settings,
+    secret_version: resolved.secretVersion,
+    expires_at: resolved.expiresAt?.toISOString() ?? null,
+  };
+  const material = resolved.material;
+  switch (material.kind) {
+    case 'headers':
+      return { ...common, headers: material.headers };
+    case 'aws':
+      return {
+        ...common,
+        aws: {
+          access_key_id: material.aws.accessKeyId,
+          secret_access_key: material.aws.secretAccessKey,
+          session_token: material.aws.sessionToken,
+          expiration: resolved.expiresAt?.toISOString() ?? null,
+          region: material.aws.region,
+        },
+      };
+    case 'google':
+      return { ...common, google: { access_token: material.google.accessToken, expires_at: material.google.expiresAt.toISOString() } };
+    case 'oauthPassthrough':
+      return { ...common, oauth_passthrough: true };
+  }
+}
+
+/** The REST door's envelope; the request body (which names nothing secret) is never logged either way. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const { type } = (error ?? {}) as { type?: unknown };
+    const translated =
+      type === 'entity.too.large'
+        ? new RestRequestError(413, 'The request body is too large.')
+        : type === 'entity.parse.failed'
+          ? new RestRequestError(400, 'The request body is not valid JSON.')
+          : error;
+    const { status, body, internal } = restErrorResponse(translated);
+    if (internal) {
+      logger.error({ event: 'internal_error', path: req.path, error: error instanceof Error ? error.name : 'unknown' }, 'internal error');
+    } else {
+      logger.info({ event: 'upstream_auth', status, code: body.error.code }, 'upstream auth refused');
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(status).json(body);
+  };
+}
+
+export async function listenRuntime(app: express.Express, port: number, host: string): Promise<RunningRuntimeServer> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${hostForUrl}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
