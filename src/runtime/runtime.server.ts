@@ -1,5 +1,5 @@
 // The runtime listener: a second HTTP server, on its own address (RUNTIME_HOST:RUNTIME_PORT),
-// for the gateway's data plane only. One route, POST /v1/upstream-auth; runtime tokens only
+// for the gateway's data plane only. One route, POST /v1/upstream-auth (and GET /healthz); runtime tokens only
 // (admin and viewer tokens are refused here, and runtime tokens everywhere else); no GraphQL,
 // no Sandbox, no CORS. Answers are never cached by anyone (Cache-Control: no-store).
 import http from 'node:http';
@@ -36,6 +36,10 @@ export function createRuntimeApp(deps: RuntimeServerDependencies): express.Expre
   app.disable('x-powered-by');
   // Express would hash each body into an ETag: here that is a digest of secret material.
   app.set('etag', false);
+  // Liveness of this listener, and the floor the runtime benchmark measures the route against.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.post('/v1/upstream-auth', express.json({ limit: BODY_LIMIT, type: () => true }), (req, res, next) => {
     void (async () => {
       const started = process.hrtime.bigint();
