@@ -92,5 +92,12 @@ function sessionOf(credentials: Credentials | undefined, region: string, check: 
 
 function asUpstreamFailure(check: string, error: unknown): Error {
   if (error instanceof UpstreamAuthFailedError) return error;
+  const name = (error as { name?: unknown } | null)?.name;
+  // GetSessionToken is signed with the stored pair, not this service's identity.
+  if (check === 'sts:GetSessionToken' && typeof name === 'string' && STORED_KEYS_REFUSED.has(name)) {
+    return new UpstreamAuthFailedError(check, 'STS refused the stored access key pair (invalid, disabled or deleted)');
+  }
   return new UpstreamAuthFailedError(check, describeStsFailure(error));
 }
+
+const STORED_KEYS_REFUSED = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'AccessDenied']);

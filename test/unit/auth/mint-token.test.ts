@@ -124,3 +124,24 @@ describe('mint-token main', () => {
     expect(stderr).toContain('Usage: mint-token');
   });
 });
+
+describe('mint-token for the runtime route', () => {
+  test('--role runtime mints a runtime token, with RUNTIME_JWT_AUDIENCE as its aud when set', async () => {
+    const dataDir = freshDataDir();
+    const { code, stdout } = run(['--role', 'runtime'], { DATA_DIR: dataDir, RUNTIME_JWT_AUDIENCE: 'gateway-runtime' });
+    expect(code).toBe(0);
+    const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir), audience: 'gateway-runtime' });
+    await expect(verifier.verify(stdout.trim())).resolves.toEqual({
+      userId: 'dev-user',
+      orgId: DEFAULT_DEVELOPMENT_ORG_ID,
+      roles: ['runtime'],
+    });
+  });
+
+  test('an admin token keeps JWT_AUDIENCE even when RUNTIME_JWT_AUDIENCE is set', async () => {
+    const dataDir = freshDataDir();
+    const { stdout } = run([], { DATA_DIR: dataDir, RUNTIME_JWT_AUDIENCE: 'gateway-runtime', JWT_AUDIENCE: 'vault-admin' });
+    const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir), audience: 'vault-admin' });
+    await expect(verifier.verify(stdout.trim())).resolves.toMatchObject({ roles: ['admin'] });
+  });
+});

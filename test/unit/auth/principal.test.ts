@@ -1,5 +1,5 @@
 // Role checks: admin reads and writes, viewer only reads, anything else neither.
-import { canRead, canWrite, requireReader, requireWriter, type Principal } from '../../../src/auth/principal';
+import { canRead, canWrite, requireReader, requireRuntime, requireWriter, type Principal } from '../../../src/auth/principal';
 import { ForbiddenError } from '../../../src/errors/app-error';
 import { thrownBy } from '../../support/failures';
 
@@ -47,5 +47,19 @@ describe('principal roles', () => {
 
   test('requireWriter with no roles throws FORBIDDEN', () => {
     expect(forbiddenCode(() => requireWriter(principal([])))).toBe('FORBIDDEN');
+  });
+});
+
+describe('the runtime role', () => {
+  test('passes requireRuntime, and admin or viewer do not', () => {
+    expect(() => requireRuntime(principal(['runtime']))).not.toThrow();
+    expect(forbiddenCode(() => requireRuntime(principal(['admin'])))).toBe('FORBIDDEN');
+    expect(forbiddenCode(() => requireRuntime(principal(['viewer'])))).toBe('FORBIDDEN');
+  });
+
+  test('is refused by the admin surfaces even beside admin', () => {
+    expect(forbiddenCode(() => requireReader(principal(['runtime'])))).toBe('FORBIDDEN');
+    expect(forbiddenCode(() => requireReader(principal(['admin', 'runtime'])))).toBe('FORBIDDEN');
+    expect(forbiddenCode(() => requireWriter(principal(['admin', 'runtime'])))).toBe('FORBIDDEN');
   });
 });

@@ -2,6 +2,7 @@
 // types each provider takes"): slugs, allowed auth types and their default, default base URLs.
 import {
   acceptsAuthType,
+  apiKeyHeaders,
   AUTH_TYPES,
   type AuthType,
   modelProviderEntry,
@@ -171,5 +172,19 @@ describe('default base URLs', () => {
     expect(defaultBaseUrl('VERTEX', { location })).toEqual({
       problem: { setting: 'location', message: 'settings.location must be a Google Cloud location such as us-central1' },
     });
+  });
+});
+
+describe('the headers an API key travels in', () => {
+  test.each<[ModelProvider, Record<string, string>]>([
+    ['OPENAI', { authorization: 'Bearer sk-test-key' }],
+    ['ANTHROPIC', { 'x-api-key': 'sk-test-key', 'anthropic-version': '2023-06-01' }],
+    ['AZURE_OPENAI', { 'api-key': 'sk-test-key' }],
+    ['GOOGLE_AI', { 'x-goog-api-key': 'sk-test-key' }],
+    ['BEDROCK', { authorization: 'Bearer sk-test-key' }],
+    ['MISTRAL', { authorization: 'Bearer sk-test-key' }],
+    ['CUSTOM', { authorization: 'Bearer sk-test-key' }],
+  ])('%s', (modelProvider, headers) => {
+    expect(apiKeyHeaders(modelProvider, 'sk-test-key')).toEqual(headers);
   });
 });

@@ -189,6 +189,7 @@ describe('bad values', () => {
     KMS_API_ENDPOINT: 'kms.example',
     AWS_STS_ENDPOINT: 'sts.example',
     AWS_PRINCIPAL_ARN: 'arn:aws:iam::12345:role/short-account',
+    RUNTIME_PORT: 'sometimes',
     GOOGLE_OAUTH_TOKEN_URL: 'not a url',
     GOOGLE_IAM_CREDENTIALS_ENDPOINT: 'iam.example',
     VERTEX_API_ENDPOINT: 'vertex.example',
@@ -240,6 +241,27 @@ describe('bad values', () => {
     ]) {
       expect(loadConfig({ AWS_PRINCIPAL_ARN: arn }, CWD).aws.principalArn).toBe(arn);
     }
+  });
+
+  test('the runtime listener defaults to 127.0.0.1:4001, takes RUNTIME_HOST, RUNTIME_PORT and RUNTIME_JWT_AUDIENCE, and RUNTIME_PORT=off turns it off', () => {
+    expect(loadConfig({}, CWD).runtime).toEqual({ host: '127.0.0.1', port: 4001, jwtAudience: undefined });
+    expect(loadConfig({ RUNTIME_HOST: '0.0.0.0', RUNTIME_PORT: '9001', RUNTIME_JWT_AUDIENCE: 'gw' }, CWD).runtime).toEqual({
+      host: '0.0.0.0',
+      port: 9001,
+      jwtAudience: 'gw',
+    });
+    expect(loadConfig({ RUNTIME_PORT: 'off' }, CWD).runtime).toBeNull();
+    expect(problemsOf({ RUNTIME_PORT: '70000' })).toEqual(['RUNTIME_PORT must be a port number (0-65535) or off, got "70000"']);
+  });
+
+  test('the KMS data-key cache is on with its defaults, takes its limits, and KMS_DATA_KEY_CACHE=false turns it off', () => {
+    expect(loadConfig({}, CWD).kmsDataKeyCache).toEqual({ maxAgeMs: 300_000, maxUses: 10_000, maxEntries: 1_000 });
+    expect(
+      loadConfig({ KMS_DATA_KEY_CACHE_MAX_AGE_MS: '1000', KMS_DATA_KEY_CACHE_MAX_USES: '5', KMS_DATA_KEY_CACHE_MAX_ENTRIES: '7' }, CWD)
+        .kmsDataKeyCache,
+    ).toEqual({ maxAgeMs: 1000, maxUses: 5, maxEntries: 7 });
+    expect(loadConfig({ KMS_DATA_KEY_CACHE: 'false' }, CWD).kmsDataKeyCache).toBe(false);
+    expect(problemsOf({ KMS_DATA_KEY_CACHE_MAX_USES: '0' })).toEqual(['KMS_DATA_KEY_CACHE_MAX_USES must be a positive integer, got "0"']);
   });
 
   test('AWS_PRINCIPAL_ARN is unset by default', () => {
