@@ -8,6 +8,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { slugOf } from '../catalog/model-provider-catalog';
+import { isUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import { nameOfAuthType } from '../rest/rest-auth-types';
 import { RestRequestError, restErrorResponse } from '../rest/rest-error';
@@ -27,7 +28,8 @@ export interface RunningRuntimeServer {
   close(): Promise<void>;
 }
 
-const UpstreamAuthBody = z.strictObject({ provider_id: z.string().optional(), credential_id: z.string().optional() });
+const uuid = z.string().refine(isUuid, 'must be a UUID').optional();
+const UpstreamAuthBody = z.strictObject({ provider_id: uuid, credential_id: uuid });
 
 const BODY_LIMIT = '16kb';
 

@@ -150,7 +150,12 @@ export class UpstreamAuthService {
           }
           throw changedUnderfoot(credential);
         });
-        return { material: { kind: 'aws', aws: minted.value }, expiresAt: minted.expiresAt, secretVersion: credential.secretVersion };
+        // Session credentials work in every region: the region is the credential's as it is now.
+        return {
+          material: { kind: 'aws', aws: { ...minted.value, region } },
+          expiresAt: minted.expiresAt,
+          secretVersion: credential.secretVersion,
+        };
       }
       case 'GOOGLE_ADC':
       case 'GOOGLE_SERVICE_ACCOUNT':
@@ -188,7 +193,10 @@ export class UpstreamAuthService {
       const expiry = expiresAt ?? new Date(this.now() + (this.dependencies.googleTokenFallbackSeconds ?? 300) * 1000);
       return { value: { accessToken: token, expiresAt: expiry }, expiresAt: expiry };
     } catch (error) {
-      throw new UpstreamAuthFailedError(googleCheck(identity), describeTokenFailure(identity, error));
+      // The impersonation target is sealed and never shown by the admin doors: the error does not name it either.
+      const described: GoogleIdentity =
+        identity.type === 'GOOGLE_IMPERSONATION' ? { ...identity, targetPrincipal: 'the target service account' } : identity;
+      throw new UpstreamAuthFailedError(googleCheck(identity), describeTokenFailure(described, error));
     }
   }
 

@@ -158,6 +158,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
         last_modified_at: expect.stringMatching(RFC_3339),
         last_modified_by_user_id: org.adminUserId,
         last_change_note: null,
+        last_used_at: null,
       });
       for (const timestamp of [connection.created_at, connection.updated_at, connection.secret_rotated_at, connection.last_modified_at]) {
         expect(Date.parse(timestamp)).toBeGreaterThanOrEqual(before - 1000);

@@ -28,6 +28,7 @@ export const CONNECTION_FIELDS = [
   'last_modified_at',
   'last_modified_by_user_id',
   'last_change_note',
+  'last_used_at',
 ] as const;
 
 /** Exactly the fields of a Provider. */
@@ -62,6 +63,7 @@ export interface ConnectionJson {
   last_modified_at: string;
   last_modified_by_user_id: string;
   last_change_note: string | null;
+  last_used_at: string | null;
 }
 
 export interface ProviderJson {
