@@ -56,7 +56,7 @@ export function createRestRouter(deps: RestRouterDependencies): express.Router {
     if (path.includes('{')) router.all(expressPath(path), refuseMethod(methods));
   }
   router.use((_req, _res, next) => next(new RestRequestError(404, 'No such route.')));
-  router.use(errorHandler(deps.logger));
+  router.use(envelopeErrorHandler(deps.logger, 'rest_request'));
   return router;
 
   async function serve(route: RestRoute, req: Request, res: Response): Promise<void> {
@@ -88,17 +88,18 @@ export function createRestRouter(deps: RestRouterDependencies): express.Router {
   }
 }
 
-const requireJson: RequestHandler = (req, _res, next) => {
+export const requireJson: RequestHandler = (req, _res, next) => {
   next(
     req.is('application/json') ? undefined : new RestRequestError(415, 'The body must be JSON, sent as Content-Type: application/json.'),
   );
 };
 
 /**
- * Every failure as the envelope. Body-parser errors carry the raw text they choked on (which may
- * be a secret): only their kind is used. Faults are logged by name, never with the body.
+ * Every failure as the envelope, for the REST door and the runtime listener alike. Body-parser
+ * errors carry the raw text they choked on (which may be a secret): only their kind is used.
+ * Faults are logged with their stack, never with the body; refusals with their code under `event`.
  */
-function errorHandler(logger: Logger): ErrorRequestHandler {
+export function envelopeErrorHandler(logger: Logger, event: string): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -116,8 +117,9 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       const detail = error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { value: typeof error };
       logger.error({ event: 'internal_error', method: req.method, path: req.path, error: detail }, 'internal error');
     } else {
-      logger.info({ event: 'rest_request', method: req.method, status, code: body.error.code }, 'rest request refused');
+      logger.info({ event, method: req.method, status, code: body.error.code }, 'request refused');
     }
+    res.setHeader('Cache-Control', 'no-store');
     res.status(status).json(body);
   };
 }

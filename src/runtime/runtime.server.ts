@@ -4,14 +4,15 @@
 // no Sandbox, no CORS. Answers are never cached by anyone (Cache-Control: no-store).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type ErrorRequestHandler } from 'express';
+import express from 'express';
 import { z } from 'zod';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { slugOf } from '../catalog/model-provider-catalog';
 import { isUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import { nameOfAuthType } from '../rest/rest-auth-types';
-import { RestRequestError, restErrorResponse } from '../rest/rest-error';
+import { RestRequestError } from '../rest/rest-error';
+import { envelopeErrorHandler, requireJson } from '../rest/rest.router';
 import { parseBody } from '../rest/rest-validation';
 import type { UpstreamAuth, UpstreamAuthService } from './upstream-auth.service';
 
@@ -42,10 +43,9 @@ export function createRuntimeApp(deps: RuntimeServerDependencies): express.Expre
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.post('/v1/upstream-auth', express.json({ limit: BODY_LIMIT, type: () => true }), (req, res, next) => {
+  app.post('/v1/upstream-auth', requireJson, express.json({ limit: BODY_LIMIT, type: () => true }), (req, res, next) => {
     void (async () => {
       const started = process.hrtime.bigint();
-      if (!req.is('application/json')) throw new RestRequestError(415, 'The body must be JSON, sent as Content-Type: application/json.');
       const principal = await deps.verifier.authenticate(req.headers.authorization);
       const body = parseBody(UpstreamAuthBody, req.body);
       const resolved = await deps.upstreamAuth.resolve(principal, { providerId: body.provider_id, credentialId: body.credential_id });
@@ -65,7 +65,7 @@ export function createRuntimeApp(deps: RuntimeServerDependencies): express.Expre
     })().catch(next);
   });
   app.use((_req, _res, next) => next(new RestRequestError(404, 'No such route.')));
-  app.use(errorHandler(deps.logger));
+  app.use(envelopeErrorHandler(deps.logger, 'upstream_auth'));
   return app;
 }
 
@@ -101,31 +101,6 @@ function answerOf(resolved: UpstreamAuth): Record<string, unknown> {
     case 'oauthPassthrough':
       return { ...common, oauth_passthrough: true };
   }
-}
-
-/** The REST door's envelope; the request body (which names nothing secret) is never logged either way. */
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
-    if (res.headersSent) {
-      next(error);
-      return;
-    }
-    const { type } = (error ?? {}) as { type?: unknown };
-    const translated =
-      type === 'entity.too.large'
-        ? new RestRequestError(413, 'The request body is too large.')
-        : type === 'entity.parse.failed'
-          ? new RestRequestError(400, 'The request body is not valid JSON.')
-          : error;
-    const { status, body, internal } = restErrorResponse(translated);
-    if (internal) {
-      logger.error({ event: 'internal_error', path: req.path, error: error instanceof Error ? error.name : 'unknown' }, 'internal error');
-    } else {
-      logger.info({ event: 'upstream_auth', status, code: body.error.code }, 'upstream auth refused');
-    }
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(status).json(body);
-  };
 }
 
 export async function listenRuntime(app: express.Express, port: number, host: string): Promise<RunningRuntimeServer> {
