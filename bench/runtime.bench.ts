@@ -18,6 +18,7 @@ import { DATA_KEY_CACHE_DEFAULTS } from '../src/secrets/data-key-cache';
 import { type FakeGoogleCloud, startFakeGoogleCloud } from '../test/fakes/fake-google-cloud';
 import { type FakeKms, startFakeKms } from '../test/fakes/fake-kms-server';
 import { type FakeSts, startFakeSts } from '../test/fakes/fake-sts-server';
+import { serviceAccountAuth } from '../test/support/cloud-fakes';
 import { postGraphQL } from '../test/support/test-app';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { useAwsIdentity } from '../test/support/validation-harness';
@@ -169,15 +170,7 @@ async function setUp(): Promise<{ subjects: Subject[]; runtimeToken: string }> {
   const googleId = await createCredential(adminToken, {
     name: 'bench-vertex',
     modelProvider: 'VERTEX',
-    auth: {
-      googleServiceAccount: {
-        clientEmail: account.clientEmail,
-        privateKey: account.privateKeyPem,
-        privateKeyId: account.privateKeyId,
-        projectId: account.projectId,
-        clientId: account.clientId,
-      },
-    },
+    auth: serviceAccountAuth(account),
   });
 
   const subjects: Subject[] = [

@@ -5,28 +5,25 @@
 // and the next open decrypts those, never a stale cached key.
 import { EnvelopeCipher } from '../../src/secrets/envelope';
 import { SecretStore } from '../../src/secrets/secret-store';
-import { type FakeKms, startFakeKms } from '../fakes/fake-kms-server';
+import type { FakeKms } from '../fakes/fake-kms-server';
+import { type KmsVault, startKmsVault } from '../support/cloud-fakes';
 import { aCredentialInput, anApiKey, apiKeyAuth, expectedSecretPayload } from '../support/factories';
 import { anAdmin } from '../support/organizations';
-import { startTestApp, type TestApp } from '../support/test-app';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import type { TestApp } from '../support/test-app';
+import type { TestDatabase } from '../support/test-database';
 import { openSecret } from '../support/vault-client';
 
 let database: TestDatabase;
 let kms: FakeKms;
 let vault: TestApp;
+let started: KmsVault;
 
 beforeAll(async () => {
-  database = await createTestDatabase('kms_cache_e2e');
-  kms = await startFakeKms();
-  vault = await startTestApp({ databaseUrl: database.url, env: { KMS_KEY_NAME: kms.keyName, KMS_API_ENDPOINT: kms.endpoint } });
+  started = await startKmsVault('kms_cache_e2e');
+  ({ database, kms, vault } = started);
 });
 
-afterAll(async () => {
-  await vault?.stop();
-  await kms?.close();
-  await database?.drop();
-});
+afterAll(() => started?.stop());
 
 afterEach(() => {
   kms.setLatency(0);

@@ -9,30 +9,25 @@ import * as grpc from '@grpc/grpc-js';
 import { ConfigError, loadConfig } from '../../src/config/config';
 import { LOCAL_KEYRING_FILE } from '../../src/secrets/local-keyring';
 import { type FakeKms, startFakeKms } from '../fakes/fake-kms-server';
+import { type KmsVault, kmsEnv, startKmsVault } from '../support/cloud-fakes';
 import { aCredentialInput, anApiKey, apiKeyAuth, expectedSecretPayload } from '../support/factories';
 import { anAdmin } from '../support/organizations';
 import { fetchJson, startTestApp, type TestApp } from '../support/test-app';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import type { TestDatabase } from '../support/test-database';
 import { TEST_JWT_SECRET } from '../support/tokens';
 import { type CredentialView, expectError, openSecret } from '../support/vault-client';
 
 let database: TestDatabase;
 let kms: FakeKms;
 let vault: TestApp;
-
-const kmsEnv = (fake: FakeKms) => ({ KMS_KEY_NAME: fake.keyName, KMS_API_ENDPOINT: fake.endpoint });
+let started: KmsVault;
 
 beforeAll(async () => {
-  database = await createTestDatabase('kms_e2e');
-  kms = await startFakeKms();
-  vault = await startTestApp({ databaseUrl: database.url, env: kmsEnv(kms) });
+  started = await startKmsVault('kms_e2e');
+  ({ database, kms, vault } = started);
 });
 
-afterAll(async () => {
-  await vault?.stop();
-  await kms?.close();
-  await database?.drop();
-});
+afterAll(() => started?.stop());
 
 afterEach(() => {
   kms.setLatency(0);

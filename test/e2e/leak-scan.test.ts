@@ -7,14 +7,13 @@ import {
   accessKeyIdCanary,
   apiKeyCanary,
   type Canary,
+  secretCanaries,
+  type SecretSet,
   canary,
   dumpDatabase,
-  emailCanary,
   findCanaries,
   logHaystacks,
   nameCanary,
-  privateKeyCanary,
-  roleArnCanary,
   Transcript,
 } from '../support/canaries';
 import { aCredentialInput, type CreateCredentialInput, type CredentialAuthInput, type ModelProvider } from '../support/factories';
@@ -78,24 +77,12 @@ const postRaw = (source: string, body: string) =>
     body,
   );
 
-/** One canary for every secret field of every auth type. */
-function secretSet(tag: string) {
-  return {
-    apiKey: plant(apiKeyCanary(`apiKey${tag}`)),
-    bedrockApiKey: plant(apiKeyCanary(`bedrockApiKey${tag}`)),
-    iamRoleArn: plant(roleArnCanary(`iamRoleArn${tag}`)),
-    externalId: plant(canary(`externalId${tag}`)),
-    accessKeyId: plant(accessKeyIdCanary(`accessKeyId${tag}`)),
-    secretAccessKey: plant(canary(`secretAccessKey${tag}`)),
-    sessionToken: plant(canary(`sessionToken${tag}`)),
-    privateKey: plant(privateKeyCanary(`privateKey${tag}`)),
-    privateKeyId: plant(canary(`privateKeyId${tag}`)),
-    clientEmail: plant(emailCanary(`clientEmail${tag}`)),
-    targetPrincipal: plant(emailCanary(`targetPrincipal${tag}`)),
-    delegate: plant(emailCanary(`delegate${tag}`)),
-  };
+/** One planted canary for every secret field of every auth type. */
+function secretSet(tag: string): SecretSet {
+  const set = secretCanaries(tag);
+  planted.push(...Object.values(set));
+  return set;
 }
-type SecretSet = ReturnType<typeof secretSet>;
 
 /** Per auth type: the provider, the auth input built from the set, and the canaries it seals. */
 function authCases(set: SecretSet): { authType: string; modelProvider: ModelProvider; auth: CredentialAuthInput; sealed: Canary[] }[] {

@@ -5,23 +5,22 @@
 // credentials the fake STS and the fake Google issued during validations. The last test proves
 // the search can see them: they open from the SecretStore and every one of them was sent.
 import { randomUUID } from 'node:crypto';
-import { type FakeSts, startFakeSts } from '../fakes/fake-sts-server';
-import { type FakeGoogleCloud, type FakeServiceAccount, GOOGLE_TOKEN_URL, startFakeGoogleCloud } from '../fakes/fake-google-cloud';
+import type { FakeSts } from '../fakes/fake-sts-server';
+import { type FakeGoogleCloud, GOOGLE_TOKEN_URL } from '../fakes/fake-google-cloud';
 import {
-  accessKeyIdCanary,
   apiKeyCanary,
   type Canary,
+  secretCanaries,
+  type SecretSet,
   canary,
   dumpDatabase,
-  emailCanary,
   findCanaries,
   logHaystacks,
   pemNeedle,
   privateKeyCanary,
-  roleArnCanary,
-  secretNeedle,
   Transcript,
 } from '../support/canaries';
+import { type CloudFakes, issuedCredentials, startCloudFakes } from '../support/cloud-fakes';
 import { hex, TEST_PROJECT_ID, uniqueName } from '../support/factories';
 import {
   type ConnectionJson,
@@ -36,7 +35,6 @@ import {
 } from '../support/rest-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { useAwsIdentity, writeKeyFile } from '../support/validation-harness';
 import { openSecret } from '../support/vault-client';
 
 const PROJECT = TEST_PROJECT_ID;
@@ -46,9 +44,7 @@ let database: TestDatabase;
 let vault: TestApp;
 let sts: FakeSts;
 let google: FakeGoogleCloud;
-let runtime: FakeServiceAccount;
-let adcKeyFile: { path: string; remove: () => void };
-let restoreAwsEnv: () => void;
+let fakes: CloudFakes;
 const orgId = randomUUID();
 let adminToken: string;
 let viewerToken: string;
@@ -76,37 +72,11 @@ function client(source: string, token: string | null, prefix: RestPrefix = REST_
   });
 }
 
-/** The credentials the fakes issued to this service: they must never reach a response or a log. */
-function issuedCredentials(): Canary[] {
-  return [
-    ...sts.issued.flatMap((issued, index) => [
-      secretNeedle(`STS secretAccessKey ${index}`, issued.secretAccessKey),
-      secretNeedle(`STS sessionToken ${index}`, issued.sessionToken),
-    ]),
-    ...google.issuedTokens.map((token, index) => secretNeedle(`Google access token ${index}`, token)),
-  ];
-}
-
 beforeAll(async () => {
   database = await createTestDatabase('rest_leak_scan');
-  sts = await startFakeSts();
-  restoreAwsEnv = useAwsIdentity(sts.caller);
-  google = await startFakeGoogleCloud();
-  runtime = google.createServiceAccount(`vault-runtime-${hex(3)}@vault-host-project.iam.gserviceaccount.com`, 'vault-host-project');
-  google.grantVertex(runtime.clientEmail, PROJECT);
-  adcKeyFile = writeKeyFile(runtime.keyFile(google.tokenUrl));
-  vault = await startTestApp({
-    databaseUrl: database.url,
-    env: {
-      AWS_STS_ENDPOINT: sts.endpoint,
-      AWS_REGION: 'us-east-1',
-      GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
-      GOOGLE_IAM_CREDENTIALS_ENDPOINT: google.iamCredentialsEndpoint,
-      VERTEX_API_ENDPOINT: google.vertexEndpoint,
-      GOOGLE_APPLICATION_CREDENTIALS: adcKeyFile.path,
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-    },
-  });
+  fakes = await startCloudFakes({ vertexProject: PROJECT, vertexApi: true });
+  ({ sts, google } = fakes);
+  vault = await startTestApp({ databaseUrl: database.url, env: fakes.env });
   adminToken = vault.token({ orgId });
   viewerToken = vault.token({ orgId, roles: ['viewer'] });
   strangerToken = vault.token({ orgId: randomUUID() });
@@ -114,31 +84,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await vault?.stop();
-  await google?.close();
-  await sts?.close();
-  restoreAwsEnv?.();
-  adcKeyFile?.remove();
+  await fakes?.close();
   await database?.drop();
 });
 
-/** One canary for every secret field of every auth type. */
-function secretSet(tag: string) {
-  return {
-    apiKey: plant(apiKeyCanary(`apiKey${tag}`)),
-    bedrockApiKey: plant(apiKeyCanary(`bedrockApiKey${tag}`)),
-    iamRoleArn: plant(roleArnCanary(`iamRoleArn${tag}`)),
-    externalId: plant(canary(`externalId${tag}`)),
-    accessKeyId: plant(accessKeyIdCanary(`accessKeyId${tag}`)),
-    secretAccessKey: plant(canary(`secretAccessKey${tag}`)),
-    sessionToken: plant(canary(`sessionToken${tag}`)),
-    privateKey: plant(privateKeyCanary(`privateKey${tag}`)),
-    privateKeyId: plant(canary(`privateKeyId${tag}`)),
-    clientEmail: plant(emailCanary(`clientEmail${tag}`)),
-    targetPrincipal: plant(emailCanary(`targetPrincipal${tag}`)),
-    delegate: plant(emailCanary(`delegate${tag}`)),
-  };
+/** One planted canary for every secret field of every auth type. */
+function secretSet(tag: string): SecretSet {
+  const set = secretCanaries(tag);
+  planted.push(...Object.values(set));
+  return set;
 }
-type SecretSet = ReturnType<typeof secretSet>;
 
 interface AuthCase {
   authType: string;
@@ -328,7 +283,7 @@ test('validations with inline secrets and stored connections answer no secret an
   }
 
   expect(results.map((result) => result.ok)).toEqual([true, false, true, true, true, true, true, false, true, true, true, true]);
-  const issued = issuedCredentials();
+  const issued = issuedCredentials(fakes);
   expect(issued.length).toBeGreaterThanOrEqual(8);
   expect(findCanaries([...planted, ...issued], transcript.receivedBy('validate'))).toEqual([]);
   expect(findCanaries([accountKey], transcript.sent)).not.toEqual([]);
@@ -665,7 +620,7 @@ test.each(refusals.map((refusal) => [refusal.name, refusal] as const))(
 
 test('no log line carries a secret or an issued credential', () => {
   expect(vault.logLines.length).toBeGreaterThan(refusals.length);
-  expect(findCanaries([...planted, ...issuedCredentials()], logHaystacks([vault]))).toEqual([]);
+  expect(findCanaries([...planted, ...issuedCredentials(fakes)], logHaystacks([vault]))).toEqual([]);
 });
 
 test('no table of the database carries a secret, as text, hex or base64', async () => {
@@ -677,7 +632,7 @@ test('no table of the database carries a secret, as text, hex or base64', async 
     [connections.get('api_key')!.connection.id],
   );
   expect(dump.some((row) => row.text.includes(ciphertext))).toBe(true);
-  expect(findCanaries([...planted, ...issuedCredentials()], dump)).toEqual([]);
+  expect(findCanaries([...planted, ...issuedCredentials(fakes)], dump)).toEqual([]);
 });
 
 test('the scan can see the secrets: they open from the SecretStore and every one of them was sent', async () => {
@@ -695,5 +650,5 @@ test('the scan can see the secrets: they open from the SecretStore and every one
   const unsent = planted.filter((sent) => findCanaries([sent], transcript.sent).length === 0);
   expect(unsent.map((sent) => sent.label)).toEqual([]);
   // The issued credentials were real: the fakes handed them to this service.
-  expect(issuedCredentials().length).toBeGreaterThan(0);
+  expect(issuedCredentials(fakes).length).toBeGreaterThan(0);
 });

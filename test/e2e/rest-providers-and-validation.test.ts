@@ -4,8 +4,9 @@
 // google-auth-library (the fake OAuth token endpoint, IAM Credentials and Vertex AI, with this
 // service's own ADC key file named by GOOGLE_APPLICATION_CREDENTIALS).
 import { randomUUID } from 'node:crypto';
-import { FAKE_STS_CALLER_ARN, type FakeSts, startFakeSts } from '../fakes/fake-sts-server';
-import { type FakeGoogleCloud, type FakeServiceAccount, GOOGLE_TOKEN_URL, startFakeGoogleCloud } from '../fakes/fake-google-cloud';
+import { FAKE_STS_CALLER_ARN, type FakeSts } from '../fakes/fake-sts-server';
+import { type FakeGoogleCloud, type FakeServiceAccount, GOOGLE_TOKEN_URL } from '../fakes/fake-google-cloud';
+import { type CloudFakes, startCloudFakes } from '../support/cloud-fakes';
 import { anApiKey, hex, TEST_PROJECT_ID, uniqueName } from '../support/factories';
 import {
   type ConnectionJson,
@@ -22,7 +23,7 @@ import {
 } from '../support/rest-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { requestsDuring, useAwsIdentity, writeKeyFile } from '../support/validation-harness';
+import { requestsDuring, vertexCaller } from '../support/validation-harness';
 import { UUID_PATTERN } from '../support/vault-client';
 
 const ACCOUNT = '123456789012';
@@ -36,39 +37,20 @@ let database: TestDatabase;
 let sts: FakeSts;
 let google: FakeGoogleCloud;
 let vault: TestApp;
-let restoreAwsEnv: () => void;
 /** This service's own Google identity: the service account in its ADC key file. */
 let runtime: FakeServiceAccount;
-let adcKeyFile: { path: string; remove: () => void };
+let fakes: CloudFakes;
 
 beforeAll(async () => {
   database = await createTestDatabase('rest_providers_validation');
-  sts = await startFakeSts();
-  restoreAwsEnv = useAwsIdentity(sts.caller);
-  google = await startFakeGoogleCloud();
-  runtime = google.createServiceAccount(`vault-runtime-${hex(3)}@${HOST_PROJECT}.iam.gserviceaccount.com`, HOST_PROJECT);
-  google.grantVertex(runtime.clientEmail, PROJECT);
-  adcKeyFile = writeKeyFile(runtime.keyFile(google.tokenUrl));
-  vault = await startTestApp({
-    databaseUrl: database.url,
-    env: {
-      AWS_STS_ENDPOINT: sts.endpoint,
-      AWS_REGION: 'us-east-1',
-      GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
-      GOOGLE_IAM_CREDENTIALS_ENDPOINT: google.iamCredentialsEndpoint,
-      VERTEX_API_ENDPOINT: google.vertexEndpoint,
-      GOOGLE_APPLICATION_CREDENTIALS: adcKeyFile.path,
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-    },
-  });
+  fakes = await startCloudFakes({ hostProject: HOST_PROJECT, vertexProject: PROJECT, vertexApi: true });
+  ({ sts, google, adcAccount: runtime } = fakes);
+  vault = await startTestApp({ databaseUrl: database.url, env: fakes.env });
 });
 
 afterAll(async () => {
   await vault?.stop();
-  await google?.close();
-  await sts?.close();
-  restoreAwsEnv?.();
-  adcKeyFile?.remove();
+  await fakes?.close();
   await database?.drop();
 });
 
@@ -120,16 +102,6 @@ function aServiceAccount(options: { vertex?: boolean; tokenCreator?: boolean } =
   if (options.vertex) google.grantVertex(account.clientEmail, PROJECT);
   if (options.tokenCreator) google.grantTokenCreator(runtime.clientEmail, account.clientEmail);
   return account;
-}
-
-type GoogleRequest = FakeGoogleCloud['requests'][number];
-
-/** The principal whose token the one Vertex request carried. */
-function vertexCaller(requests: GoogleRequest[]): string | undefined {
-  const vertex = requests.filter((request) => request.service === 'vertex');
-  expect(vertex).toHaveLength(1);
-  const bearer = /^Bearer (\S+)$/.exec(vertex[0].authorization ?? '');
-  return bearer ? google.principalOf(bearer[1]) : undefined;
 }
 
 const OK_CHECKS: [string, boolean][] = [
@@ -587,7 +559,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       expect(result).toMatchObject({ ok: true, message: null });
       expect(outcomes(result)).toEqual(OK_CHECKS);
       for (const check of result.checks) expect(keysOf(check)).toEqual(['message', 'name', 'ok']);
-      expect(vertexCaller(requests)).toBe(runtime.clientEmail);
+      expect(vertexCaller(google, requests)).toBe(runtime.clientEmail);
     });
 
     test('google_adc with quota_project_id is ok', async () => {
@@ -610,7 +582,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       );
 
       expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
-      expect(vertexCaller(requests)).toBe(account.clientEmail);
+      expect(vertexCaller(google, requests)).toBe(account.clientEmail);
     });
 
     test('google_service_account calls countTokens for the given location and model', async () => {
@@ -684,7 +656,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       );
 
       expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
-      expect(vertexCaller(requests)).toBe(impersonated.clientEmail);
+      expect(vertexCaller(google, requests)).toBe(impersonated.clientEmail);
     });
 
     test('google_impersonation through delegates is ok: runtime → delegate → target', async () => {
@@ -702,7 +674,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       );
 
       expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
-      expect(vertexCaller(requests)).toBe(impersonated.clientEmail);
+      expect(vertexCaller(google, requests)).toBe(impersonated.clientEmail);
     });
 
     test('google_impersonation without target_service_account is 400 on target_service_account', async () => {
@@ -742,7 +714,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       );
 
       expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
-      expect(vertexCaller(requests)).toBe(account.clientEmail);
+      expect(vertexCaller(google, requests)).toBe(account.clientEmail);
     });
 
     test('with {connection_id} of a stored google_impersonation connection validates its stored target', async () => {
@@ -760,7 +732,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       );
 
       expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
-      expect(vertexCaller(requests)).toBe(impersonated.clientEmail);
+      expect(vertexCaller(google, requests)).toBe(impersonated.clientEmail);
     });
 
     test('with {connection_id} of a stored google_adc connection validates with the runtime identity', async () => {
@@ -772,7 +744,7 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       );
 
       expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
-      expect(vertexCaller(requests)).toBe(runtime.clientEmail);
+      expect(vertexCaller(google, requests)).toBe(runtime.clientEmail);
     });
 
     test('connection_id beside credentials is 400 on credentials', async () => {

@@ -5,15 +5,15 @@
 // application, the fakes and the test share one clock that the test sets forward. A minted
 // credential is handed out until shortly before it expires (5 minutes by default), then minted
 // anew. Also on this clock: the audit line and lastUsedAt, written at most once a minute.
-import { type FakeGoogleCloud, type FakeServiceAccount, startFakeGoogleCloud } from '../fakes/fake-google-cloud';
-import { type FakeSts, startFakeSts } from '../fakes/fake-sts-server';
+import type { FakeGoogleCloud, FakeServiceAccount } from '../fakes/fake-google-cloud';
+import type { FakeSts } from '../fakes/fake-sts-server';
+import { type CloudFakes, startCloudFakes } from '../support/cloud-fakes';
 import { aCredentialInput, apiKeyAuth, type CredentialAuthInput, hex, TEST_PROJECT_ID } from '../support/factories';
 import { anOrganization, type Member } from '../support/organizations';
 import { runtimeClient, type RuntimeClient, type UpstreamAuthJson } from '../support/runtime-client';
 import { sleep } from '../support/sleep';
 import { logEvents, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { useAwsIdentity, writeKeyFile } from '../support/validation-harness';
 import { dataOf } from '../support/vault-client';
 
 const REGION = 'us-east-1';
@@ -24,8 +24,7 @@ let sts: FakeSts;
 let google: FakeGoogleCloud;
 let vault: TestApp;
 let adcAccount: FakeServiceAccount;
-let adcKeyFile: { path: string; remove: () => void };
-let restoreAwsEnv: () => void;
+let fakes: CloudFakes;
 
 beforeAll(async () => {
   // Only Date: timers, hrtime, performance and microtasks stay real, so I/O and deadlines behave.
@@ -49,30 +48,14 @@ beforeAll(async () => {
     advanceTimers: true,
   });
   database = await createTestDatabase('runtime_expiry_e2e');
-  sts = await startFakeSts({ region: REGION });
-  restoreAwsEnv = useAwsIdentity(sts.caller);
-  google = await startFakeGoogleCloud();
-  adcAccount = google.createServiceAccount(`vault-runtime-${hex(3)}@vault-host-project.iam.gserviceaccount.com`, 'vault-host-project');
-  adcKeyFile = writeKeyFile(adcAccount.keyFile(google.tokenUrl));
-  vault = await startTestApp({
-    databaseUrl: database.url,
-    env: {
-      AWS_STS_ENDPOINT: sts.endpoint,
-      AWS_REGION: REGION,
-      GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
-      GOOGLE_IAM_CREDENTIALS_ENDPOINT: google.iamCredentialsEndpoint,
-      GOOGLE_APPLICATION_CREDENTIALS: adcKeyFile.path,
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-    },
-  });
+  fakes = await startCloudFakes({ stsRegion: REGION, appRegion: REGION });
+  ({ sts, google, adcAccount } = fakes);
+  vault = await startTestApp({ databaseUrl: database.url, env: fakes.env });
 });
 
 afterAll(async () => {
   await vault?.stop();
-  await sts?.close();
-  await google?.close();
-  adcKeyFile?.remove();
-  restoreAwsEnv?.();
+  await fakes?.close();
   await database?.drop();
   jest.useRealTimers();
 });

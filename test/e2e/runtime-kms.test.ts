@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { type FakeKms, startFakeKms } from '../fakes/fake-kms-server';
 import { type FakeSts, startFakeSts } from '../fakes/fake-sts-server';
+import { kmsEnv } from '../support/cloud-fakes';
 import { aCredentialInput, anApiKey, apiKeyAuth, hex } from '../support/factories';
 import { anOrganization, type Member } from '../support/organizations';
 import { expectRuntimeError, materialOf, runtimeClient, type RuntimeClient, runtimeUrlOf } from '../support/runtime-client';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   restoreAwsEnv = useAwsIdentity(sts.caller);
   vault = await startTestApp({
     databaseUrl: database.url,
-    env: { KMS_KEY_NAME: kms.keyName, KMS_API_ENDPOINT: kms.endpoint, AWS_STS_ENDPOINT: sts.endpoint, AWS_REGION: REGION },
+    env: { ...kmsEnv(kms), AWS_STS_ENDPOINT: sts.endpoint, AWS_REGION: REGION },
   });
 });
 

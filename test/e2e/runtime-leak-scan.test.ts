@@ -8,8 +8,8 @@
 // runtime route's 200 bodies; what the gateway never needs (a long-lived AWS key pair, a private
 // key, a role ARN, an external id) appears nowhere at all. The last tests prove the search sees.
 import { randomUUID } from 'node:crypto';
-import { type FakeGoogleCloud, type FakeServiceAccount, startFakeGoogleCloud } from '../fakes/fake-google-cloud';
-import { type FakeSts, startFakeSts } from '../fakes/fake-sts-server';
+import type { FakeGoogleCloud, FakeServiceAccount } from '../fakes/fake-google-cloud';
+import type { FakeSts } from '../fakes/fake-sts-server';
 import {
   accessKeyIdCanary,
   apiKeyCanary,
@@ -27,6 +27,7 @@ import {
   secretNeedle,
   Transcript,
 } from '../support/canaries';
+import { type CloudFakes, issuedCredentials, startCloudFakes } from '../support/cloud-fakes';
 import { aCredentialInput, type CredentialAuthInput, hex, type ModelProvider, TEST_PROJECT_ID } from '../support/factories';
 import { anOrganization, type Member } from '../support/organizations';
 import { aProviderInput, LIST_PROVIDERS } from '../support/provider-client';
@@ -34,7 +35,6 @@ import { REST_PREFIXES, restClient } from '../support/rest-client';
 import { runtimeClient, type RuntimeClient, type RuntimeExchange } from '../support/runtime-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { useAwsIdentity, writeKeyFile } from '../support/validation-harness';
 import { CREDENTIAL_FIELDS, dataOf, LIST_CREDENTIALS } from '../support/vault-client';
 
 const REGION = 'us-east-1';
@@ -44,8 +44,7 @@ let sts: FakeSts;
 let google: FakeGoogleCloud;
 let vault: TestApp;
 let adcAccount: FakeServiceAccount;
-let adcKeyFile: { path: string; remove: () => void };
-let restoreAwsEnv: () => void;
+let fakes: CloudFakes;
 
 /** Secrets the gateway is given by the runtime route: allowed in its 200 bodies, nowhere else. */
 const forTheGateway: Canary[] = [];
@@ -74,17 +73,6 @@ function gatewaySecret<T extends Canary>(value: T): T {
 function hidden<T extends Canary>(value: T): T {
   neverOut.push(value);
   return value;
-}
-
-/** The credentials the fakes issued to the vault for the gateway: allowed in the runtime route's 200 bodies only. */
-function issuedCredentials(): Canary[] {
-  return [
-    ...sts.issued.flatMap((issued, index) => [
-      secretNeedle(`STS secretAccessKey ${index}`, issued.secretAccessKey),
-      secretNeedle(`STS sessionToken ${index}`, issued.sessionToken),
-    ]),
-    ...google.issuedTokens.map((token, index) => secretNeedle(`Google access token ${index}`, token)),
-  ];
 }
 
 const runtimeOk = () => runtimeExchanges.filter((exchange) => exchange.status === 200);
@@ -125,31 +113,15 @@ async function stored(member: Member, modelProvider: ModelProvider, auth: Creden
 
 beforeAll(async () => {
   database = await createTestDatabase('runtime_leak_scan');
-  sts = await startFakeSts({ region: REGION });
-  restoreAwsEnv = useAwsIdentity(sts.caller);
-  google = await startFakeGoogleCloud();
-  adcAccount = google.createServiceAccount(`vault-runtime-${hex(3)}@vault-host-project.iam.gserviceaccount.com`, 'vault-host-project');
+  fakes = await startCloudFakes({ stsRegion: REGION, appRegion: REGION });
+  ({ sts, google, adcAccount } = fakes);
   hidden(pemNeedle('ADC private key', adcAccount.privateKeyPem));
-  adcKeyFile = writeKeyFile(adcAccount.keyFile(google.tokenUrl));
-  vault = await startTestApp({
-    databaseUrl: database.url,
-    env: {
-      AWS_STS_ENDPOINT: sts.endpoint,
-      AWS_REGION: REGION,
-      GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
-      GOOGLE_IAM_CREDENTIALS_ENDPOINT: google.iamCredentialsEndpoint,
-      GOOGLE_APPLICATION_CREDENTIALS: adcKeyFile.path,
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-    },
-  });
+  vault = await startTestApp({ databaseUrl: database.url, env: fakes.env });
 });
 
 afterAll(async () => {
   await vault?.stop();
-  await sts?.close();
-  await google?.close();
-  adcKeyFile?.remove();
-  restoreAwsEnv?.();
+  await fakes?.close();
   await database?.drop();
 });
 
@@ -315,29 +287,29 @@ describe('secrets leave the vault only in the runtime route’s 200 bodies', () 
   });
 
   test('no log line holds a secret or a minted credential', () => {
-    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials()], logHaystacks([vault]))).toEqual([]);
+    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials(fakes)], logHaystacks([vault]))).toEqual([]);
   });
 
   test('no runtime error answer (body or headers) holds a secret or a minted credential', () => {
-    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials()], haystacksOf(runtimeRefused(), 'both'))).toEqual([]);
+    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials(fakes)], haystacksOf(runtimeRefused(), 'both'))).toEqual([]);
   });
 
   test('no runtime 200 header holds a secret; no 200 body holds a key pair, private key, role ARN, external id or email', () => {
-    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials()], haystacksOf(runtimeOk(), 'headers'))).toEqual([]);
+    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials(fakes)], haystacksOf(runtimeOk(), 'headers'))).toEqual([]);
     expect(findCanaries(neverOut, haystacksOf(runtimeOk(), 'body'))).toEqual([]);
   });
 
   test('no GraphQL or REST admin answer holds a secret or a minted credential', () => {
     expect(admin.received.length).toBeGreaterThan(20);
-    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials()], admin.received)).toEqual([]);
+    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials(fakes)], admin.received)).toEqual([]);
   });
 
   test('no table of the database holds a secret or a minted credential, as text', async () => {
-    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials()], await dumpDatabase(database))).toEqual([]);
+    expect(findCanaries([...forTheGateway, ...neverOut, ...issuedCredentials(fakes)], await dumpDatabase(database))).toEqual([]);
   });
 
   test('no file under the data directory holds a secret or a minted credential', () => {
-    expect(findCanariesInFiles([...forTheGateway, ...neverOut, ...issuedCredentials()], vault.dataDir)).toEqual([]);
+    expect(findCanariesInFiles([...forTheGateway, ...neverOut, ...issuedCredentials(fakes)], vault.dataDir)).toEqual([]);
   });
 
   test('the search sees: every secret for the gateway, every STS session and a token of every Google identity are in runtime 200 bodies', () => {

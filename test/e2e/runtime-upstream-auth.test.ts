@@ -6,8 +6,9 @@
 // by provider and by credential; minted credentials cached per (credential, secret version) with
 // one upstream call under a burst; rotations seen at once, by a second replica too; org isolation;
 // STS and Google failures as 502 UPSTREAM_AUTH_FAILED; lastUsedAt and the audit line.
-import { type FakeGoogleCloud, type FakeServiceAccount, startFakeGoogleCloud } from '../fakes/fake-google-cloud';
-import { type FakeSts, type FakeStsIssued, type FakeStsKeyPair, startFakeSts } from '../fakes/fake-sts-server';
+import type { FakeGoogleCloud, FakeServiceAccount } from '../fakes/fake-google-cloud';
+import type { FakeSts, FakeStsIssued, FakeStsKeyPair } from '../fakes/fake-sts-server';
+import { type CloudFakes, serviceAccountAuth, startCloudFakes } from '../support/cloud-fakes';
 import {
   aCredentialInput,
   anApiKey,
@@ -33,7 +34,6 @@ import {
 import { sleep } from '../support/sleep';
 import { fetchJson, logEvents, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { useAwsIdentity, writeKeyFile } from '../support/validation-harness';
 import { type CredentialView, dataOf } from '../support/vault-client';
 
 /** The fake STS accepts requests signed for this region only: credentials name it in settings.region. */
@@ -49,41 +49,23 @@ let google: FakeGoogleCloud;
 let vault: TestApp;
 /** This service's own Google identity (ADC). */
 let adcAccount: FakeServiceAccount;
-let adcKeyFile: { path: string; remove: () => void };
-let restoreAwsEnv: () => void;
+let fakes: CloudFakes;
 
 /** `dataDir`: a replica shares the first application's key ring (the development key service lives there). */
 async function startApp(dataDir?: string): Promise<TestApp> {
-  return startTestApp({
-    databaseUrl: database.url,
-    dataDir,
-    env: {
-      AWS_STS_ENDPOINT: sts.endpoint,
-      AWS_REGION: APP_REGION,
-      GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
-      GOOGLE_IAM_CREDENTIALS_ENDPOINT: google.iamCredentialsEndpoint,
-      GOOGLE_APPLICATION_CREDENTIALS: adcKeyFile.path,
-      OUTBOUND_ALLOW_PRIVATE: 'true',
-    },
-  });
+  return startTestApp({ databaseUrl: database.url, dataDir, env: fakes.env });
 }
 
 beforeAll(async () => {
   database = await createTestDatabase('runtime_e2e');
-  sts = await startFakeSts({ region: STS_REGION });
-  restoreAwsEnv = useAwsIdentity(sts.caller);
-  google = await startFakeGoogleCloud();
-  adcAccount = google.createServiceAccount(`vault-runtime-${hex(3)}@${HOST_PROJECT}.iam.gserviceaccount.com`, HOST_PROJECT);
-  adcKeyFile = writeKeyFile(adcAccount.keyFile(google.tokenUrl));
+  fakes = await startCloudFakes({ stsRegion: STS_REGION, appRegion: APP_REGION, hostProject: HOST_PROJECT });
+  ({ sts, google, adcAccount } = fakes);
   vault = await startApp();
 });
 
 afterAll(async () => {
   await vault?.stop();
-  await sts?.close();
-  await google?.close();
-  adcKeyFile?.remove();
-  restoreAwsEnv?.();
+  await fakes?.close();
   await database?.drop();
 });
 
@@ -132,19 +114,6 @@ function storedAwsKeys(admin: Member, keys: FakeStsKeyPair = sts.createUserKeys(
     { awsKeys: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey } },
     { region: STS_REGION },
   );
-}
-
-/** A service account the fake Google knows, stored as a VERTEX credential. */
-function serviceAccountAuth(account: FakeServiceAccount): CredentialAuthInput {
-  return {
-    googleServiceAccount: {
-      clientEmail: account.clientEmail,
-      privateKey: account.privateKeyPem,
-      privateKeyId: account.privateKeyId,
-      projectId: account.projectId,
-      clientId: account.clientId,
-    },
-  };
 }
 
 function aServiceAccount(): FakeServiceAccount {

@@ -20,6 +20,7 @@ import {
   VALIDATE_GOOGLE_VERTEX,
   type ValidationResultView,
   whileHealthChecked,
+  vertexCaller,
   withinDeadline,
   writeKeyFile,
 } from '../support/validation-harness';
@@ -113,16 +114,6 @@ async function validated(caller: Member, variables: Record<string, unknown>, app
   return dataOf(await validate(caller, variables, app)).validateGoogleVertex;
 }
 
-type GoogleRequest = FakeGoogleCloud['requests'][number];
-
-/** The principal whose token the one Vertex request carried. */
-function vertexCaller(requests: GoogleRequest[]): string | undefined {
-  const vertex = requests.filter((request) => request.service === 'vertex');
-  expect(vertex).toHaveLength(1);
-  const bearer = /^Bearer (\S+)$/.exec(vertex[0].authorization ?? '');
-  return bearer ? google.principalOf(bearer[1]) : undefined;
-}
-
 async function storedVertexCredential(caller: Member, auth: Record<string, unknown>): Promise<string> {
   return (await caller.created(aCredentialInput({ modelProvider: 'VERTEX', auth }))).id;
 }
@@ -161,7 +152,7 @@ describe('validateGoogleVertex with an inline service account', () => {
         path: `/v1/projects/${PROJECT}/locations/us-central1/publishers/google/models/${DEFAULT_MODEL}:countTokens`,
       },
     ]);
-    expect(vertexCaller(requests)).toBe(account.clientEmail);
+    expect(vertexCaller(google, requests)).toBe(account.clientEmail);
   });
 
   test('is not ok when the token endpoint rejects the key (another key than the account has): token fails, no Vertex call', async () => {
@@ -296,7 +287,7 @@ describe('validateGoogleVertex with GOOGLE_ADC', () => {
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_ADC', message: null });
     expect(outcomes(result)).toEqual(OK_CHECKS);
     expect(requests.filter((request) => request.service === 'oauth2')).toHaveLength(1);
-    expect(vertexCaller(requests)).toBe(runtime.clientEmail);
+    expect(vertexCaller(google, requests)).toBe(runtime.clientEmail);
   });
 
   test('is not ok for a project where the runtime identity has no Vertex access: vertex fails with 403', async () => {
@@ -348,7 +339,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     ]);
     const iam = requests.find((request) => request.service === 'iamcredentials');
     expect(google.principalOf((iam?.authorization ?? '').replace(/^Bearer /, ''))).toBe(runtime.clientEmail);
-    expect(vertexCaller(requests)).toBe(target.clientEmail);
+    expect(vertexCaller(google, requests)).toBe(target.clientEmail);
   });
 
   test(`is not ok without ${TOKEN_CREATOR_ROLE} on the target: token fails naming the role, no Vertex call`, async () => {
@@ -376,7 +367,7 @@ describe('validateGoogleVertex with GOOGLE_IMPERSONATION', () => {
     );
 
     expect(outcomes(result)).toEqual(OK_CHECKS);
-    expect(vertexCaller(requests)).toBe(target.clientEmail);
+    expect(vertexCaller(google, requests)).toBe(target.clientEmail);
   });
 
   test('is not ok when a hop of the delegate chain lacks the token creator grant', async () => {
@@ -413,7 +404,7 @@ describe('validateGoogleVertex by credentialId', () => {
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_SERVICE_ACCOUNT' });
     expect(outcomes(result)).toEqual(OK_CHECKS);
-    expect(vertexCaller(requests)).toBe(account.clientEmail);
+    expect(vertexCaller(google, requests)).toBe(account.clientEmail);
   });
 
   test('validates a stored GOOGLE_ADC credential with the runtime identity', async () => {
@@ -426,7 +417,7 @@ describe('validateGoogleVertex by credentialId', () => {
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_ADC' });
     expect(outcomes(result)).toEqual(OK_CHECKS);
-    expect(vertexCaller(requests)).toBe(runtime.clientEmail);
+    expect(vertexCaller(google, requests)).toBe(runtime.clientEmail);
   });
 
   test('validates a stored GOOGLE_IMPERSONATION credential with its stored target and delegates', async () => {
@@ -443,7 +434,7 @@ describe('validateGoogleVertex by credentialId', () => {
 
     expect(result).toMatchObject({ ok: true, authType: 'GOOGLE_IMPERSONATION' });
     expect(outcomes(result)).toEqual(OK_CHECKS);
-    expect(vertexCaller(requests)).toBe(target.clientEmail);
+    expect(vertexCaller(google, requests)).toBe(target.clientEmail);
   });
 
   test('reports a stored impersonation the runtime may not perform as not ok', async () => {

@@ -65,6 +65,25 @@ export function privateKeyCanary(label: string): Canary {
   return pemNeedle(label, rsaPrivateKeyPem());
 }
 
+/** One canary for every secret field of every auth type, labelled `<field><tag>`. */
+export function secretCanaries(tag: string) {
+  return {
+    apiKey: apiKeyCanary(`apiKey${tag}`),
+    bedrockApiKey: apiKeyCanary(`bedrockApiKey${tag}`),
+    iamRoleArn: roleArnCanary(`iamRoleArn${tag}`),
+    externalId: canary(`externalId${tag}`),
+    accessKeyId: accessKeyIdCanary(`accessKeyId${tag}`),
+    secretAccessKey: canary(`secretAccessKey${tag}`),
+    sessionToken: canary(`sessionToken${tag}`),
+    privateKey: privateKeyCanary(`privateKey${tag}`),
+    privateKeyId: canary(`privateKeyId${tag}`),
+    clientEmail: emailCanary(`clientEmail${tag}`),
+    targetPrincipal: emailCanary(`targetPrincipal${tag}`),
+    delegate: emailCanary(`delegate${tag}`),
+  };
+}
+export type SecretSet = ReturnType<typeof secretCanaries>;
+
 export interface Haystack {
   source: string;
   text: string;

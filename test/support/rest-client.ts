@@ -139,6 +139,34 @@ export interface RestClientOptions {
   record?: (exchange: RestExchange) => void;
 }
 
+/**
+ * Sends `payload` (JSON unless `contentType` says otherwise) with `bearer` (none if undefined) and
+ * the extra `headers`; returns the headers sent, and the response with its text parsed as JSON
+ * (undefined when it is not JSON).
+ */
+export async function sendJson<Body>(
+  url: string,
+  method: string,
+  payload: string | undefined,
+  options: { bearer?: string; contentType?: string; headers?: Record<string, string> },
+): Promise<{ headers: Record<string, string>; response: RestResponse<Body> }> {
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {}),
+    ...(options.bearer !== undefined ? { authorization: `Bearer ${options.bearer}` } : {}),
+    ...options.headers,
+  };
+  const response = await fetch(url, { method, headers, body: payload });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { headers, response: { status: response.status, headers: response.headers, body: body as Body, text } };
+}
+
 /** A client of `vault`'s REST door under `prefix` (default /admin), acting with `token`. */
 export function restClient(vault: Pick<TestApp, 'baseUrl'>, options: RestClientOptions = {}): RestClient {
   const prefix = options.prefix ?? REST_PREFIXES[0];
@@ -147,30 +175,21 @@ export function restClient(vault: Pick<TestApp, 'baseUrl'>, options: RestClientO
   async function request<Body>(method: string, path: string, requestOptions: RestRequestOptions = {}): Promise<RestResponse<Body>> {
     const bearer = requestOptions.token === undefined ? token : (requestOptions.token ?? undefined);
     const payload = requestOptions.rawBody ?? (requestOptions.body === undefined ? undefined : JSON.stringify(requestOptions.body));
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      ...(payload !== undefined ? { 'content-type': requestOptions.contentType ?? 'application/json' } : {}),
-      ...(bearer !== undefined ? { authorization: `Bearer ${bearer}` } : {}),
-      ...requestOptions.headers,
-    };
     const url = `${vault.baseUrl}${prefix}${path}`;
-    const response = await fetch(url, { method, headers, body: payload });
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
+    const { headers, response } = await sendJson<Body>(url, method, payload, {
+      bearer,
+      contentType: requestOptions.contentType,
+      headers: requestOptions.headers,
+    });
     options.record?.({
       method,
       url,
       sent: `${headers.authorization ?? ''}\n${payload ?? ''}`,
       status: response.status,
       headers: [...response.headers],
-      text,
+      text: response.text,
     });
-    return { status: response.status, headers: response.headers, body: body as Body, text };
+    return response;
   }
 
   return {

@@ -3,7 +3,7 @@
 // tokens for this listener (with or without an audience), and a recorder of every exchange for the
 // leak scans, which must tell the route's 200 bodies (where secrets belong) from everything else.
 import { mintDevelopmentToken } from '../../src/auth/token-minter';
-import type { RestErrorJson, RestResponse } from './rest-client';
+import { type RestErrorJson, type RestResponse, sendJson } from './rest-client';
 import type { TestApp } from './test-app';
 import { TEST_JWT_SECRET } from './tokens';
 
@@ -103,24 +103,20 @@ export async function runtimeRequest<Body = UpstreamAuthJson>(
   options: RuntimeRequestOptions & { record?: (exchange: RuntimeExchange) => void } = {},
 ): Promise<RestResponse<Body>> {
   const payload = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {}),
-    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    ...options.headers,
-  };
   const method = options.method ?? 'POST';
   const path = options.path ?? UPSTREAM_AUTH_PATH;
-  const response = await fetch(`${runtimeUrlOf(vault)}${path}`, { method, headers, body: payload });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  options.record?.({ label: `${method} ${path} ${payload ?? ''}`, status: response.status, headers: [...response.headers], text });
-  return { status: response.status, headers: response.headers, body: parsed as Body, text };
+  const { response } = await sendJson<Body>(`${runtimeUrlOf(vault)}${path}`, method, payload, {
+    bearer: options.token ? options.token : undefined,
+    contentType: options.contentType,
+    headers: options.headers,
+  });
+  options.record?.({
+    label: `${method} ${path} ${payload ?? ''}`,
+    status: response.status,
+    headers: [...response.headers],
+    text: response.text,
+  });
+  return response;
 }
 
 export interface RuntimeClient {

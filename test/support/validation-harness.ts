@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { FakeGoogleCloud } from '../fakes/fake-google-cloud';
 import { sleep } from './sleep';
 import { fetchJson, type TestApp } from './test-app';
 
@@ -52,6 +53,14 @@ export async function requestsDuring<Request, T>(
   const mark = peer.requests.length;
   const value = await work();
   return { value, requests: peer.requests.slice(mark) };
+}
+
+/** The principal whose token the one Vertex request among `requests` (received by `google`) carried. */
+export function vertexCaller(google: Pick<FakeGoogleCloud, 'principalOf'>, requests: FakeGoogleCloud['requests']): string | undefined {
+  const vertex = requests.filter((request) => request.service === 'vertex');
+  expect(vertex).toHaveLength(1);
+  const bearer = /^Bearer (\S+)$/.exec(vertex[0].authorization ?? '');
+  return bearer ? google.principalOf(bearer[1]) : undefined;
 }
 
 const AWS_ENV_NAMES = [
