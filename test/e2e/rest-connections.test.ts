@@ -3,9 +3,10 @@
 // mount points: create for every auth type and alias, list, get, partial update with rotation,
 // change notes and ETag/If-Match, delete, AWS trust information, and every error in the envelope.
 // The sealed secret is checked with SecretStore, the one reader allowed to open it.
-import { randomUUID } from 'node:crypto';
 import { anApiKey, hex, rsaPrivateKeyPem, sharedRsaPrivateKeyPem, uniqueName } from '../support/factories';
 import {
+  aRestOrganization,
+  type RestOrganization,
   CONNECTION_FIELDS,
   type ConnectionJson,
   expectRestError,
@@ -17,7 +18,6 @@ import {
   type RestClient,
   type RestPrefix,
   type RestResponse,
-  restClient,
 } from '../support/rest-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { wronglySignedToken } from '../support/tokens';
@@ -47,31 +47,9 @@ afterAll(async () => {
   await database?.drop();
 });
 
-interface RestOrganization {
-  id: string;
-  /** The `sub` of the admin's token: what the attribution fields must show. */
-  adminUserId: string;
-  admin: RestClient;
-  viewer: RestClient;
-  /** Another admin of the same organization, with a `sub` of its own. */
-  otherAdmin: RestClient;
-  otherAdminUserId: string;
-}
-
 /** A brand-new organization's REST callers under `prefix` of `app`. */
 function anOrganization(prefix: RestPrefix, app: TestApp = vault): RestOrganization {
-  const id = randomUUID();
-  const adminUserId = `admin-${hex(4)}`;
-  const otherAdminUserId = `admin-${hex(4)}`;
-  const client = (sub: string, roles: string[]) => restClient(app, { prefix, token: app.token({ orgId: id, roles, sub }) });
-  return {
-    id,
-    adminUserId,
-    admin: client(adminUserId, ['admin']),
-    viewer: client(`viewer-${hex(4)}`, ['viewer']),
-    otherAdmin: client(otherAdminUserId, ['admin']),
-    otherAdminUserId,
-  };
+  return aRestOrganization(app, prefix);
 }
 
 /** A valid OpenAI connection body, as the reference's example spells it. */

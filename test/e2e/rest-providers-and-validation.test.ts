@@ -9,6 +9,8 @@ import { type FakeGoogleCloud, type FakeServiceAccount, GOOGLE_TOKEN_URL } from 
 import { type CloudFakes, startCloudFakes } from '../support/cloud-fakes';
 import { anApiKey, hex, TEST_PROJECT_ID, uniqueName } from '../support/factories';
 import {
+  aRestOrganization,
+  type RestOrganization,
   type ConnectionJson,
   expectRestError,
   keysOf,
@@ -54,18 +56,8 @@ afterAll(async () => {
   await database?.drop();
 });
 
-interface RestOrganization {
-  id: string;
-  adminUserId: string;
-  admin: RestClient;
-  viewer: RestClient;
-}
-
 function anOrganization(prefix: RestPrefix): RestOrganization {
-  const id = randomUUID();
-  const adminUserId = `admin-${hex(4)}`;
-  const client = (sub: string, roles: string[]) => restClient(vault, { prefix, token: vault.token({ orgId: id, roles, sub }) });
-  return { id, adminUserId, admin: client(adminUserId, ['admin']), viewer: client(`viewer-${hex(4)}`, ['viewer']) };
+  return aRestOrganization(vault, prefix);
 }
 
 async function aConnection(client: RestClient, body: Record<string, unknown> = {}): Promise<ConnectionJson> {

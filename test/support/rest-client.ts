@@ -2,6 +2,8 @@
 // generated OpenAPI client sends (bearer token, a JSON body from JSON.stringify, so undefined
 // properties are omitted and null is sent as null), the response shapes of the contract, and
 // the assertion every REST error shares: exactly the error envelope, with this status and type.
+import { randomUUID } from 'node:crypto';
+import { hex } from './factories';
 import type { TestApp } from './test-app';
 
 /** Both mount points of the REST router: the documented one and the one the generated SDK sends. */
@@ -270,4 +272,31 @@ export async function restRequest<Body = unknown>(
     headers: options.headers,
   });
   return { ...response, etag: response.headers.get('etag') };
+}
+
+/** A brand-new organization's REST callers under `prefix`, each with a `sub` of its own. */
+export interface RestOrganization {
+  id: string;
+  /** The `sub` of the admin's token: what the attribution fields must show. */
+  adminUserId: string;
+  admin: RestClient;
+  viewer: RestClient;
+  /** Another admin of the same organization. */
+  otherAdmin: RestClient;
+  otherAdminUserId: string;
+}
+
+export function aRestOrganization(app: Pick<TestApp, 'baseUrl' | 'token'>, prefix: RestPrefix = REST_PREFIXES[0]): RestOrganization {
+  const id = randomUUID();
+  const adminUserId = `admin-${hex(4)}`;
+  const otherAdminUserId = `admin-${hex(4)}`;
+  const client = (sub: string, roles: string[]) => restClient(app, { prefix, token: app.token({ orgId: id, roles, sub }) });
+  return {
+    id,
+    adminUserId,
+    admin: client(adminUserId, ['admin']),
+    viewer: client(`viewer-${hex(4)}`, ['viewer']),
+    otherAdmin: client(otherAdminUserId, ['admin']),
+    otherAdminUserId,
+  };
 }
