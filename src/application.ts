@@ -7,6 +7,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { CredentialRepository } from './credentials/credential.repository';
 import { CredentialService } from './credentials/credential.service';
 import type { Services } from './context';
+import { type ChangeFeed, NO_CHANGE_FEED } from './db/change-feed';
 import { type DatabaseHandle, openDatabase } from './db/database';
 import { ProviderRepository } from './providers/provider.repository';
 import { ProviderService } from './providers/provider.service';
@@ -50,10 +51,12 @@ export async function startApplication(config: Config, options: ApplicationOptio
   const verifier = TokenVerifier.create({ ...verifierOptions, audience: config.jwt.audience });
   const keyService = await openKeyService(config);
   let opened: DatabaseHandle | undefined;
+  let changes: ChangeFeed | undefined;
   let runtime: RunningRuntimeServer | undefined;
   try {
     const database = (opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-    const services = createServices(config, database, keyService, logger);
+    const changeFeed = (changes = await database.openChangeFeed(logger));
+    const services = createServices(config, database, keyService, logger, changeFeed);
     const server = await createServer({
       schema: await createSchema(),
       services,
@@ -91,24 +94,36 @@ export async function startApplication(config: Config, options: ApplicationOptio
       async close() {
         await runtimeListener?.close();
         await running.close();
+        services.upstreamAuth.close();
+        await changeFeed.close();
         await database.close();
         await keyService.close?.();
       },
     };
   } catch (error) {
     await runtime?.close();
+    await changes?.close();
     await opened?.close();
     await keyService.close?.();
     throw error;
   }
 }
 
-/** The services over a database and a key service, wired as the running application has them. */
-export function createServices(config: Config, database: DatabaseHandle, keyService: KeyService, logger: Logger): Services {
+/**
+ * The services over a database and a key service, wired as the running application has them.
+ * Without a change feed nothing is kept in memory between requests.
+ */
+export function createServices(
+  config: Config,
+  database: DatabaseHandle,
+  keyService: KeyService,
+  logger: Logger,
+  changes: ChangeFeed = NO_CHANGE_FEED,
+): Services {
   const secrets = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
   const audit = logger.child({ component: 'audit' });
   const googleTokenUrl = config.google.oauthTokenUrl;
-  const credentialRepository = new CredentialRepository(database.prisma);
+  const credentialRepository = new CredentialRepository(database.prisma, changes);
   const credentials = new CredentialService({
     repository: credentialRepository,
     secrets,
@@ -116,7 +131,7 @@ export function createServices(config: Config, database: DatabaseHandle, keyServ
     googleTokenUrl,
     awsPrincipalArn: config.aws.principalArn,
   });
-  const providerRepository = new ProviderRepository(database.prisma);
+  const providerRepository = new ProviderRepository(database.prisma, changes);
   const providers = new ProviderService({ providers: providerRepository, credentials: credentialRepository, audit });
   const outbound = new OutboundClient({ allowPrivate: config.outboundAllowPrivate });
   const google = {
@@ -141,6 +156,7 @@ export function createServices(config: Config, database: DatabaseHandle, keyServ
     google: new GoogleAccessTokens(google),
     audit,
     awsRegion: config.aws.region,
+    changes,
   });
   return { credentials, providers, validation, upstreamAuth };
 }

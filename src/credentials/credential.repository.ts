@@ -3,6 +3,7 @@
 import { type AuthType, modelProviderFromSlug, slugOf, type ModelProvider } from '../catalog/model-provider-catalog';
 import { keysetAfter, type Page, pageOf } from '../pagination/connection';
 import type { PageCursor } from '../pagination/page-cursor';
+import { type ChangeFeed, NO_CHANGE_FEED } from '../db/change-feed';
 import type { Database } from '../db/database';
 import { violatedConstraint } from '../db/prisma-errors';
 import { ConflictError } from '../errors/app-error';
@@ -87,7 +88,11 @@ function duplicateName(name: string): ConflictError {
 }
 
 export class CredentialRepository {
-  constructor(private readonly prisma: Database) {}
+  /** `changes` hears of every committed update and delete, before the caller goes on. */
+  constructor(
+    private readonly prisma: Database,
+    private readonly changes: Pick<ChangeFeed, 'announce'> = NO_CHANGE_FEED,
+  ) {}
 
   async insert(credential: NewCredential): Promise<Credential> {
     try {
@@ -182,6 +187,7 @@ export class CredentialRepository {
           updatedBy: changes.actor,
         },
       });
+      this.changes.announce('credentials', id);
       return toCredential(row);
     } catch (error) {
       const constraint = violatedConstraint(error);
@@ -205,7 +211,7 @@ export class CredentialRepository {
    */
   async delete(organizationId: string, id: string): Promise<DeleteOutcome> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
+      const outcome = await this.prisma.$transaction(async (tx): Promise<DeleteOutcome> => {
         const locked = await tx.$queryRaw<{ id: string }[]>`
           SELECT id FROM credentials WHERE id = ${id}::uuid AND organization_id = ${organizationId}::uuid FOR UPDATE`;
         if (locked.length === 0) return { deleted: false, providersInUse: [] };
@@ -214,6 +220,8 @@ export class CredentialRepository {
         await tx.credential.delete({ where: { id } });
         return { deleted: true, providersInUse: [] };
       });
+      if (outcome.deleted) this.changes.announce('credentials', id);
+      return outcome;
     } catch (error) {
       // The foreign key is the last word should anything slip past the check.
       if (violatedConstraint(error) === 'foreign-key') {

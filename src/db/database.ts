@@ -8,7 +8,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Client } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
+import type { Logger } from '../logging/logger';
 import { SEALED_SECRET_COLUMNS } from '../secrets/sealed-columns';
+import { type ChangeFeed, PgliteChangeFeed, PostgresChangeFeed } from './change-feed';
 import { migrate, readMigrations } from './migrate';
 import { migrationsDirectory } from './project-paths';
 import { pgliteSession, pgSession } from './sql-session';
@@ -22,6 +24,8 @@ export interface DatabaseHandle {
   prisma: Database;
   /** `postgresql` or `embedded` (PGlite). */
   kind: 'postgresql' | 'embedded';
+  /** Starts hearing of other replicas' (and this one's) credential and provider writes; the caller closes it. */
+  openChangeFeed(logger: Logger): Promise<ChangeFeed>;
   close(): Promise<void>;
 }
 
@@ -53,7 +57,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       schema ? { schema } : undefined,
     );
     const prisma = createClient(adapter);
-    return { prisma, kind: 'postgresql', close: () => prisma.$disconnect() };
+    const connectionString = options.databaseUrl;
+    return {
+      prisma,
+      kind: 'postgresql',
+      openChangeFeed: (logger) => PostgresChangeFeed.open({ connectionString, logger }),
+      close: () => prisma.$disconnect(),
+    };
   }
 
   const directory = path.join(options.dataDir, 'pgdata');
@@ -65,6 +75,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return {
     prisma,
     kind: 'embedded',
+    openChangeFeed: () => PgliteChangeFeed.open(pglite),
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -1,5 +1,6 @@
 // SQL for providers (routes), through Prisma. Prisma errors become AppErrors.
 import { modelProviderFromSlug, slugOf } from '../catalog/model-provider-catalog';
+import { type ChangeFeed, NO_CHANGE_FEED } from '../db/change-feed';
 import type { Database } from '../db/database';
 import { violatedConstraint } from '../db/prisma-errors';
 import { ConflictError, NotFoundError } from '../errors/app-error';
@@ -28,7 +29,11 @@ function toProvider(row: ProviderRow): Provider {
 }
 
 export class ProviderRepository {
-  constructor(private readonly prisma: Database) {}
+  /** `changes` hears of every committed update and delete, before the caller goes on. */
+  constructor(
+    private readonly prisma: Database,
+    private readonly changes: Pick<ChangeFeed, 'announce'> = NO_CHANGE_FEED,
+  ) {}
 
   async insert(provider: NewProvider): Promise<Provider> {
     try {
@@ -90,6 +95,7 @@ export class ProviderRepository {
 
   async delete(organizationId: string, id: string): Promise<boolean> {
     const { count } = await this.prisma.provider.deleteMany({ where: { id, organizationId } });
+    if (count === 1) this.changes.announce('providers', id);
     return count === 1;
   }
 }

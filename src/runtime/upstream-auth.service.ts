@@ -3,20 +3,25 @@
 // become the headers the vendor expects; cloud identities become short-lived credentials, minted
 // once per credential version and lifetime and shared by concurrent callers. Every resolve is
 // counted; lastUsedAt and an audit line are written at most once a minute per credential.
+// The rows a resolve reads (the credential with its still-sealed secret, the provider) are kept in
+// memory while the change feed is live, so a warm resolve makes no database round trip.
 import { type Principal, requireRuntime } from '../auth/principal';
 import { apiKeyHeaders, AWS_REGION, type AuthType, defaultBaseUrl, type ModelProvider } from '../catalog/model-provider-catalog';
 import type { Credential } from '../credentials/credential.model';
 import type { CredentialRepository } from '../credentials/credential.repository';
 import { exactlyOneOf } from '../credentials/credential-auth';
+import { type ChangeFeed, NO_CHANGE_FEED } from '../db/change-feed';
 import { NotFoundError, UpstreamAuthFailedError } from '../errors/app-error';
 import type { GoogleAccessTokens, GoogleIdentity } from '../google/google-access-tokens';
 import { requireUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
+import type { Provider } from '../providers/provider.model';
 import type { ProviderRepository } from '../providers/provider.repository';
-import type { OpenedSecret, SecretStore } from '../secrets/secret-store';
+import type { OpenedSecret, SecretStore, StoredSecret } from '../secrets/secret-store';
 import { describeTokenFailure } from '../validation/google-vertex-validator';
 import type { AwsSession, AwsSessionMinter } from './aws-session-minter';
 import { MintedCredentialCache, mintedKey } from './minted-credential-cache';
+import { ROW_CACHE_DEFAULTS, RowCache, type RowCacheOptions } from './row-cache';
 
 export interface UpstreamAuthRequest {
   providerId?: string | null;
@@ -51,7 +56,10 @@ export interface UpstreamAuth {
 export interface UpstreamAuthServiceDependencies {
   credentials: Pick<CredentialRepository, 'findById' | 'touchLastUsed'>;
   providers: Pick<ProviderRepository, 'findById'>;
-  secrets: Pick<SecretStore, 'open'>;
+  secrets: Pick<SecretStore, 'read' | 'openStored'>;
+  /** Tells the row caches what changed; without a live feed every resolve reads the database. */
+  changes?: Pick<ChangeFeed, 'live' | 'subscribe'>;
+  rowCache?: RowCacheOptions;
   aws: Pick<AwsSessionMinter, 'assumeRole' | 'sessionToken'>;
   google: Pick<GoogleAccessTokens, 'accessToken'>;
   audit: Logger;
@@ -62,6 +70,12 @@ export interface UpstreamAuthServiceDependencies {
   now?: () => number;
 }
 
+/** A credential as a resolve needs it: its metadata and its secret, still sealed, of the same version. */
+interface StoredCredential {
+  credential: Credential;
+  secret: StoredSecret;
+}
+
 /** lastUsedAt and the audit line are written at most this often per credential. */
 const USAGE_WRITE_INTERVAL_MS = 60_000;
 
@@ -70,10 +84,22 @@ export class UpstreamAuthService {
   private readonly google = new MintedCredentialCache<GoogleToken>();
   /** Per credential: when usage was last written, and resolves counted since. */
   private readonly usage = new Map<string, { writtenAt: number; resolves: number }>();
+  private readonly credentialRows: RowCache<StoredCredential>;
+  private readonly providerRows: RowCache<Provider>;
   private readonly now: () => number;
 
   constructor(private readonly dependencies: UpstreamAuthServiceDependencies) {
     this.now = dependencies.now ?? Date.now;
+    const changes = dependencies.changes ?? NO_CHANGE_FEED;
+    const options = { ...(dependencies.rowCache ?? ROW_CACHE_DEFAULTS), now: this.now };
+    this.credentialRows = new RowCache('credentials', changes, options);
+    this.providerRows = new RowCache('providers', changes, options);
+  }
+
+  /** Stops listening for changes and forgets the rows held. */
+  close(): void {
+    this.credentialRows.close();
+    this.providerRows.close();
   }
 
   async resolve(principal: Principal, request: UpstreamAuthRequest): Promise<UpstreamAuth> {
@@ -90,7 +116,8 @@ export class UpstreamAuthService {
     if (member === 'providerId') {
       providerId = request.providerId ?? '';
       requireUuid('input.providerId', providerId);
-      const provider = await this.dependencies.providers.findById(principal.orgId, providerId);
+      const id = providerId;
+      const provider = await this.providerRows.get(principal.orgId, id, () => this.dependencies.providers.findById(principal.orgId, id));
       if (!provider) throw new NotFoundError('Provider', providerId);
       providerSettings = provider.settings;
       if (!provider.credentialId) {
@@ -113,9 +140,11 @@ export class UpstreamAuthService {
       requireUuid('input.credentialId', credentialId);
     }
 
-    const credential = await this.dependencies.credentials.findById(principal.orgId, credentialId);
-    if (!credential) throw new NotFoundError('Credential', credentialId);
-    const { material, expiresAt, secretVersion } = await this.materialFor(principal, credential);
+    const id = credentialId;
+    const stored = await this.credentialRows.get(principal.orgId, id, () => this.readCredential(principal.orgId, id));
+    if (!stored) throw new NotFoundError('Credential', credentialId);
+    const { credential } = stored;
+    const { material, expiresAt, secretVersion } = await this.materialFor(principal, stored);
     this.recordUse(principal, credential);
     return {
       providerId,
@@ -130,17 +159,33 @@ export class UpstreamAuthService {
     };
   }
 
+  /**
+   * The credential row and its sealed secret, of one version: two reads, so a rotation between
+   * them is seen as a version mismatch and the pair is read again.
+   */
+  private async readCredential(organizationId: string, id: string): Promise<StoredCredential | null> {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const credential = await this.dependencies.credentials.findById(organizationId, id);
+      if (!credential) return null;
+      const secret = await this.dependencies.secrets.read(organizationId, id);
+      if (!secret) return null;
+      if (secret.secretVersion === credential.secretVersion && secret.authType === credential.authType) return { credential, secret };
+    }
+    throw new UpstreamAuthFailedError('vault', `the credential ${id} kept changing while it was being resolved; retry`);
+  }
+
   private async materialFor(
     principal: Principal,
-    credential: Credential,
+    stored: StoredCredential,
   ): Promise<{ material: UpstreamMaterial; expiresAt: Date | null; secretVersion: number }> {
+    const { credential } = stored;
     const cacheKey = mintedKey(credential.id, credential.secretVersion);
     switch (credential.authType) {
       case 'AWS_ROLE':
       case 'AWS_KEYS': {
         const region = regionOf(credential, this.dependencies.awsRegion);
         const minted = await this.aws.get(cacheKey, async () => {
-          const secret = await this.open(principal, credential);
+          const secret = await this.open(principal, stored);
           if (secret.authType === 'AWS_ROLE')
             return this.dependencies.aws.assumeRole(secret.payload, { organizationId: principal.orgId, region });
           if (secret.authType === 'AWS_KEYS') {
@@ -160,12 +205,12 @@ export class UpstreamAuthService {
       case 'GOOGLE_ADC':
       case 'GOOGLE_SERVICE_ACCOUNT':
       case 'GOOGLE_IMPERSONATION': {
-        const minted = await this.google.get(cacheKey, async () => this.googleToken(principal, credential));
+        const minted = await this.google.get(cacheKey, async () => this.googleToken(principal, stored));
         return { material: { kind: 'google', google: minted.value }, expiresAt: minted.expiresAt, secretVersion: credential.secretVersion };
       }
       case 'API_KEY':
       case 'BEDROCK_API_KEY': {
-        const secret = await this.open(principal, credential);
+        const secret = await this.open(principal, stored);
         if (secret.authType !== 'API_KEY' && secret.authType !== 'BEDROCK_API_KEY') throw changedUnderfoot(credential);
         return {
           material: { kind: 'headers', headers: apiKeyHeaders(credential.modelProvider, secret.payload.apiKey) },
@@ -178,12 +223,13 @@ export class UpstreamAuthService {
     }
   }
 
-  private async googleToken(principal: Principal, credential: Credential): Promise<{ value: GoogleToken; expiresAt: Date }> {
+  private async googleToken(principal: Principal, stored: StoredCredential): Promise<{ value: GoogleToken; expiresAt: Date }> {
+    const { credential } = stored;
     let identity: GoogleIdentity;
     if (credential.authType === 'GOOGLE_ADC') {
       identity = { type: 'GOOGLE_ADC', quotaProjectId: credential.authParameters.quotaProjectId ?? null };
     } else {
-      const secret = await this.open(principal, credential);
+      const secret = await this.open(principal, stored);
       if (secret.authType === 'GOOGLE_SERVICE_ACCOUNT') identity = { type: 'GOOGLE_SERVICE_ACCOUNT', ...secret.payload };
       else if (secret.authType === 'GOOGLE_IMPERSONATION') identity = { type: 'GOOGLE_IMPERSONATION', ...secret.payload };
       else throw changedUnderfoot(credential);
@@ -200,11 +246,8 @@ export class UpstreamAuthService {
     }
   }
 
-  private async open(principal: Principal, credential: Credential): Promise<OpenedSecret> {
-    const secret = await this.dependencies.secrets.open(principal.orgId, credential.id);
-    // Deleted between the read and the open.
-    if (!secret) throw new NotFoundError('Credential', credential.id);
-    return secret;
+  private open(principal: Principal, stored: StoredCredential): Promise<OpenedSecret> {
+    return this.dependencies.secrets.openStored(principal.orgId, stored.credential.id, stored.secret);
   }
 
   /** Counts the resolve; writes lastUsedAt and one audit line per credential per minute at most. */

@@ -10,6 +10,13 @@ import { DecryptionError } from './aead';
 /** An opened secret: the payload its auth type seals, or none for an auth type that stores no key material (GOOGLE_ADC). */
 export type OpenedSecret = (TypedSecret | { authType: Exclude<AuthType, SealedAuthType>; payload: null }) & { secretVersion: number };
 
+/** A credential's secret as the database holds it: sealed (null when it stores no key material). */
+export interface StoredSecret {
+  authType: AuthType;
+  secretVersion: number;
+  sealed: SealedSecret | null;
+}
+
 /** A stored data key that is not wrapped by the current primary key. */
 export interface StaleWrappedKey {
   credentialId: string;
@@ -30,14 +37,25 @@ export class SecretStore {
 
   /** Opens the secret of an organization's credential; null when there is no such credential. */
   async open(organizationId: string, credentialId: string): Promise<OpenedSecret | null> {
+    const stored = await this.read(organizationId, credentialId);
+    return stored ? this.openStored(organizationId, credentialId, stored) : null;
+  }
+
+  /** The sealed secret of an organization's credential as stored, still sealed; null when there is no such credential. */
+  async read(organizationId: string, credentialId: string): Promise<StoredSecret | null> {
     const row = await this.prisma.credential.findFirst({
       where: { id: credentialId, organizationId },
       select: { authType: true, secretVersion: true, ...SEALED_SECRET_COLUMNS },
     });
     if (!row) return null;
     const { authType, secretVersion } = row;
+    return { authType, secretVersion, sealed: sealedSecretOf(row) };
+  }
+
+  /** Opens a secret read earlier (`read`), for the credential it was read for. */
+  async openStored(organizationId: string, credentialId: string, stored: StoredSecret): Promise<OpenedSecret> {
+    const { authType, secretVersion, sealed } = stored;
     if (!isSealedAuthType(authType)) return { authType, secretVersion, payload: null };
-    const sealed = sealedSecretOf(row);
     if (!sealed) throw new DecryptionError(`the ${authType} credential has no sealed secret`);
     const payload = await this.cipher.open(sealed, { organizationId, credentialId, secretVersion, authType });
     return { ...typedSecret(authType, payload), secretVersion };

@@ -4,7 +4,8 @@
 // stored key pair) and its real google-auth-library clients talking to the fake Google Cloud (token
 // endpoint, IAM Credentials; this service's own ADC is a service-account key file). Every auth type,
 // by provider and by credential; minted credentials cached per (credential, secret version) with
-// one upstream call under a burst; rotations seen at once, by a second replica too; org isolation;
+// one upstream call under a burst; rotations seen at once, and by a second replica as soon as it
+// hears of them; warm resolves answered from memory, without a database statement; org isolation;
 // STS and Google failures as 502 UPSTREAM_AUTH_FAILED; lastUsedAt and the audit line.
 import type { FakeGoogleCloud, FakeServiceAccount } from '../fakes/fake-google-cloud';
 import type { FakeSts, FakeStsIssued, FakeStsKeyPair } from '../fakes/fake-sts-server';
@@ -548,16 +549,126 @@ describe('rotations are seen at once', () => {
   });
 });
 
+describe('warm resolves are answered from memory', () => {
+  /** The SQL the application sends while `run` runs. */
+  async function statementsDuring(run: () => Promise<void>): Promise<string[]> {
+    const statements: string[] = [];
+    let recording = true;
+    vault.app.database.prisma.$on('query', (event) => {
+      if (recording) statements.push(event.query);
+    });
+    try {
+      await run();
+    } finally {
+      recording = false;
+    }
+    return statements;
+  }
+
+  test('by credential and by provider, for an API key and an AWS role: no database statement once warm', async () => {
+    const org = anOrg();
+    const apiKey = await created(org.admin, 'OPENAI', apiKeyAuth());
+    const role = await storedAwsRole(org.admin);
+    const apiKeyRoute = await org.admin.providers.created(aProviderInput(apiKey.id));
+    const roleRoute = await org.admin.providers.created(aProviderInput(role.id, { modelProvider: 'BEDROCK' }));
+    for (const id of [apiKey.id, role.id]) await org.runtime.credential(id);
+    for (const id of [apiKeyRoute.id, roleRoute.id]) await org.runtime.provider(id);
+    // lastUsedAt is written once, off the request path: let that write land before counting.
+    for (const id of [apiKey.id, role.id]) expect((await lastUsedOnceWritten(org.admin, id)).graphql).not.toBeNull();
+
+    const statements = await statementsDuring(async () => {
+      for (let round = 0; round < 10; round += 1) {
+        for (const id of [apiKey.id, role.id]) await org.runtime.credential(id);
+        for (const id of [apiKeyRoute.id, roleRoute.id]) await org.runtime.provider(id);
+      }
+    });
+
+    expect(statements).toEqual([]);
+  });
+
+  test('the first resolve of a credential reads it from the database (the cache is not a source of truth)', async () => {
+    const org = anOrg();
+    const apiKey = await created(org.admin, 'OPENAI', apiKeyAuth());
+
+    const statements = await statementsDuring(async () => {
+      await org.runtime.credential(apiKey.id);
+    });
+
+    expect(statements.filter((sql) => /FROM "?(public"\.)?"?credentials"?/i.test(sql)).length).toBeGreaterThan(0);
+  });
+
+  test("another organization's runtime token gets 404 for a credential this replica holds in memory", async () => {
+    const owner = anOrg();
+    const stranger = anOrg();
+    const apiKey = await created(owner.admin, 'OPENAI', apiKeyAuth());
+    const route = await owner.admin.providers.created(aProviderInput(apiKey.id));
+    await owner.runtime.credential(apiKey.id);
+    await owner.runtime.provider(route.id);
+
+    for (const body of [{ credential_id: apiKey.id }, { provider_id: route.id }]) {
+      expectRuntimeError(await stranger.runtime.request(body), { status: 404, type: 'not_found_error', code: 'NOT_FOUND' });
+    }
+  });
+
+  test('a provider repointed or deleted in the database is seen at once', async () => {
+    const org = anOrg();
+    const first = await created(org.admin, 'OPENAI', apiKeyAuth());
+    const second = await created(org.admin, 'OPENAI', apiKeyAuth());
+    const route = await org.admin.providers.created(aProviderInput(first.id));
+    expect((await org.runtime.provider(route.id)).credential_id).toBe(first.id);
+
+    // Repointing has no API yet: another replica's write, straight to the table.
+    await database.query('UPDATE providers SET credential_id = $1 WHERE id = $2', [second.id, route.id]);
+    await waitUntil(async () => (await org.runtime.provider(route.id)).credential_id === second.id);
+    dataOf(await org.admin.providers.delete(route.id));
+
+    expectRuntimeError(await org.runtime.request({ provider_id: route.id }), { status: 404, type: 'not_found_error', code: 'NOT_FOUND' });
+  });
+});
+
+/** Polls `condition` (bounded): for writes made outside this process, heard through the change feed. */
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    if (await condition()) return;
+    await sleep(20);
+  }
+  throw new Error('the condition never held');
+}
+
 describe('a second replica on the same database', () => {
   let replica: TestApp;
 
+  /** The backend of the replica's change-feed connection. */
+  let replicaListener: number;
+
+  const listeners = async () =>
+    (
+      await database.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN vault_changes'",
+      )
+    ).map((row) => row.pid);
+
   beforeAll(async () => {
+    const before = await listeners();
     replica = await startApp(vault.dataDir);
+    const started = (await listeners()).filter((pid) => !before.includes(pid));
+    if (started.length !== 1) throw new Error(`expected the replica to open one listening connection, found ${started.length}`);
+    replicaListener = started[0];
   });
 
   afterAll(async () => {
     await replica?.stop();
   });
+
+  /**
+   * Another replica's write reaches this one when PostgreSQL delivers its notification, within
+   * milliseconds: read on the replica until `done` holds (bounded, 2 s), and return that answer.
+   */
+  async function onReplicaOnceHeard<Answer>(read: () => Promise<Answer>, done: (answer: Answer) => boolean): Promise<Answer> {
+    let answer = await read();
+    await waitUntil(async () => done((answer = await read())));
+    return answer;
+  }
 
   test('sees an API key rotation done through the first one', async () => {
     const org = anOrg();
@@ -570,11 +681,15 @@ describe('a second replica on the same database', () => {
 
     dataOf(await org.admin.update(credential.id, { auth: apiKeyAuth(newKey) }));
 
-    expect((await onReplica.provider(provider.id)).headers).toEqual({ authorization: `Bearer ${newKey}` });
     expect((await org.runtime.provider(provider.id)).headers).toEqual({ authorization: `Bearer ${newKey}` });
+    const answer = await onReplicaOnceHeard(
+      () => onReplica.provider(provider.id),
+      (seen) => seen.secret_version === 2,
+    );
+    expect(answer.headers).toEqual({ authorization: `Bearer ${newKey}` });
   });
 
-  test('sees a role rotation done through the first one: it assumes the new role', async () => {
+  test('sees a role rotation done through the first one: it assumes the new role, once', async () => {
     const org = anOrg();
     const onReplica = runtimeClient(replica, org.id);
     const credential = await storedAwsRole(org.admin);
@@ -584,11 +699,58 @@ describe('a second replica on the same database', () => {
 
     dataOf(await org.admin.update(credential.id, { auth: { awsRole: newRole } }));
     const mark = sts.requests.length;
-    const answer = await onReplica.credential(credential.id);
+    const answer = await onReplicaOnceHeard(
+      () => onReplica.credential(credential.id),
+      (seen) => seen.secret_version === 2,
+    );
 
-    expect(answer.secret_version).toBe(2);
     expect(answer.aws!.access_key_id).not.toBe(old.aws!.access_key_id);
     expect(sts.requests.slice(mark)).toEqual([expect.objectContaining({ Action: 'AssumeRole', RoleArn: newRole.iamRoleArn })]);
+  });
+
+  test('sees a deletion done through the first one', async () => {
+    const org = anOrg();
+    const onReplica = runtimeClient(replica, org.id);
+    const credential = await created(org.admin, 'OPENAI', apiKeyAuth());
+    await onReplica.credential(credential.id);
+
+    dataOf(await org.admin.delete(credential.id));
+
+    const answer = await onReplicaOnceHeard(
+      () => onReplica.request({ credential_id: credential.id }),
+      (response) => response.status !== 200,
+    );
+    expectRuntimeError(answer, { status: 404, type: 'not_found_error', code: 'NOT_FOUND' });
+  });
+
+  test('a rotation made while the replica could not hear changes is still seen (what it held was dropped)', async () => {
+    const org = anOrg();
+    const onReplica = runtimeClient(replica, org.id);
+    const credential = await created(org.admin, 'OPENAI', apiKeyAuth());
+    await onReplica.credential(credential.id);
+    const newKey = anApiKey();
+
+    const before = await listeners();
+    await database.query('SELECT pg_terminate_backend($1)', [replicaListener]);
+    dataOf(await org.admin.update(credential.id, { auth: apiKeyAuth(newKey) }));
+
+    // Its notification went nowhere: only dropping what it held (and reading through meanwhile) shows the new key.
+    const rotated = await onReplicaOnceHeard(
+      () => onReplica.credential(credential.id),
+      (seen) => seen.secret_version === 2,
+    );
+    expect(rotated.headers).toEqual({ authorization: `Bearer ${newKey}` });
+    // The replica listens again on a new connection, and hears the next rotation.
+    let reconnected: number[] = [];
+    await waitUntil(async () => (reconnected = (await listeners()).filter((pid) => !before.includes(pid))).length === 1);
+    replicaListener = reconnected[0];
+    const newerKey = anApiKey();
+    dataOf(await org.admin.update(credential.id, { auth: apiKeyAuth(newerKey) }));
+    const again = await onReplicaOnceHeard(
+      () => onReplica.credential(credential.id),
+      (seen) => seen.secret_version === 3,
+    );
+    expect(again.headers).toEqual({ authorization: `Bearer ${newerKey}` });
   });
 });
 
