@@ -7,7 +7,7 @@ import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'src/generated/', '.data/', 'node_modules/'] },
+  { ignores: ['dist/', 'coverage/', 'src/generated/', '.data/', 'node_modules/', '.test-build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -47,6 +47,7 @@ export async function startApplication(config: Config, options: ApplicationOptio
     secret: config.jwt.secret ?? (config.jwt.jwksUri ? undefined : loadOrCreateDevelopmentSecret(config.dataDir)),
     jwksUri: config.jwt.jwksUri,
     issuer: config.jwt.issuer,
+    maxTtlSeconds: config.jwt.maxTtlSeconds,
   };
   const verifier = TokenVerifier.create({ ...verifierOptions, audience: config.jwt.audience });
   const keyService = await openKeyService(config);
@@ -54,7 +55,11 @@ export async function startApplication(config: Config, options: ApplicationOptio
   let changes: ChangeFeed | undefined;
   let runtime: RunningRuntimeServer | undefined;
   try {
-    const database = (opened = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+    const database = (opened = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      deadlines: config.databaseDeadlines,
+    }));
     const changeFeed = (changes = await database.openChangeFeed(logger));
     const services = createServices(config, database, keyService, logger, changeFeed);
     const server = await createServer({
@@ -63,6 +68,9 @@ export async function startApplication(config: Config, options: ApplicationOptio
       verifier,
       logger,
       production: config.production,
+      operationLimits: config.operationLimits,
+      subgraphSdlPublic: config.subgraphSdlPublic,
+      shutdownGraceMs: config.shutdownGraceMs,
       readiness: [
         { name: 'database', check: async () => void (await database.prisma.$queryRaw`SELECT 1`) },
         { name: 'keyService', check: () => keyService.checkReady() },
@@ -78,6 +86,7 @@ export async function startApplication(config: Config, options: ApplicationOptio
           createRuntimeApp({ upstreamAuth: services.upstreamAuth, verifier: runtimeVerifier, logger }),
           config.runtime.port,
           config.runtime.host,
+          config.shutdownGraceMs,
         )
       : undefined;
     logger.info(
@@ -85,20 +94,23 @@ export async function startApplication(config: Config, options: ApplicationOptio
       'credential vault listening',
     );
     const runtimeListener = runtime;
+    // Both listeners stop taking work and drain together; the database and the key service close
+    // once no request can need them. A second close() gets the first one's promise.
+    const stop = async () => {
+      await Promise.all([runtimeListener?.close(), running.close()]);
+      services.upstreamAuth.close();
+      await changeFeed.close();
+      await database.close();
+      await keyService.close?.();
+    };
+    let closing: Promise<void> | undefined;
     return {
       ...running,
       runtimeUrl: runtimeListener?.url ?? null,
       database,
       keyService,
       logger,
-      async close() {
-        await runtimeListener?.close();
-        await running.close();
-        services.upstreamAuth.close();
-        await changeFeed.close();
-        await database.close();
-        await keyService.close?.();
-      },
+      close: () => (closing ??= stop()),
     };
   } catch (error) {
     await runtime?.close();
@@ -130,6 +142,7 @@ export function createServices(
     audit,
     googleTokenUrl,
     awsPrincipalArn: config.aws.principalArn,
+    baseUrlAllowPrivate: config.baseUrlAllowPrivate,
   });
   const providerRepository = new ProviderRepository(database.prisma, changes);
   const providers = new ProviderService({ providers: providerRepository, credentials: credentialRepository, audit });

@@ -18,17 +18,45 @@ async function main(): Promise<void> {
   const app = await startApplication(config);
   for (const line of developmentHints(config, app.url)) process.stderr.write(`${line}\n`);
 
+  // One owner of the signals (Apollo's own handlers are off). The first SIGTERM or SIGINT stops
+  // taking work, lets requests in flight finish (SHUTDOWN_GRACE_MS), closes the database and the
+  // key service, and exits 0; a stop that overruns its bound exits 1. Another SIGTERM while
+  // stopping changes nothing; a second Ctrl-C (SIGINT) exits at once.
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      if (signal === 'SIGINT') {
+        app.logger.warn({ event: 'stop_forced', signal }, 'second interrupt while stopping: exiting now');
+        process.exit(1);
+      }
+      app.logger.info({ event: 'stopping', signal }, 'already stopping');
+      return;
+    }
     stopping = true;
     app.logger.info({ event: 'stopping', signal }, 'shutting down');
-    await app.close();
-    process.exit(0);
+    const started = Date.now();
+    const overrun = setTimeout(() => {
+      app.logger.error({ event: 'stop_overrun', graceMs: config.shutdownGraceMs }, 'stop did not finish in time: exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + STOP_MARGIN_MS);
+    overrun.unref();
+    app.close().then(
+      () => {
+        app.logger.info({ event: 'stopped', durationMs: Date.now() - started }, 'stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        app.logger.error({ event: 'stop_failed', error: error instanceof Error ? error.message : String(error) }, 'stop failed');
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
+
+/** Beyond the grace period, what closing the database and the key service may take. */
+const STOP_MARGIN_MS = 5_000;
 
 main().catch((error: unknown) => {
   process.stderr.write(`credential vault failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -2,7 +2,7 @@
 // (`@key` on Credential and Provider, `__resolveReference` through the request's loaders).
 // type-graphql cannot make an input @oneOf, only print the directive (`@Directive('@oneOf')`);
 // every input that carries it is marked afterwards, so graphql-js enforces exactly one member
-// for literals and variables alike.
+// for literals and variables alike. `_entities` checks its representations before resolving them.
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { type GraphQLSchema, isInputObjectType, parse } from 'graphql';
@@ -11,6 +11,7 @@ import { credentialReferenceResolvers } from './credentials/credential.reference
 import { CredentialResolver } from './credentials/credential.resolver';
 import { providerReferenceResolvers } from './providers/provider.reference';
 import { ProviderResolver } from './providers/provider.resolver';
+import { guardEntityRepresentations } from './request-guards/entity-representations';
 import { ValidationResolver } from './validation/validation.resolver';
 
 /** The resolver map buildSubgraphSchema takes, derived from its signature (the package exports no name for it). */
@@ -37,6 +38,7 @@ export async function createSchema(): Promise<GraphQLSchema> {
     const type = schema.getType(name);
     if (isInputObjectType(type)) type.isOneOf = true;
   }
+  guardEntityRepresentations(schema);
   return schema;
 }
 

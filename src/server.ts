@@ -18,6 +18,13 @@ import { requestLoggingPlugin } from './logging/request-logging.plugin';
 import { projectVersion } from './db/project-paths';
 import { openApiDocument, REST_MOUNTS } from './rest/openapi';
 import { createRestRouter } from './rest/rest.router';
+import {
+  OPERATION_LIMIT_DEFAULTS,
+  operationLimitRules,
+  type OperationLimits,
+  operationParseOptions,
+} from './request-guards/operation-limits';
+import { requestGuardsPlugin } from './request-guards/request-guards.plugin';
 
 export interface ReadinessCheck {
   name: string;
@@ -31,6 +38,12 @@ export interface ServerDependencies {
   logger: Logger;
   production: boolean;
   readiness: ReadinessCheck[];
+  /** Limits every GraphQL operation is held to before it runs (default: OPERATION_LIMIT_DEFAULTS). */
+  operationLimits?: OperationLimits;
+  /** SUBGRAPH_SDL_PUBLIC: in production, `_service { sdl }` answers without a token. */
+  subgraphSdlPublic?: boolean;
+  /** SHUTDOWN_GRACE_MS: how long close() waits for requests in flight. */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -48,19 +61,26 @@ export async function createServer(deps: ServerDependencies) {
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const errors = createErrorFormatting(deps.logger);
+  const limits = deps.operationLimits ?? OPERATION_LIMIT_DEFAULTS;
 
   const apollo = new ApolloServer<Context>({
     schema: deps.schema,
     introspection: !deps.production,
     hideSchemaDetailsFromClientErrors: deps.production,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals: a second handler would call stop() again, and that call never returns.
+    stopOnTerminationSignals: false,
     formatError: errors.formatError,
+    parseOptions: operationParseOptions(limits),
+    validationRules: operationLimitRules(limits),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // A stop lets requests in flight finish (up to the grace period), then closes every connection.
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.shutdownGraceMs ?? 10_000 }),
       // Federated traces would carry resolver error details to whoever asks for them.
       ApolloServerPluginInlineTraceDisabled(),
       deps.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       errors.plugin,
+      requestGuardsPlugin({ production: deps.production, subgraphSdlPublic: deps.subgraphSdlPublic ?? false }),
       requestLoggingPlugin(deps.logger),
     ],
   });

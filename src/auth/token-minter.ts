@@ -18,6 +18,7 @@ export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001'
 
 export const DEFAULT_DEVELOPMENT_SUBJECT = 'dev-user';
 
+/** Within JWT_MAX_TTL's default (DEFAULT_JWT_MAX_TTL_SECONDS, a day), so that the verifier accepts the tokens. */
 export const DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS = 12 * 60 * 60;
 
 export function mintDevelopmentToken(secret: string, options: DevelopmentTokenOptions): string {

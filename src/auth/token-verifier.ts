@@ -1,11 +1,13 @@
-// Verifies the bearer JWT on every GraphQL operation and turns its claims into a Principal.
-// HS256 tokens are checked against JWT_SECRET, RS256/ES256 tokens against keys from JWT_JWKS_URI;
-// every failure becomes an UnauthenticatedError whose message never contains the token.
+// Verifies the bearer JWT on every door (GraphQL, REST, the runtime listener) and turns its claims
+// into a Principal. HS256 tokens are checked against JWT_SECRET, RS256/ES256 tokens against keys
+// from JWT_JWKS_URI (kept by jwks-key-cache.ts); a token must expire, live no longer than
+// JWT_MAX_TTL and not be issued in the future. Every failure becomes an UnauthenticatedError whose
+// message never contains the token.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError, verify, type JwtPayload } from 'jsonwebtoken';
-import type { JwksClient } from 'jwks-rsa';
 import { UnauthenticatedError } from '../errors/app-error';
 import { isUuid } from '../ids/uuid';
+import { JwksKeyCache } from './jwks-key-cache';
 import type { Principal } from './principal';
 
 export interface TokenVerifierOptions {
@@ -17,6 +19,10 @@ export interface TokenVerifierOptions {
   issuer?: string;
   /** Required `aud` (or one of the `aud` entries) when set. */
   audience?: string;
+  /** The longest lifetime accepted (exp − iat, or exp − now without iat); DEFAULT_JWT_MAX_TTL_SECONDS when unset. */
+  maxTtlSeconds?: number;
+  /** Milliseconds since the epoch: Date.now unless a test moves time. */
+  now?: () => number;
 }
 
 type AsymmetricAlgorithm = 'RS256' | 'ES256';
@@ -25,6 +31,15 @@ const ASYMMETRIC_ALGORITHMS: readonly string[] = ['RS256', 'ES256'] satisfies As
 
 /** Allows for small clock differences between the issuer and this service. */
 const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * How far in the future `iat` may lie. Wider than the tolerance for exp and nbf: an issuer whose
+ * clock runs a little ahead is harmless, a token dated far ahead is forged or broken.
+ */
+const FUTURE_IAT_TOLERANCE_SECONDS = 60;
+
+/** JWT_MAX_TTL's default: a day. Development tokens (token-minter.ts) live half that. */
+export const DEFAULT_JWT_MAX_TTL_SECONDS = 24 * 60 * 60;
 
 /** Real tokens are well under 2 KiB; the cap keeps oversized headers from costing parse and crypto time. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -59,11 +74,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-// Read structurally rather than with instanceof: errors from Node's core (network failures under
-// jwks-rsa) may come from another realm, such as Jest's sandbox, where instanceof Error is false.
-function errorField(error: unknown, field: 'name' | 'message'): string | undefined {
+// Read structurally rather than with instanceof: errors from Node's core may come from another
+// realm, such as Jest's sandbox, where instanceof Error is false.
+function errorMessage(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const value = (error as Record<string, unknown>)[field];
+  const value = (error as Record<string, unknown>).message;
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -71,6 +86,9 @@ interface TokenHeader {
   alg: string;
   kid?: unknown;
 }
+
+/** Claims jsonwebtoken has checked: signature, exp, nbf, iss and aud. */
+type VerifiedPayload = JwtPayload | string;
 
 /** Reads the header before verification, only to choose the key; nothing in it is trusted. */
 function readHeader(token: string): TokenHeader {
@@ -84,6 +102,10 @@ function readHeader(token: string): TokenHeader {
   }
   if (!isRecord(header) || typeof header.alg !== 'string') {
     throw unauthenticated('The bearer token is malformed (its header has no "alg").');
+  }
+  // RFC 7515 §4.1.11: extensions listed in crit must be understood, and this service implements none.
+  if (header.crit !== undefined) {
+    throw unauthenticated('The bearer token header lists critical extensions (crit) that this service does not support.');
   }
   return { alg: header.alg, kid: header.kid };
 }
@@ -106,16 +128,41 @@ function verificationFailure(error: unknown): UnauthenticatedError {
   }
   // jsonwebtoken refuses a key whose type does not fit the algorithm (say an ES256 token pointing
   // at an RSA key served without "alg") with a plain Error.
-  if (errorField(error, 'message')?.startsWith('"alg" parameter')) {
+  if (errorMessage(error)?.startsWith('"alg" parameter')) {
     return unauthenticated('The bearer token algorithm does not match its signing key.', error);
   }
   return unauthenticated('The bearer token could not be verified.', error);
 }
 
-function principalFrom(payload: JwtPayload | string): Principal {
+/**
+ * jsonwebtoken only checks exp when it is present and never looks at iat: a vault does not accept
+ * tokens that never expire, that live longer than JWT_MAX_TTL, or that claim to be issued later.
+ */
+function checkLifetime(payload: Record<string, unknown>, nowSeconds: number, maxTtlSeconds: number): void {
+  const { exp, iat } = payload;
+  if (typeof exp !== 'number') throw unauthenticated('The bearer token has no expiry (exp); tokens without one are not accepted.');
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) {
+    throw unauthenticated("The bearer token's iat claim must be a number of seconds since the epoch.");
+  }
+  if (iat !== undefined && iat > nowSeconds + FUTURE_IAT_TOLERANCE_SECONDS) {
+    throw unauthenticated("The bearer token claims to be issued in the future (iat); check the issuer's clock.");
+  }
+  if (iat !== undefined && exp - iat > maxTtlSeconds) {
+    throw unauthenticated(
+      `The bearer token lives longer (exp - iat) than the ${maxTtlSeconds} seconds this service accepts (JWT_MAX_TTL).`,
+    );
+  }
+  // Without iat the lifetime is unknown; what is left of it is bounded instead (the issuer's clock may run a little ahead).
+  if (iat === undefined && exp - nowSeconds > maxTtlSeconds + FUTURE_IAT_TOLERANCE_SECONDS) {
+    throw unauthenticated(
+      `The bearer token has no iat and expires further from now than the ${maxTtlSeconds} seconds this service accepts (JWT_MAX_TTL).`,
+    );
+  }
+}
+
+function principalFrom(payload: VerifiedPayload, nowSeconds: number, maxTtlSeconds: number): Principal {
   if (!isRecord(payload)) throw unauthenticated('The bearer token payload must be a JSON object of claims.');
-  // jsonwebtoken only checks exp when it is present; a vault does not accept tokens that never expire.
-  if (typeof payload.exp !== 'number') throw unauthenticated('The bearer token has no expiry (exp); tokens without one are not accepted.');
+  checkLifetime(payload, nowSeconds, maxTtlSeconds);
 
   const { sub, org_id: orgId, roles } = payload;
   if (typeof sub !== 'string' || !isValidSubject(sub)) {
@@ -150,37 +197,43 @@ export function parseBearerToken(authorizationHeader: string | undefined): strin
   return parts[1];
 }
 
-function createJwksClient(jwksUri: string): JwksClient {
+function createJwksKeyCache(jwksUri: string, now: () => number): JwksKeyCache {
   // Loaded lazily: jwks-rsa depends on the ESM-only jose, which secret-only deployments (and test
   // suites that import this module on Node 20) should not have to load at all.
   // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports -- a lazy load, as said above
   const { JwksClient: Client } = require('jwks-rsa') as typeof import('jwks-rsa');
-  return new Client({
+  const client = new Client({
     jwksUri,
-    // Keys are cached per kid, so a valid token costs no request; the rate limit bounds how often
-    // tokens with unknown kids can make us refetch.
-    cache: true,
-    cacheMaxEntries: 16,
-    cacheMaxAge: 10 * 60 * 1000,
-    rateLimit: true,
-    jwksRequestsPerMinute: 10,
-    // The fetch runs inside a client's request, so it must fail fast rather than hang it for 30 s.
+    // jwks-rsa only fetches and parses the key set. Its own cache and rate limit work per request
+    // and share one budget between known and unknown kids, so made-up kids could spend it and lock
+    // out valid tokens; JwksKeyCache keeps the keys and decides when to fetch instead.
+    cache: false,
+    rateLimit: false,
+    // The fetch may run inside a client's request, so it must fail fast rather than hang it for 30 s.
     timeout: 5000,
   });
+  return new JwksKeyCache({ fetchKeys: () => client.getSigningKeys(), now });
+}
+
+interface VerifierSettings {
+  secretKey: KeyObject | undefined;
+  jwks: JwksKeyCache | undefined;
+  issuer: string | undefined;
+  audience: string | undefined;
+  maxTtlSeconds: number;
+  now: () => number;
 }
 
 export class TokenVerifier {
-  private constructor(
-    private readonly secretKey: KeyObject | undefined,
-    private readonly jwks: JwksClient | undefined,
-    private readonly issuer: string | undefined,
-    private readonly audience: string | undefined,
-  ) {}
+  private constructor(private readonly settings: VerifierSettings) {}
 
   /** Throws a plain Error for a configuration mistake: it is a startup problem, not the caller's. */
   static create(options: TokenVerifierOptions): TokenVerifier {
-    const { secret, jwksUri, issuer, audience } = options;
+    const { secret, jwksUri, issuer, audience, maxTtlSeconds = DEFAULT_JWT_MAX_TTL_SECONDS, now = Date.now } = options;
     if (!secret && !jwksUri) throw new Error('TokenVerifier needs a secret, a JWKS URI, or both.');
+    if (!Number.isSafeInteger(maxTtlSeconds) || maxTtlSeconds <= 0) {
+      throw new Error('The maximum token lifetime must be a positive whole number of seconds.');
+    }
     if (secret !== undefined && secret.length < MIN_JWT_SECRET_LENGTH) {
       throw new Error(`The JWT secret must be at least ${MIN_JWT_SECRET_LENGTH} characters.`);
     }
@@ -193,12 +246,14 @@ export class TokenVerifier {
       }
       if (protocol !== 'https:' && protocol !== 'http:') throw new Error('The JWKS URI must be an http(s) URL.');
     }
-    return new TokenVerifier(
-      secret ? createSecretKey(Buffer.from(secret, 'utf8')) : undefined,
-      jwksUri ? createJwksClient(jwksUri) : undefined,
-      issuer || undefined,
-      audience || undefined,
-    );
+    return new TokenVerifier({
+      secretKey: secret ? createSecretKey(Buffer.from(secret, 'utf8')) : undefined,
+      jwks: jwksUri ? createJwksKeyCache(jwksUri, now) : undefined,
+      issuer: issuer || undefined,
+      audience: audience || undefined,
+      maxTtlSeconds,
+      now,
+    });
   }
 
   /** Parses the Authorization header and verifies its token. */
@@ -209,60 +264,57 @@ export class TokenVerifier {
   async verify(token: string): Promise<Principal> {
     const header = readHeader(token);
     const [key, algorithm] = await this.keyFor(header);
-    let payload: JwtPayload | string;
+    const nowSeconds = Math.floor(this.settings.now() / 1000);
+    let payload: VerifiedPayload;
     try {
       payload = verify(token, key, {
         // Pinned to the one algorithm the key was chosen for, so a key can never be used with an
         // algorithm of another family (HS/RS confusion).
         algorithms: [algorithm],
-        issuer: this.issuer,
-        audience: this.audience,
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        clockTimestamp: nowSeconds,
       });
     } catch (error) {
       throw verificationFailure(error);
     }
-    return principalFrom(payload);
+    return principalFrom(payload, nowSeconds, this.settings.maxTtlSeconds);
   }
 
   /** Chooses the key by the header's alg: HS256 → the secret, RS256/ES256 → the JWKS key for kid. */
-  private async keyFor(header: TokenHeader): Promise<[KeyObject | string, 'HS256' | AsymmetricAlgorithm]> {
+  private async keyFor(header: TokenHeader): Promise<[KeyObject, 'HS256' | AsymmetricAlgorithm]> {
     const { alg } = header;
+    const { secretKey, jwks } = this.settings;
     if (alg.toLowerCase() === 'none') throw unauthenticated('Unsigned bearer tokens (alg "none") are not accepted.');
     if (alg === 'HS256') {
-      if (!this.secretKey) throw unauthenticated('HS256 bearer tokens are not accepted by this service; use an RS256 or ES256 token.');
-      return [this.secretKey, 'HS256'];
+      if (!secretKey) throw unauthenticated('HS256 bearer tokens are not accepted by this service; use an RS256 or ES256 token.');
+      return [secretKey, 'HS256'];
     }
     if (ASYMMETRIC_ALGORITHMS.includes(alg)) {
-      if (!this.jwks) throw unauthenticated(`${alg} bearer tokens are not accepted by this service; use an HS256 token.`);
-      return [await this.jwksKey(header.kid, alg), alg as AsymmetricAlgorithm];
+      if (!jwks) throw unauthenticated(`${alg} bearer tokens are not accepted by this service; use an HS256 token.`);
+      return [await this.jwksKey(jwks, header.kid, alg), alg as AsymmetricAlgorithm];
     }
-    const accepted = [...(this.secretKey ? ['HS256'] : []), ...(this.jwks ? ASYMMETRIC_ALGORITHMS : [])].join(', ');
+    const accepted = [...(secretKey ? ['HS256'] : []), ...(jwks ? ASYMMETRIC_ALGORITHMS : [])].join(', ');
     throw unauthenticated(`Bearer tokens signed with this algorithm are not accepted; accepted: ${accepted}.`);
   }
 
-  private async jwksKey(kid: unknown, alg: string): Promise<string> {
+  private async jwksKey(jwks: JwksKeyCache, kid: unknown, alg: string): Promise<KeyObject> {
     if (typeof kid !== 'string' || kid === '' || kid.length > 256) {
       throw unauthenticated('The bearer token header has no key id (kid), so no signing key can be selected.');
     }
-    // Non-null: keyFor only calls this with a client configured.
-    const client = this.jwks as JwksClient;
-    let signingKey;
-    try {
-      signingKey = await client.getSigningKey(kid);
-    } catch (error) {
-      if (errorField(error, 'name') === 'SigningKeyNotFoundError') {
-        throw unauthenticated('No signing key matches the bearer token key id (kid).', error);
-      }
-      if (errorField(error, 'name') === 'JwksRateLimitError') {
-        throw unauthenticated('Signing keys could not be fetched: too many key refreshes, try again in a minute.', error);
-      }
-      throw unauthenticated('Signing keys could not be fetched from the JWKS endpoint.', error);
+    const found = await jwks.lookup(kid);
+    switch (found.status) {
+      case 'unknown':
+        throw unauthenticated('No signing key matches the bearer token key id (kid).');
+      case 'unavailable':
+        throw unauthenticated('Signing keys could not be fetched from the JWKS endpoint.', found.cause);
+      case 'found':
+        // A JWK that names its algorithm may only be used with that one.
+        if (found.alg !== undefined && found.alg !== alg) {
+          throw unauthenticated('The bearer token algorithm does not match its signing key.');
+        }
+        return found.key;
     }
-    // A JWK that names its algorithm may only be used with that one.
-    if (signingKey.alg !== undefined && signingKey.alg !== alg) {
-      throw unauthenticated('The bearer token algorithm does not match its signing key.');
-    }
-    return signingKey.getPublicKey();
   }
 }

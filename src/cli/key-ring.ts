@@ -48,7 +48,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     io.stdout(`key version ${added} is now primary; run \`npm run secrets:rewrap\` to move existing data keys to it\n`);
     return EXIT_OK;
   }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, deadlines: config.databaseDeadlines });
   try {
     const counts = await new SecretStore(database.prisma, new EnvelopeCipher(ring)).wrappedKeyCounts();
     if (command === 'list') {

@@ -1,6 +1,7 @@
 // `npm run -s token -- [--org <uuid>] [--role admin|viewer ...] [--sub name] [--ttl seconds]`:
 // mints an HS256 bearer token for development. The token alone goes to stdout, so that
-// `TOKEN=$(npm run -s token)` works; what was minted is described on stderr.
+// `TOKEN=$(npm run -s token)` works; what was minted is described on stderr. Its lifetime never
+// exceeds JWT_MAX_TTL, so that the service accepts every token minted here.
 import { parseArgs } from 'node:util';
 import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
 import { isUuid } from '../ids/uuid';
@@ -21,7 +22,8 @@ const USAGE = `Usage: mint-token [--org <uuid>] [--role admin|viewer|runtime]...
   --org   organization id (default ${DEFAULT_DEVELOPMENT_ORG_ID})
   --role  admin, viewer or runtime; repeat for several (default admin)
   --sub   acting user (default ${DEFAULT_DEVELOPMENT_SUBJECT})
-  --ttl   lifetime in seconds, 1-${MAX_TTL_SECONDS} (default ${DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS})
+  --ttl   lifetime in seconds, 1-${MAX_TTL_SECONDS} and at most JWT_MAX_TTL
+          (default ${DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS}, or JWT_MAX_TTL when that is shorter)
 Signs with JWT_SECRET, or with the development secret under DATA_DIR when no JWT settings are configured.`;
 
 class UsageError extends Error {}
@@ -30,7 +32,8 @@ interface MintArguments {
   orgId: string;
   roles: Role[];
   sub: string;
-  ttlSeconds: number;
+  /** Undefined: the default, bounded by JWT_MAX_TTL once the configuration is read. */
+  ttlSeconds: number | undefined;
 }
 
 function parseMintArguments(argv: string[]): MintArguments | 'help' {
@@ -70,10 +73,12 @@ function parseMintArguments(argv: string[]): MintArguments | 'help' {
     throw new UsageError(`--sub must be a non-empty name of at most ${MAX_SUBJECT_LENGTH} characters without control characters.`);
   }
 
-  const ttlText = values.ttl ?? String(DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS);
-  const ttlSeconds = Number(ttlText);
-  if (!/^\d+$/.test(ttlText) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
-    throw new UsageError(`--ttl must be a whole number of seconds between 1 and ${MAX_TTL_SECONDS}, got "${ttlText}".`);
+  let ttlSeconds: number | undefined;
+  if (values.ttl !== undefined) {
+    ttlSeconds = Number(values.ttl);
+    if (!/^\d+$/.test(values.ttl) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
+      throw new UsageError(`--ttl must be a whole number of seconds between 1 and ${MAX_TTL_SECONDS}, got "${values.ttl}".`);
+    }
   }
 
   return { orgId: orgId.toLowerCase(), roles, sub, ttlSeconds };
@@ -96,6 +101,16 @@ export function main(argv: string[], env: Record<string, string | undefined>, io
 
   const config = loadCliConfig('mint-token', env, io);
   if (!config) return EXIT_USAGE;
+
+  const maxTtlSeconds = config.jwt.maxTtlSeconds;
+  if (args.ttlSeconds !== undefined && args.ttlSeconds > maxTtlSeconds) {
+    io.stderr(
+      `mint-token: --ttl must be at most ${maxTtlSeconds} seconds, the longest lifetime the service accepts (JWT_MAX_TTL), ` +
+        `got "${args.ttlSeconds}".\n${USAGE}\n`,
+    );
+    return EXIT_USAGE;
+  }
+  const ttlSeconds = args.ttlSeconds ?? Math.min(DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS, maxTtlSeconds);
 
   let secret: string;
   let secretSource: string;
@@ -122,13 +137,13 @@ export function main(argv: string[], env: Record<string, string | undefined>, io
     orgId: args.orgId,
     roles: args.roles,
     sub: args.sub,
-    expiresInSeconds: args.ttlSeconds,
+    expiresInSeconds: ttlSeconds,
     issuer: config.jwt.issuer,
     audience: args.roles.includes('runtime') && config.runtime?.jwtAudience ? config.runtime.jwtAudience : config.jwt.audience,
   });
   io.stderr(
     `Minted an HS256 token for org ${args.orgId}, role${args.roles.length > 1 ? 's' : ''} ${args.roles.join(', ')}, ` +
-      `sub ${args.sub}, valid for ${args.ttlSeconds} s, signed with ${secretSource}.\n`,
+      `sub ${args.sub}, valid for ${ttlSeconds} s, signed with ${secretSource}.\n`,
   );
   io.stdout(`${token}\n`);
   return EXIT_OK;

@@ -40,7 +40,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const keyService = await openKeyService(config);
   let database: DatabaseHandle | undefined;
   try {
-    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, deadlines: config.databaseDeadlines });
     const store = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
     const report = await rewrapAll(store, {
       batchSize,

@@ -1,10 +1,13 @@
 // Configuration: read once from the environment by loadConfig, validated in one pass so that every
 // bad variable is named at once. Nothing else in the service reads process.env.
 import path from 'node:path';
-import { MIN_JWT_SECRET_LENGTH } from '../auth/token-verifier';
+import { DEFAULT_JWT_MAX_TTL_SECONDS, MIN_JWT_SECRET_LENGTH } from '../auth/token-verifier';
+import { DATABASE_DEADLINE_DEFAULTS, type DatabaseDeadlines, MAX_DEADLINE_MS, QUERY_TIMEOUT_MARGIN_MS } from '../db/database-deadlines';
 import { GOOGLE_OAUTH_TOKEN_URL } from '../google/google-apis';
 import { DATA_KEY_CACHE_DEFAULTS } from '../secrets/data-key-cache';
 import { parseKmsEndpoint } from '../secrets/kms-endpoint';
+import { OPERATION_LIMIT_DEFAULTS, type OperationLimits } from '../request-guards/operation-limits';
+import { parseDurationSeconds } from './duration';
 
 export interface JwtConfig {
   /** HS256 shared secret. */
@@ -13,15 +16,21 @@ export interface JwtConfig {
   jwksUri?: string;
   issuer?: string;
   audience?: string;
+  /** JWT_MAX_TTL: the longest token lifetime accepted, in seconds. */
+  maxTtlSeconds: number;
 }
 
 export interface Config {
   production: boolean;
+  /** SHUTDOWN_GRACE_MS: how long a stop lets requests in flight finish before it closes their connections. */
+  shutdownGraceMs: number;
   port: number;
   host: string;
   /** PostgreSQL URL; undefined means the embedded PGlite database under dataDir. */
   databaseUrl?: string;
   dataDir: string;
+  /** DATABASE_*_TIMEOUT_MS: how long PostgreSQL may take to connect and to answer (src/db/database-deadlines.ts). */
+  databaseDeadlines: DatabaseDeadlines;
   jwt: JwtConfig;
   kmsKeyName?: string;
   kmsApiEndpoint?: string;
@@ -35,9 +44,15 @@ export interface Config {
     applicationCredentials?: string;
   };
   outboundAllowPrivate: boolean;
+  /** BASE_URL_ALLOW_PRIVATE: credentials' base URLs may use http and point at loopback, private or link-local hosts. */
+  baseUrlAllowPrivate: boolean;
   logLevel: string;
   /** The runtime listener (POST /v1/upstream-auth); null when RUNTIME_PORT=off. */
   runtime: { host: string; port: number; jwtAudience?: string } | null;
+  /** GRAPHQL_MAX_*: what every GraphQL operation is held to before it runs. */
+  operationLimits: OperationLimits;
+  /** SUBGRAPH_SDL_PUBLIC: in production, `_service { sdl }` answers without a token. */
+  subgraphSdlPublic: boolean;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +90,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (databaseUrl && !isUrl(databaseUrl, ['postgres:', 'postgresql:'])) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
+  const allowEmbeddedText = (read(env, 'ALLOW_EMBEDDED_DATABASE') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(allowEmbeddedText)) problems.push('ALLOW_EMBEDDED_DATABASE must be true or false');
+  if (production && !databaseUrl && allowEmbeddedText !== 'true' && allowEmbeddedText !== '1') {
+    problems.push(
+      'DATABASE_URL is required when NODE_ENV=production: the embedded database lives on local disk, which a container loses ' +
+        '(set ALLOW_EMBEDDED_DATABASE=true to run on it anyway)',
+    );
+  }
 
   const jwtSecret = read(env, 'JWT_SECRET');
   const jwksUri = read(env, 'JWT_JWKS_URI');
@@ -82,6 +105,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
   if (jwksUri && !isUrl(jwksUri, ['https:', 'http:'])) problems.push('JWT_JWKS_URI must be an http(s) URL');
   if (jwksUri && production && !isUrl(jwksUri, ['https:'])) problems.push('JWT_JWKS_URI must use https in production');
+  const maxTtlText = read(env, 'JWT_MAX_TTL');
+  const jwtMaxTtlSeconds = maxTtlText === undefined ? DEFAULT_JWT_MAX_TTL_SECONDS : parseDurationSeconds(maxTtlText);
+  if (jwtMaxTtlSeconds === undefined) {
+    problems.push(`JWT_MAX_TTL must be a positive duration such as 24h, 90m, 3600s or a number of seconds, got "${maxTtlText}"`);
+  }
   if (production && !jwtSecret && !jwksUri) {
     problems.push('JWT_SECRET or JWT_JWKS_URI is required when NODE_ENV=production');
   }
@@ -143,11 +171,47 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (!['true', 'false', '1', '0'].includes(allowPrivateText)) problems.push('OUTBOUND_ALLOW_PRIVATE must be true or false');
   const outboundAllowPrivate = allowPrivateText === 'true' || allowPrivateText === '1';
   if (outboundAllowPrivate && production) problems.push('OUTBOUND_ALLOW_PRIVATE=true is refused when NODE_ENV=production');
+  const baseUrlAllowPrivateText = (read(env, 'BASE_URL_ALLOW_PRIVATE') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(baseUrlAllowPrivateText)) problems.push('BASE_URL_ALLOW_PRIVATE must be true or false');
+  const baseUrlAllowPrivate = baseUrlAllowPrivateText === 'true' || baseUrlAllowPrivateText === '1';
 
   const runtimePortText = (read(env, 'RUNTIME_PORT') ?? '4001').toLowerCase();
   const runtimePort = Number(runtimePortText);
   if (runtimePortText !== 'off' && (!/^\d+$/.test(runtimePortText) || runtimePort > 65535)) {
     problems.push(`RUNTIME_PORT must be a port number (0-65535) or off, got "${runtimePortText}"`);
+  }
+
+  const operationLimits: OperationLimits = {
+    maxDepth: positiveInteger('GRAPHQL_MAX_DEPTH', OPERATION_LIMIT_DEFAULTS.maxDepth),
+    maxAliases: positiveInteger('GRAPHQL_MAX_ALIASES', OPERATION_LIMIT_DEFAULTS.maxAliases),
+    maxCost: positiveInteger('GRAPHQL_MAX_COST', OPERATION_LIMIT_DEFAULTS.maxCost),
+    maxTokens: positiveInteger('GRAPHQL_MAX_TOKENS', OPERATION_LIMIT_DEFAULTS.maxTokens),
+    maxDirectives: positiveInteger('GRAPHQL_MAX_DIRECTIVES', OPERATION_LIMIT_DEFAULTS.maxDirectives),
+    maxValidationMutations: positiveInteger('GRAPHQL_MAX_VALIDATION_MUTATIONS', OPERATION_LIMIT_DEFAULTS.maxValidationMutations),
+  };
+  const shutdownGraceMs = positiveInteger('SHUTDOWN_GRACE_MS', 10_000);
+  const sdlPublicText = (read(env, 'SUBGRAPH_SDL_PUBLIC') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(sdlPublicText)) problems.push('SUBGRAPH_SDL_PUBLIC must be true or false');
+
+  /** A deadline: a positive number of milliseconds that Node's timers and PostgreSQL both take. */
+  const milliseconds = (name: string, fallback: number): number => {
+    const value = positiveInteger(name, fallback);
+    if (value <= MAX_DEADLINE_MS) return value;
+    problems.push(`${name} must be at most ${MAX_DEADLINE_MS} milliseconds, got "${value}"`);
+    return fallback;
+  };
+  const statementTimeoutMs = milliseconds('DATABASE_STATEMENT_TIMEOUT_MS', DATABASE_DEADLINE_DEFAULTS.statementTimeoutMs);
+  const databaseDeadlines: DatabaseDeadlines = {
+    connectTimeoutMs: milliseconds('DATABASE_CONNECT_TIMEOUT_MS', DATABASE_DEADLINE_DEFAULTS.connectTimeoutMs),
+    statementTimeoutMs,
+    idleInTransactionTimeoutMs: milliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', statementTimeoutMs),
+    queryTimeoutMs: milliseconds('DATABASE_QUERY_TIMEOUT_MS', Math.min(statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS, MAX_DEADLINE_MS)),
+  };
+  if (databaseDeadlines.queryTimeoutMs <= statementTimeoutMs) {
+    problems.push(
+      `DATABASE_QUERY_TIMEOUT_MS (${databaseDeadlines.queryTimeoutMs}) must be greater than DATABASE_STATEMENT_TIMEOUT_MS ` +
+        `(${statementTimeoutMs}), so that a live server's own timeout answers first`,
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -158,7 +222,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     host: read(env, 'HOST') ?? '127.0.0.1',
     databaseUrl,
     dataDir: path.resolve(cwd, read(env, 'DATA_DIR') ?? '.data'),
-    jwt: { secret: jwtSecret, jwksUri, issuer: read(env, 'JWT_ISSUER'), audience: read(env, 'JWT_AUDIENCE') },
+    databaseDeadlines,
+    jwt: {
+      secret: jwtSecret,
+      jwksUri,
+      issuer: read(env, 'JWT_ISSUER'),
+      audience: read(env, 'JWT_AUDIENCE'),
+      maxTtlSeconds: jwtMaxTtlSeconds ?? DEFAULT_JWT_MAX_TTL_SECONDS,
+    },
     kmsKeyName,
     kmsApiEndpoint,
     kmsDataKeyCache,
@@ -170,10 +241,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       applicationCredentials: read(env, 'GOOGLE_APPLICATION_CREDENTIALS'),
     },
     outboundAllowPrivate,
+    baseUrlAllowPrivate,
     logLevel: read(env, 'LOG_LEVEL') ?? 'info',
     runtime:
       runtimePortText === 'off'
         ? null
         : { host: read(env, 'RUNTIME_HOST') ?? '127.0.0.1', port: runtimePort, jwtAudience: read(env, 'RUNTIME_JWT_AUDIENCE') },
+    operationLimits,
+    shutdownGraceMs,
+    subgraphSdlPublic: sdlPublicText === 'true' || sdlPublicText === '1',
   };
 }

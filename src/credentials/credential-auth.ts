@@ -82,6 +82,10 @@ const PRIVATE_KEY_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const SCOPE = /^https:\/\/www\.googleapis\.com\/auth\/[a-z0-9._-]+$/;
 // Anything a header value cannot carry, or that hints at copy-paste damage.
 const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+// What keys and tokens are made of: printable ASCII without the space. Anything else (a
+// look-alike letter, a zero-width space, a typographic dash) is damage from copying, and would
+// be refused or mangled as an HTTP header value.
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 function byteLength(value: string): number {
   return Buffer.byteLength(value, 'utf8');
@@ -232,6 +236,12 @@ function checkApiKey(field: string, value: unknown): string {
   if (CONTROL_OR_SPACE.test(apiKey)) {
     throw new BadUserInputError(field, 'The API key must not contain spaces, line breaks or control characters.');
   }
+  if (!PRINTABLE_ASCII.test(apiKey)) {
+    throw new BadUserInputError(
+      field,
+      'The API key must be printable ASCII (letters, digits and punctuation); other characters, such as look-alike letters or invisible ones, come from copying it.',
+    );
+  }
   // keyLast4 is shown to every reader; on a very short key it would give most of it away.
   if (apiKey.length < LIMITS.apiKeyMinLength) {
     throw new BadUserInputError(field, `The API key must be at least ${LIMITS.apiKeyMinLength} characters.`);
@@ -281,6 +291,9 @@ function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): AwsK
       'secretAccessKey must be at most 1024 characters without spaces or control characters.',
     );
   }
+  if (!PRINTABLE_ASCII.test(secretAccessKey)) {
+    throw new BadUserInputError(`${field}.secretAccessKey`, 'secretAccessKey must be printable ASCII, as AWS issues it.');
+  }
   const payload: AwsKeysAuth = { accessKeyId, secretAccessKey };
   const sessionToken = keys?.sessionToken;
   if (sessionToken !== undefined && sessionToken !== null) {
@@ -289,6 +302,9 @@ function checkAwsKeys(field: string, keys: AwsKeysAuth | null | undefined): AwsK
         `${field}.sessionToken`,
         `sessionToken must be 1 to ${LIMITS.sessionTokenMaxBytes} bytes without spaces or control characters.`,
       );
+    }
+    if (!PRINTABLE_ASCII.test(sessionToken)) {
+      throw new BadUserInputError(`${field}.sessionToken`, 'sessionToken must be printable ASCII, as AWS issues it.');
     }
     payload.sessionToken = sessionToken;
   }

@@ -124,7 +124,10 @@ export class CreateCredentialInput {
   @Field(() => CredentialAuthInput, { nullable: true, description: "Omitted: the provider's default auth type." })
   auth?: CredentialAuthInput | null;
 
-  @Field(() => String, { nullable: true, description: 'Absolute http(s) URL; defaults per provider.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Absolute https URL of a public host, where the gateway sends the credential; defaults per provider.',
+  })
   baseUrl?: string | null;
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Non-secret settings, at most 16 KiB.' })

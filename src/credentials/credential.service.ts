@@ -6,6 +6,7 @@ import { loadInKeyOrder } from '../ids/load-in-key-order';
 import { requireUuid } from '../ids/uuid';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
 import { BadUserInputError, ConflictError, NotFoundError, StaleRevisionError } from '../errors/app-error';
+import type { BaseUrlPolicy } from '../fields/base-url-target';
 import { checkBaseUrl, checkChangeNote, checkName, checkSettings } from '../fields/field-checks';
 import type { Logger } from '../logging/logger';
 import { type Connection, loadConnection } from '../pagination/connection';
@@ -72,6 +73,8 @@ export interface CredentialServiceDependencies {
   googleTokenUrl: string;
   /** AWS_PRINCIPAL_ARN, for the trust information shown to admins. */
   awsPrincipalArn?: string;
+  /** BASE_URL_ALLOW_PRIVATE: base URLs may use http and point at loopback or private addresses (unset: false). */
+  baseUrlAllowPrivate?: boolean;
 }
 
 /** How often a rotation without expectedSecretVersion retries when a concurrent one wins. */
@@ -83,6 +86,7 @@ export class CredentialService {
   private readonly audit: Logger;
   private readonly googleTokenUrl: string;
   private readonly awsPrincipalArn: string | null;
+  private readonly baseUrlPolicy: BaseUrlPolicy;
 
   constructor(dependencies: CredentialServiceDependencies) {
     this.repository = dependencies.repository;
@@ -90,6 +94,7 @@ export class CredentialService {
     this.audit = dependencies.audit;
     this.googleTokenUrl = dependencies.googleTokenUrl;
     this.awsPrincipalArn = dependencies.awsPrincipalArn ?? null;
+    this.baseUrlPolicy = { allowPrivate: dependencies.baseUrlAllowPrivate === true };
   }
 
   async get(principal: Principal, id: string): Promise<Credential> {
@@ -125,7 +130,7 @@ export class CredentialService {
     const baseUrl =
       input.baseUrl === undefined || input.baseUrl === null
         ? resolveDefaultBaseUrl(modelProvider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' })
-        : checkBaseUrl('input.baseUrl', input.baseUrl);
+        : checkBaseUrl('input.baseUrl', input.baseUrl, this.baseUrlPolicy);
     const auth = this.resolveAuthFor(modelProvider, input.auth, 'input.auth');
     const changeNote = checkChangeNote('input.changeNote', input.changeNote);
 
@@ -245,7 +250,7 @@ export class CredentialService {
       changes.settings = settings;
     }
     if (input.baseUrl !== undefined && input.baseUrl !== null) {
-      changes.baseUrl = checkBaseUrl('input.baseUrl', input.baseUrl);
+      changes.baseUrl = checkBaseUrl('input.baseUrl', input.baseUrl, this.baseUrlPolicy);
     } else if (input.baseUrl === null || (changes.settings && hasDefaultBaseUrl(current))) {
       // null resets to the model provider's default; a default URL follows a new region or location.
       changes.baseUrl = resolveDefaultBaseUrl(current.modelProvider, settings, { baseUrl: 'input.baseUrl', settings: 'input.settings' });

@@ -95,6 +95,8 @@ export class PgliteChangeFeed extends ListeningFeed {
 export interface PostgresChangeFeedOptions {
   connectionString: string;
   logger: Logger;
+  /** How long opening the listening connection may take (unset: no limit). */
+  connectTimeoutMs?: number;
   /** First delay before reconnecting after the connection drops; doubles up to maxRetryMs. */
   retryMs?: number;
   maxRetryMs?: number;
@@ -120,7 +122,7 @@ export class PostgresChangeFeed extends ListeningFeed {
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.options.connectionString });
+    const client = new Client({ connectionString: this.options.connectionString, connectionTimeoutMillis: this.options.connectTimeoutMs });
     client.on('notification', (message) => {
       if (message.channel === CHANGE_CHANNEL) this.heard(message.payload);
     });

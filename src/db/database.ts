@@ -11,6 +11,8 @@ import { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../logging/logger';
 import { SEALED_SECRET_COLUMNS } from '../secrets/sealed-columns';
 import { type ChangeFeed, PgliteChangeFeed, PostgresChangeFeed } from './change-feed';
+import { acquireEmbeddedOwnerLock } from './embedded-owner-lock';
+import { DATABASE_DEADLINE_DEFAULTS, type DatabaseDeadlines, openDeadlinePool } from './database-deadlines';
 import { migrate, readMigrations } from './migrate';
 import { migrationsDirectory } from './project-paths';
 import { pgliteSession, pgSession } from './sql-session';
@@ -32,13 +34,18 @@ export interface DatabaseHandle {
 export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
+  /** How long PostgreSQL may take (the embedded database runs in this process and needs none). */
+  deadlines?: DatabaseDeadlines;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const migrations = await readMigrations(migrationsDirectory());
   if (options.databaseUrl) {
     const schema = new URL(options.databaseUrl).searchParams.get('schema') ?? undefined;
-    const migrationClient = new Client({ connectionString: options.databaseUrl });
+    const deadlines = options.deadlines ?? DATABASE_DEADLINE_DEFAULTS;
+    // Migrations get the connect deadline only: a migration may rightly run long, and waiting for
+    // another instance's advisory lock is part of the job.
+    const migrationClient = new Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: deadlines.connectTimeoutMs });
     await migrationClient.connect();
     try {
       if (schema) {
@@ -52,33 +59,48 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     }
     // adapter-pg ignores ?schema= in the URL (prisma#28961), so it is passed explicitly; the
     // search_path makes our few raw statements (row locks) land in the same schema.
-    const adapter = new PrismaPg(
+    const pool = openDeadlinePool(
       { connectionString: options.databaseUrl, ...(schema ? { options: `-c search_path=${quoteIdentifier(schema)}` } : {}) },
-      schema ? { schema } : undefined,
+      deadlines,
     );
+    const adapter = new PrismaPg(pool, { ...(schema ? { schema } : {}), disposeExternalPool: true });
     const prisma = createClient(adapter);
     const connectionString = options.databaseUrl;
     return {
       prisma,
       kind: 'postgresql',
-      openChangeFeed: (logger) => PostgresChangeFeed.open({ connectionString, logger }),
+      openChangeFeed: (logger) => PostgresChangeFeed.open({ connectionString, logger, connectTimeoutMs: deadlines.connectTimeoutMs }),
       close: () => prisma.$disconnect(),
     };
   }
 
   const directory = path.join(options.dataDir, 'pgdata');
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const pglite = new PGlite(directory);
-  await pglite.waitReady;
-  await migrate(pgliteSession(pglite), migrations);
-  const prisma = createClient(new PrismaPGlite(pglite));
+  // One process at a time: a second one opening the same files corrupts them.
+  const owner = acquireEmbeddedOwnerLock(options.dataDir);
+  let pglite: PGlite | undefined;
+  try {
+    pglite = new PGlite(directory);
+    await pglite.waitReady;
+    await migrate(pgliteSession(pglite), migrations);
+  } catch (error) {
+    await pglite?.close().catch(() => undefined);
+    owner.release();
+    throw error;
+  }
+  const embedded = pglite;
+  const prisma = createClient(new PrismaPGlite(embedded));
   return {
     prisma,
     kind: 'embedded',
-    openChangeFeed: () => PgliteChangeFeed.open(pglite),
+    openChangeFeed: () => PgliteChangeFeed.open(embedded),
     async close() {
-      await prisma.$disconnect();
-      await pglite.close();
+      try {
+        await prisma.$disconnect();
+        await embedded.close();
+      } finally {
+        owner.release();
+      }
     },
   };
 }

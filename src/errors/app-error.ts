@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'KMS_UNAVAILABLE'
+  | 'DATABASE_UNAVAILABLE'
   | 'UPSTREAM_AUTH_FAILED'
+  | 'QUERY_TOO_COMPLEX'
   | 'INTERNAL_SERVER_ERROR';
 
 export abstract class AppError extends GraphQLError {
@@ -82,9 +84,38 @@ export class UpstreamAuthFailedError extends AppError {
   }
 }
 
+/** The limits a GraphQL operation is held to before it runs (src/request-guards/operation-limits.ts). */
+export type OperationLimitName = 'depth' | 'aliases' | 'cost' | 'tokens' | 'directives' | 'validationMutations';
+
+/**
+ * The operation is larger or costlier than a limit allows; it is refused before anything runs.
+ * `limit` names the limit and `max` its configured value, so a client can tell which one to stay under.
+ */
+export class QueryTooComplexError extends AppError {
+  readonly code = 'QUERY_TOO_COMPLEX' as const;
+  constructor(limit: OperationLimitName, max: number, message: string) {
+    super(message, { limit, max });
+  }
+}
+
 export class KmsUnavailableError extends AppError {
   readonly code = 'KMS_UNAVAILABLE' as const;
   constructor(message = 'The key service is unavailable; nothing was written.', options: { cause?: unknown } = {}) {
     super(message, {}, options);
+  }
+}
+
+/**
+ * The database could not be reached or did not answer within its deadline (src/db/database-deadlines.ts):
+ * an outage, not a fault of the request, so the caller may try again. `reason` says which wait gave
+ * up, for the log only.
+ */
+export class DatabaseUnavailableError extends AppError {
+  readonly code = 'DATABASE_UNAVAILABLE' as const;
+  constructor(
+    readonly reason: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('The database is unavailable or did not answer in time; try again shortly.', {}, options);
   }
 }

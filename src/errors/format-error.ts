@@ -1,11 +1,16 @@
-// What a client sees of an error. AppErrors pass with their code and public extensions;
-// graphql-js input errors pass with their values removed and the field they concern; anything
-// else becomes INTERNAL_SERVER_ERROR with no message detail, no stack and no SQL.
+// What a client sees of an error. AppErrors pass with their code and public extensions (also
+// when an operation limit reported one during validation); graphql-js input errors pass with
+// their values removed and the field they concern; request errors Apollo raises without a code
+// (a persisted query's hash or version) get one; a database that could not be reached or did not
+// answer in time is DATABASE_UNAVAILABLE, logged as a warning; anything else becomes
+// INTERNAL_SERVER_ERROR with no message detail, no stack and no SQL.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { databaseUnavailableError } from '../db/prisma-errors';
 import type { Logger } from '../logging/logger';
-import { AppError } from './app-error';
+import { tokenLimitErrorOf } from '../request-guards/operation-limits';
+import { AppError, DatabaseUnavailableError } from './app-error';
 import { shapeInputError, type ShapedInputError } from './input-error-shaping';
 
 /** Codes Apollo itself assigns to request problems; their messages are about the request, not data. */
@@ -21,6 +26,12 @@ const REQUEST_ERROR_CODES = new Set([
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error.';
 
+/**
+ * Codes answered with HTTP 200 even when Apollo chose 400 (validation, parsing): a federation
+ * gateway treats a subgraph's 4xx as a transport failure and would hide the reason.
+ */
+const ANSWERED_WITH_200 = new Set(['BAD_USER_INPUT', 'QUERY_TOO_COMPLEX']);
+
 export interface ErrorFormatting {
   /** Shapes input errors while the parsed document is still at hand. */
   plugin: ApolloServerPlugin;
@@ -29,13 +40,19 @@ export interface ErrorFormatting {
 
 export function createErrorFormatting(logger: Logger): ErrorFormatting {
   const shaped = new WeakMap<object, ShapedInputError>();
+  /** Codes for the request errors Apollo raises without one, decided while the request is at hand. */
+  const requestErrorCodes = new WeakMap<object, string>();
 
   const plugin: ApolloServerPlugin = {
     async requestDidStart() {
       return {
-        async didEncounterErrors({ errors, document }) {
+        async didEncounterErrors({ errors, document, request }) {
           for (const error of errors) {
             if (unwrapResolverError(error) instanceof AppError) continue;
+            if (isUncodedRequestError(error)) {
+              requestErrorCodes.set(error, uncodedRequestErrorCode(request.extensions));
+              continue;
+            }
             const shape = shapeInputError(error, document);
             if (shape) shaped.set(error, shape);
           }
@@ -47,7 +64,11 @@ export function createErrorFormatting(logger: Logger): ErrorFormatting {
           // "400: Bad Request"; with 200 it passes the coded error through.
           const body = response.body;
           const errors = body.kind === 'single' ? body.singleResult.errors : undefined;
-          if (response.http.status === 400 && errors?.length && errors.every((error) => error.extensions?.code === 'BAD_USER_INPUT')) {
+          if (
+            response.http.status === 400 &&
+            errors?.length &&
+            errors.every((error) => typeof error.extensions?.code === 'string' && ANSWERED_WITH_200.has(error.extensions.code))
+          ) {
             response.http.status = 200;
           }
         },
@@ -57,9 +78,16 @@ export function createErrorFormatting(logger: Logger): ErrorFormatting {
 
   function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     const original = unwrapResolverError(error);
-    if (original instanceof AppError) {
-      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: original.toExtensions() };
+    const appError = appErrorOf(original) ?? databaseUnavailableError(original);
+    if (appError instanceof DatabaseUnavailableError) {
+      // An outage rather than a fault: a warning naming the wait that gave up, without a stack.
+      logger.warn({ event: 'database_unavailable', path: formatted.path, reason: appError.reason }, 'database unavailable');
     }
+    if (appError) {
+      return { message: appError.message, locations: formatted.locations, path: formatted.path, extensions: appError.toExtensions() };
+    }
+    const requestErrorCode = typeof error === 'object' && error !== null ? requestErrorCodes.get(error) : undefined;
+    if (requestErrorCode) return { message: formatted.message, extensions: { code: requestErrorCode } };
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
       const shape = typeof error === 'object' && error !== null ? shaped.get(error) : undefined;
@@ -78,6 +106,32 @@ export function createErrorFormatting(logger: Logger): ErrorFormatting {
   }
 
   return { plugin, formatError };
+}
+
+/**
+ * The AppError behind an error: itself, the one a validation rule reported (Apollo wraps
+ * validation errors, keeping the rule's error as originalError), or the token limit's parse error.
+ */
+function appErrorOf(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof GraphQLError && error.originalError instanceof AppError) return error.originalError;
+  return tokenLimitErrorOf(error);
+}
+
+/**
+ * Apollo refuses a persisted query whose hash does not match its text, or whose version it does
+ * not know, with a GraphQLError that has an HTTP 4xx status and no code.
+ */
+function isUncodedRequestError(error: GraphQLError): boolean {
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return error.extensions.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
+}
+
+function uncodedRequestErrorCode(extensions: Record<string, unknown> | undefined): string {
+  const persistedQuery = extensions?.persistedQuery as { version?: unknown } | undefined;
+  if (persistedQuery === undefined) return 'BAD_REQUEST';
+  // PERSISTED_QUERY_NOT_SUPPORTED makes Apollo clients fall back to sending the full query.
+  return persistedQuery.version === 1 ? 'PERSISTED_QUERY_HASH_MISMATCH' : 'PERSISTED_QUERY_NOT_SUPPORTED';
 }
 
 function logInternalError(logger: Logger, error: unknown, path: GraphQLFormattedError['path']): void {

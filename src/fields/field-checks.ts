@@ -1,22 +1,35 @@
 // Checks for the non-secret fields that credentials and providers share: name, base URL and
 // settings. Each names the input path it rejects and never repeats the value.
 import { BadUserInputError } from '../errors/app-error';
+import { type BaseUrlPolicy, checkBaseUrlTarget, STRICT_BASE_URL_POLICY } from './base-url-target';
+import { looksLikeSecretKey } from './secret-like-key';
 
 export const NAME_MAX_LENGTH = 200;
 export const CHANGE_NOTE_MAX_LENGTH = 500;
 export const SETTINGS_MAX_BYTES = 16 * 1024;
+/** Levels of objects and arrays in settings, the settings object itself being the first. */
+export const SETTINGS_MAX_DEPTH = 16;
 export const BASE_URL_MAX_LENGTH = 2048;
 
 /**
- * Setting keys that name a secret. Settings are stored and returned in clear, so a secret put
- * there by mistake is refused rather than kept.
+ * Characters that change how a name reads without being seen: bidirectional overrides and
+ * isolates, zero-width spaces and joiners, the byte-order mark, tag characters (all Unicode
+ * format characters), line and paragraph separators, and the Hangul fillers that render as
+ * nothing. Two names that look alike must be the same name.
  */
-const SECRET_LIKE_KEY =
-  /^(api[_-]?key|secret|secret[_-]?access[_-]?key|password|passwd|private[_-]?key|token|access[_-]?token|refresh[_-]?token|session[_-]?token|external[_-]?id|client[_-]?secret|authorization)$/i;
+const INVISIBLE_IN_NAME = /[\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0\u{e0000}-\u{e007f}]/u;
 
+/** A name as stored: NFC (one spelling per look), trimmed, 1..200 characters, nothing invisible. */
 export function checkName(field: string, value: unknown): string {
   if (typeof value !== 'string') throw new BadUserInputError(field, 'name is required.');
-  const name = value.trim();
+  // Before trimming, which would silently drop a byte-order mark at either end.
+  if (INVISIBLE_IN_NAME.test(value)) {
+    throw new BadUserInputError(
+      field,
+      'name must not contain invisible formatting characters (bidirectional overrides, zero-width or tag characters).',
+    );
+  }
+  const name = (LONE_SURROGATE.test(value) ? value : value.normalize('NFC')).trim();
   if (name.length === 0) throw new BadUserInputError(field, 'name must not be blank.');
   if (name.length > NAME_MAX_LENGTH) {
     throw new BadUserInputError(field, `name must be at most ${NAME_MAX_LENGTH} characters.`);
@@ -30,11 +43,18 @@ export function checkName(field: string, value: unknown): string {
 /** Lone UTF-16 surrogates: PostgreSQL cannot store them, and they are never meant. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-export function checkBaseUrl(field: string, value: string): string {
-  // The URL parser silently drops tabs and line breaks and encodes NUL; what is stored is the
-  // raw text, so the raw text must already be clean.
+/**
+ * An absolute https URL the gateway may send the credential to (see checkBaseUrlTarget); with
+ * `policy.allowPrivate` (BASE_URL_ALLOW_PRIVATE), http and private targets too.
+ */
+export function checkBaseUrl(field: string, value: string, policy: BaseUrlPolicy = STRICT_BASE_URL_POLICY): string {
+  // The URL parser silently drops tabs and line breaks, encodes NUL and removes zero-width
+  // characters from a host; what is stored is the raw text, so the raw text must already be clean.
   if (/[\s\u0000-\u001f\u007f]/.test(value) || LONE_SURROGATE.test(value)) {
     throw new BadUserInputError(field, 'baseUrl must not contain spaces, line breaks or control characters.');
+  }
+  if (/[\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(value)) {
+    throw new BadUserInputError(field, 'baseUrl must not contain invisible characters (zero-width, bidirectional or tag characters).');
   }
   if (value.length > BASE_URL_MAX_LENGTH) {
     throw new BadUserInputError(field, `baseUrl must be at most ${BASE_URL_MAX_LENGTH} characters.`);
@@ -53,6 +73,7 @@ export function checkBaseUrl(field: string, value: string): string {
     throw new BadUserInputError(field, 'baseUrl must not contain a user name or password; put credentials in auth.');
   }
   if (url.hash !== '') throw new BadUserInputError(field, 'baseUrl must not contain a fragment.');
+  checkBaseUrlTarget(field, url, policy);
   return value;
 }
 
@@ -61,6 +82,11 @@ export function checkSettings(field: string, value: unknown): Record<string, unk
     throw new BadUserInputError(field, 'settings must be a JSON object.');
   }
   const settings = value as Record<string, unknown>;
+  // Before anything walks the value recursively (JSON.stringify included): deep enough nesting
+  // exhausts the stack.
+  if (nestedDeeperThan(settings, SETTINGS_MAX_DEPTH)) {
+    throw new BadUserInputError(field, `settings must be nested at most ${SETTINGS_MAX_DEPTH} levels deep.`);
+  }
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > SETTINGS_MAX_BYTES) {
     throw new BadUserInputError(field, `settings must be at most ${SETTINGS_MAX_BYTES} bytes of JSON.`);
   }
@@ -69,8 +95,9 @@ export function checkSettings(field: string, value: unknown): Record<string, unk
 }
 
 /**
- * Walks nested objects and arrays too: `{ headers: { Authorization: ... } }` is as clear-text
- * as a top-level key. Strings must be storable as jsonb: no NUL, no unpaired surrogate.
+ * Walks nested objects and arrays too: `{ headers: { "X-Api-Key": ... } }` is as clear-text as a
+ * top-level key. A key that names a secret, however spelled (looksLikeSecretKey), is refused on
+ * its own path. Strings must be storable as jsonb: no NUL, no unpaired surrogate.
  */
 function checkSettingsValue(path: string, value: unknown): void {
   if (typeof value === 'string') {
@@ -88,11 +115,23 @@ function checkSettingsValue(path: string, value: unknown): void {
     if (key.includes('\u0000') || LONE_SURROGATE.test(key)) {
       throw new BadUserInputError(path, 'settings keys must not contain NUL characters or unpaired surrogates.');
     }
-    if (SECRET_LIKE_KEY.test(key)) {
+    if (looksLikeSecretKey(key)) {
       throw new BadUserInputError(`${path}.${key}`, `settings hold non-secret values only; put "${key}" in auth, where it is encrypted.`);
     }
     checkSettingsValue(`${path}.${key}`, nested);
   }
+}
+
+/** Whether objects and arrays nest deeper than `maxDepth` levels; walks with a stack of its own, not the call stack. */
+function nestedDeeperThan(value: object, maxDepth: number): boolean {
+  const pending: { value: object; depth: number }[] = [{ value, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (next.depth > maxDepth) return true;
+    for (const nested of Object.values(next.value)) {
+      if (nested !== null && typeof nested === 'object') pending.push({ value: nested as object, depth: next.depth + 1 });
+    }
+  }
+  return false;
 }
 
 /** A write's change note: trimmed; null when absent or blank. Stored and shown in clear. */

@@ -1,7 +1,9 @@
 // The REST door's errors: every failure is the OpenAI-style envelope
 // `{"error": {"message", "type", "param", "code"}}` with the contract's status. AppErrors keep
-// their code and message; their GraphQL input path becomes the REST field (`param`); anything
+// their code and message; their GraphQL input path becomes the REST field (`param`); a database
+// that could not be reached or did not answer in time is a 503 DATABASE_UNAVAILABLE; anything
 // else is a 500 with no detail, as in GraphQL.
+import { databaseUnavailableError } from '../db/prisma-errors';
 import { AppError, BadUserInputError, type ErrorCode, StaleRevisionError } from '../errors/app-error';
 import { INTERNAL_ERROR_MESSAGE } from '../errors/format-error';
 
@@ -37,7 +39,9 @@ const BY_CODE: Record<ErrorCode, { status: number; type: RestErrorType }> = {
   NOT_FOUND: { status: 404, type: 'not_found_error' },
   CONFLICT: { status: 409, type: 'conflict_error' },
   KMS_UNAVAILABLE: { status: 503, type: 'service_unavailable_error' },
+  DATABASE_UNAVAILABLE: { status: 503, type: 'service_unavailable_error' },
   UPSTREAM_AUTH_FAILED: { status: 502, type: 'api_error' },
+  QUERY_TOO_COMPLEX: { status: 400, type: 'invalid_request_error' },
   INTERNAL_SERVER_ERROR: { status: 500, type: 'api_error' },
 };
 
@@ -56,10 +60,12 @@ export function restErrorResponse(error: unknown): { status: number; body: RestE
     const { type, code } = BY_STATUS[error.status];
     return { status: error.status, body: { error: { message: error.message, type, param: error.param, code } }, internal: false };
   }
-  if (error instanceof AppError) {
-    const { status, type } = error instanceof StaleRevisionError ? { status: 412, type: 'conflict_error' as const } : BY_CODE[error.code];
-    const param = error instanceof BadUserInputError ? restParam(error.field) : null;
-    return { status, body: { error: { message: error.message, type, param, code: error.code } }, internal: false };
+  const appError = error instanceof AppError ? error : databaseUnavailableError(error);
+  if (appError) {
+    const { status, type } =
+      appError instanceof StaleRevisionError ? { status: 412, type: 'conflict_error' as const } : BY_CODE[appError.code];
+    const param = appError instanceof BadUserInputError ? restParam(appError.field) : null;
+    return { status, body: { error: { message: appError.message, type, param, code: appError.code } }, internal: false };
   }
   return {
     status: 500,

@@ -4,6 +4,7 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Services } from '../context';
+import { databaseUnavailableError } from '../db/prisma-errors';
 import { isUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import { RestRequestError, restErrorResponse } from './rest-error';
@@ -97,7 +98,8 @@ export const requireJson: RequestHandler = (req, _res, next) => {
 /**
  * Every failure as the envelope, for the REST door and the runtime listener alike. Body-parser
  * errors carry the raw text they choked on (which may be a secret): only their kind is used.
- * Faults are logged with their stack, never with the body; refusals with their code under `event`.
+ * Faults are logged with their stack, never with the body; refusals with their code under `event`;
+ * a database outage as a warning.
  */
 export function envelopeErrorHandler(logger: Logger, event: string): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -116,6 +118,10 @@ export function envelopeErrorHandler(logger: Logger, event: string): ErrorReques
     if (internal) {
       const detail = error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { value: typeof error };
       logger.error({ event: 'internal_error', method: req.method, path: req.path, error: detail }, 'internal error');
+    } else if (body.error.code === 'DATABASE_UNAVAILABLE') {
+      // An outage rather than a fault: a warning naming the wait that gave up, without a stack.
+      const reason = databaseUnavailableError(error)?.reason;
+      logger.warn({ event: 'database_unavailable', door: event, method: req.method, status, reason }, 'database unavailable');
     } else {
       logger.info({ event, method: req.method, status, code: body.error.code }, 'request refused');
     }

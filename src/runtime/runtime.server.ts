@@ -103,7 +103,11 @@ function answerOf(resolved: UpstreamAuth): Record<string, unknown> {
   }
 }
 
-export async function listenRuntime(app: express.Express, port: number, host: string): Promise<RunningRuntimeServer> {
+/**
+ * Listens on host:port. close() stops taking connections, closes the idle ones, lets requests in
+ * flight finish for up to `graceMs`, then closes whatever is left.
+ */
+export async function listenRuntime(app: express.Express, port: number, host: string, graceMs = 10_000): Promise<RunningRuntimeServer> {
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -119,8 +123,12 @@ export async function listenRuntime(app: express.Express, port: number, host: st
     port: address.port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }

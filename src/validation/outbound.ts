@@ -43,8 +43,14 @@ export interface OutboundRequest {
   body?: string | Buffer;
 }
 
-/** Names that only ever mean a cloud metadata service. */
-const METADATA_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
+/** Names that only ever mean a cloud metadata service (also refused as a credential's base URL host). */
+export const METADATA_NAMES: ReadonlySet<string> = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
 

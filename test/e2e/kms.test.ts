@@ -274,6 +274,7 @@ describe('KMS_API_ENDPOINT configuration', () => {
     NODE_ENV: 'production',
     JWT_SECRET: TEST_JWT_SECRET,
     KMS_KEY_NAME: 'projects/p/locations/global/keyRings/r/cryptoKeys/k',
+    DATABASE_URL: 'postgresql://vault@db.internal:5432/vault',
   };
 
   test('refuses a plaintext http:// endpoint when NODE_ENV=production, naming KMS_API_ENDPOINT', () => {

@@ -24,8 +24,11 @@ import { clientWithToken, dataOf, openSecret, type VaultClient } from '../suppor
 
 type Json = Record<string, unknown>;
 
-/** The columns every write renews, and the sealed bytes (compared as present or null). */
-const RENEWED_COLUMNS = ['id', 'name', 'created_at', 'updated_at', 'secret_rotated_at'];
+/**
+ * The columns every write renews (name_key is generated from the name), and the sealed bytes
+ * (compared as present or null).
+ */
+const RENEWED_COLUMNS = ['id', 'name', 'name_key', 'created_at', 'updated_at', 'secret_rotated_at'];
 const SEALED_BYTES = ['secret_ciphertext', 'secret_nonce', 'secret_wrapped_key'];
 const ACTOR = 'parity-admin';
 

@@ -44,7 +44,6 @@ async function seedOrganization(size: number): Promise<VaultClient> {
     inputs: Array.from({ length: size }, (_, index) =>
       aCredentialInput({ modelProvider: 'OPENAI', name: `batch-${String(index).padStart(3, '0')}` }),
     ),
-    perRequest: 100,
   });
   const providers: CreateProviderInput[] = credentials.flatMap((credential, index) =>
     Array.from({ length: PROVIDERS_PER_CREDENTIAL }, (_, copy) => aProviderInput(credential.id, { name: `route-${index}-${copy}` })),
@@ -53,7 +52,6 @@ async function seedOrganization(size: number): Promise<VaultClient> {
     field: 'createProvider',
     inputType: 'CreateProviderInput',
     inputs: providers,
-    perRequest: 100,
   });
   return client;
 }

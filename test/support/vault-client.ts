@@ -1,6 +1,7 @@
 // The contract's credential operations as GraphQL documents, a per-caller client over the real
 // HTTP endpoint, and the assertions every end-to-end test shares: exactly one error with this
 // code and exactly this `extensions.field`.
+import { OPERATION_LIMIT_DEFAULTS } from '../../src/request-guards/operation-limits';
 import { EnvelopeCipher } from '../../src/secrets/envelope';
 import { type OpenedSecret, SecretStore } from '../../src/secrets/secret-store';
 import type { AuthType, CreateCredentialInput, ModelProvider, UpdateCredentialInput } from './factories';
@@ -108,7 +109,7 @@ export interface BulkMutation {
   /** Its input's type, e.g. CreateCredentialInput. */
   inputType: string;
   inputs: readonly unknown[];
-  /** How many inputs go in one request (default all of them). */
+  /** How many inputs go in one request (default, and at most, the service's alias limit). */
   perRequest?: number;
 }
 
@@ -118,7 +119,9 @@ export interface BulkMutation {
  * input order, failing the test on any error.
  */
 export async function mutateInBulk(vault: TestApp, token: string, mutation: BulkMutation): Promise<{ id: string }[]> {
-  const { field, inputType, inputs, perRequest = inputs.length } = mutation;
+  // Each input is an aliased field: one request carries no more than the alias limit allows.
+  const perRequest = Math.min(mutation.perRequest ?? OPERATION_LIMIT_DEFAULTS.maxAliases, OPERATION_LIMIT_DEFAULTS.maxAliases);
+  const { field, inputType, inputs } = mutation;
   const results: { id: string }[] = [];
   for (let start = 0; start < inputs.length; start += perRequest) {
     const chunk = inputs.slice(start, start + perRequest);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decode } from 'jsonwebtoken';
 import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-secret';
-import { TokenVerifier } from '../../../src/auth/token-verifier';
+import { DEFAULT_JWT_MAX_TTL_SECONDS, TokenVerifier } from '../../../src/auth/token-verifier';
 import { DEFAULT_DEVELOPMENT_ORG_ID } from '../../../src/auth/token-minter';
 import { main } from '../../../src/cli/mint-token';
 import { captureIo } from '../../support/capture-io';
@@ -143,5 +143,44 @@ describe('mint-token for the runtime route', () => {
     const { stdout } = run([], { DATA_DIR: dataDir, RUNTIME_JWT_AUDIENCE: 'gateway-runtime', JWT_AUDIENCE: 'vault-admin' });
     const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir), audience: 'vault-admin' });
     await expect(verifier.verify(stdout.trim())).resolves.toMatchObject({ roles: ['admin'] });
+  });
+});
+
+describe('mint-token and JWT_MAX_TTL', () => {
+  const lifetimeOf = (token: string) => {
+    const { iat, exp } = decode(token) as { iat: number; exp: number };
+    return exp - iat;
+  };
+
+  test('the default lifetime (12 hours) is within the default JWT_MAX_TTL, and the service accepts the token', async () => {
+    const dataDir = freshDataDir();
+    const { code, stdout } = run([], { DATA_DIR: dataDir });
+    expect(code).toBe(0);
+    expect(lifetimeOf(stdout.trim())).toBe(12 * 60 * 60);
+    expect(lifetimeOf(stdout.trim())).toBeLessThanOrEqual(DEFAULT_JWT_MAX_TTL_SECONDS);
+    const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir), maxTtlSeconds: DEFAULT_JWT_MAX_TTL_SECONDS });
+    await expect(verifier.verify(stdout.trim())).resolves.toMatchObject({ roles: ['admin'] });
+  });
+
+  test('with a JWT_MAX_TTL shorter than the default lifetime, the token lives JWT_MAX_TTL and is accepted', async () => {
+    const dataDir = freshDataDir();
+    const { code, stdout } = run([], { DATA_DIR: dataDir, JWT_MAX_TTL: '90m' });
+    expect(code).toBe(0);
+    expect(lifetimeOf(stdout.trim())).toBe(90 * 60);
+    const verifier = TokenVerifier.create({ secret: loadOrCreateDevelopmentSecret(dataDir), maxTtlSeconds: 90 * 60 });
+    await expect(verifier.verify(stdout.trim())).resolves.toMatchObject({ roles: ['admin'] });
+  });
+
+  test('a --ttl longer than JWT_MAX_TTL exits 2 naming JWT_MAX_TTL and mints nothing; a longer JWT_MAX_TTL allows it', () => {
+    const twoDays = String(2 * 24 * 60 * 60);
+    const refused = run(['--ttl', twoDays], { DATA_DIR: freshDataDir() });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('--ttl must be at most 86400 seconds');
+    expect(refused.stderr).toContain('JWT_MAX_TTL');
+
+    const allowed = run(['--ttl', twoDays], { DATA_DIR: freshDataDir(), JWT_MAX_TTL: '3d' });
+    expect(allowed.code).toBe(0);
+    expect(lifetimeOf(allowed.stdout.trim())).toBe(2 * 24 * 60 * 60);
   });
 });

@@ -34,8 +34,8 @@ describe('defaults', () => {
     expect(config.dataDir).toBe(path.resolve(CWD, '.data'));
   });
 
-  test('has no JWT secret, JWKS, issuer or audience (a development secret is made later)', () => {
-    expect(config.jwt).toEqual({ secret: undefined, jwksUri: undefined, issuer: undefined, audience: undefined });
+  test('has no JWT secret, JWKS, issuer or audience (a development secret is made later), and a day as JWT_MAX_TTL', () => {
+    expect(config.jwt).toEqual({ secret: undefined, jwksUri: undefined, issuer: undefined, audience: undefined, maxTtlSeconds: 86_400 });
   });
 
   test("uses the local key ring (no KMS key) and Google's endpoints", () => {
@@ -275,8 +275,18 @@ describe('bad values', () => {
   });
 });
 
+describe('SHUTDOWN_GRACE_MS', () => {
+  test('defaults to 10 s, takes a positive number of milliseconds, and names itself when wrong', () => {
+    expect(loadConfig({}, CWD).shutdownGraceMs).toBe(10_000);
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: '2500' }, CWD).shutdownGraceMs).toBe(2500);
+    expect(problemsOf({ SHUTDOWN_GRACE_MS: '0' })).toEqual(['SHUTDOWN_GRACE_MS must be a positive integer, got "0"']);
+    expect(problemsOf({ SHUTDOWN_GRACE_MS: '5s' })).toEqual(['SHUTDOWN_GRACE_MS must be a positive integer, got "5s"']);
+  });
+});
+
 describe('production (NODE_ENV=production)', () => {
-  const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, KMS_KEY_NAME: KMS_KEY };
+  const DATABASE_URL = 'postgresql://vault@db.internal:5432/vault';
+  const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, KMS_KEY_NAME: KMS_KEY, DATABASE_URL };
 
   test('with a token verifier and a KMS key is valid', () => {
     const config = loadConfig(PRODUCTION, CWD);
@@ -286,12 +296,14 @@ describe('production (NODE_ENV=production)', () => {
 
   test('a JWKS URI over https is enough to verify tokens', () => {
     expect(
-      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY }, CWD).jwt.jwksUri,
+      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: 'https://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY, DATABASE_URL }, CWD).jwt
+        .jwksUri,
     ).toBe('https://issuer.example/jwks');
   });
 
-  test('requires JWT_SECRET or JWT_JWKS_URI and KMS_KEY_NAME, naming both at once', () => {
+  test('requires DATABASE_URL, JWT_SECRET or JWT_JWKS_URI, and KMS_KEY_NAME, naming all at once', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'DATABASE_URL is required when NODE_ENV=production: the embedded database lives on local disk, which a container loses (set ALLOW_EMBEDDED_DATABASE=true to run on it anyway)',
       'JWT_SECRET or JWT_JWKS_URI is required when NODE_ENV=production',
       'KMS_KEY_NAME is required when NODE_ENV=production (the local key ring is for development only)',
     ]);
@@ -302,9 +314,9 @@ describe('production (NODE_ENV=production)', () => {
   });
 
   test('refuses a JWKS URI over plain http', () => {
-    expect(problemsOf({ NODE_ENV: 'production', JWT_JWKS_URI: 'http://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY })).toEqual([
-      'JWT_JWKS_URI must use https in production',
-    ]);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_JWKS_URI: 'http://issuer.example/jwks', KMS_KEY_NAME: KMS_KEY, DATABASE_URL })).toEqual(
+      ['JWT_JWKS_URI must use https in production'],
+    );
   });
 
   test('refuses a plaintext KMS endpoint', () => {
@@ -321,6 +333,16 @@ describe('production (NODE_ENV=production)', () => {
     expect(problemsOf({ ...PRODUCTION, OUTBOUND_ALLOW_PRIVATE: 'true' })).toEqual([
       'OUTBOUND_ALLOW_PRIVATE=true is refused when NODE_ENV=production',
     ]);
+  });
+
+  test('runs on the embedded database only when ALLOW_EMBEDDED_DATABASE says so', () => {
+    const { DATABASE_URL: _url, ...embedded } = PRODUCTION;
+    expect(problemsOf(embedded)).toEqual([expect.stringMatching(/^DATABASE_URL is required when NODE_ENV=production/)]);
+    expect(problemsOf({ ...embedded, ALLOW_EMBEDDED_DATABASE: 'false' })).toEqual([
+      expect.stringMatching(/^DATABASE_URL is required when NODE_ENV=production/),
+    ]);
+    expect(loadConfig({ ...embedded, ALLOW_EMBEDDED_DATABASE: 'true' }, CWD).databaseUrl).toBeUndefined();
+    expect(problemsOf({ ...PRODUCTION, ALLOW_EMBEDDED_DATABASE: 'maybe' })).toEqual(['ALLOW_EMBEDDED_DATABASE must be true or false']);
   });
 
   test('any other NODE_ENV is not production', () => {

@@ -63,12 +63,16 @@ describe('checkName', () => {
 });
 
 describe('checkBaseUrl', () => {
-  test.each(['https://api.example.com/v1', 'http://localhost:8080', 'https://example.com/v1?api-version=2024-02-01'])(
+  test.each(['https://api.example.com/v1', 'https://api.example.com:8443', 'https://example.com/v1?api-version=2024-02-01'])(
     '%s is accepted as given',
     (url) => {
       expect(checkBaseUrl('input.baseUrl', url)).toBe(url);
     },
   );
+
+  test('http://localhost:8080 is accepted as given where private targets are allowed (BASE_URL_ALLOW_PRIVATE)', () => {
+    expect(checkBaseUrl('input.baseUrl', 'http://localhost:8080', { allowPrivate: true })).toBe('http://localhost:8080');
+  });
 
   test(`a URL of ${BASE_URL_MAX_LENGTH} characters is accepted`, () => {
     const url = `https://example.com/${'p'.repeat(2048 - 'https://example.com/'.length)}`;

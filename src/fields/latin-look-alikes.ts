@@ -1,0 +1,103 @@
+// Letters of other scripts (and Latin's own rarer forms) that look like a basic Latin letter,
+// mapped to that letter: what a reader sees, rather than what the code points say. Used where
+// text is compared with a Latin word it may imitate — a settings key spelled with a Cyrillic "а"
+// in `api_key`, a host name written wholly in look-alike letters. Unicode compatibility forms
+// (full-width, mathematical, circled letters) are left to NFKC, which callers apply first.
+
+/** Lower-case look-alikes only: callers lower-case the text before mapping it. */
+const LOOK_ALIKES: Readonly<Record<string, string>> = {
+  // Cyrillic
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  ѐ: 'e',
+  һ: 'h',
+  н: 'h',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  к: 'k',
+  ӏ: 'l',
+  м: 'm',
+  п: 'n',
+  о: 'o',
+  ө: 'o',
+  р: 'p',
+  ԛ: 'q',
+  с: 'c',
+  ѕ: 's',
+  т: 't',
+  у: 'y',
+  ү: 'y',
+  ԝ: 'w',
+  х: 'x',
+  ԁ: 'd',
+  ь: 'b',
+  ҽ: 'e',
+  // Greek
+  α: 'a',
+  β: 'b',
+  γ: 'y',
+  ε: 'e',
+  ϵ: 'e',
+  η: 'n',
+  ι: 'i',
+  κ: 'k',
+  μ: 'u',
+  ν: 'v',
+  ο: 'o',
+  π: 'n',
+  ρ: 'p',
+  ϱ: 'p',
+  σ: 'o',
+  ς: 's',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ω: 'w',
+  ϲ: 'c',
+  ϳ: 'j',
+  // Armenian
+  օ: 'o',
+  ս: 'u',
+  հ: 'h',
+  ո: 'n',
+  ց: 'g',
+  զ: 'q',
+  // Latin letters that pass for basic ones: dotless i and j, script a and g, small capitals
+  ı: 'i',
+  ȷ: 'j',
+  ɩ: 'i',
+  ɑ: 'a',
+  ɡ: 'g',
+  ᴀ: 'a',
+  ʙ: 'b',
+  ᴄ: 'c',
+  ᴅ: 'd',
+  ᴇ: 'e',
+  ʜ: 'h',
+  ɪ: 'i',
+  ᴊ: 'j',
+  ᴋ: 'k',
+  ʟ: 'l',
+  ᴍ: 'm',
+  ɴ: 'n',
+  ᴏ: 'o',
+  ᴘ: 'p',
+  ʀ: 'r',
+  ꜱ: 's',
+  ᴛ: 't',
+  ᴜ: 'u',
+  ᴠ: 'v',
+  ᴡ: 'w',
+  ʏ: 'y',
+  ᴢ: 'z',
+};
+
+/** `text` (already lower-cased) with every look-alike letter replaced by the Latin letter it imitates; same length. */
+export function toLatinLookAlikes(text: string): string {
+  let result = '';
+  for (const character of text) result += LOOK_ALIKES[character] ?? character;
+  return result;
+}
