@@ -89,7 +89,7 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     JWT_SECRET,
-    // Production's level: one info line per resolve is part of the route's cost.
+    // Production's level: refusals and the per-minute audit lines are logged; a resolve's own line is at debug.
     LOG_LEVEL: 'info',
     KMS_KEY_NAME: kms.keyName,
     KMS_API_ENDPOINT: kms.endpoint,

@@ -51,17 +51,20 @@ export function createRuntimeApp(deps: RuntimeServerDependencies): express.Expre
       const resolved = await deps.upstreamAuth.resolve(principal, { providerId: body.provider_id, credentialId: body.credential_id });
       res.setHeader('Cache-Control', 'no-store');
       res.status(200).json(answerOf(resolved));
-      deps.logger.info(
-        {
-          event: 'upstream_auth',
-          status: 200,
-          orgId: principal.orgId,
-          credentialId: resolved.credentialId,
-          providerId: resolved.providerId,
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'upstream auth resolved',
-      );
+      // One line per resolve is a debug line: the audit trail counts resolves per credential per minute.
+      if (deps.logger.isLevelEnabled('debug')) {
+        deps.logger.debug(
+          {
+            event: 'upstream_auth',
+            status: 200,
+            orgId: principal.orgId,
+            credentialId: resolved.credentialId,
+            providerId: resolved.providerId,
+            durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          },
+          'upstream auth resolved',
+        );
+      }
     })().catch(next);
   });
   app.use((_req, _res, next) => next(new RestRequestError(404, 'No such route.')));
