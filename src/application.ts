@@ -7,11 +7,17 @@ import { TokenVerifier } from './auth/token-verifier';
 import { CredentialRepository } from './credentials/credential.repository';
 import { CredentialService } from './credentials/credential.service';
 import type { Services } from './context';
+import { AuditLog } from './audit/audit-log';
+import { AuditService } from './audit/audit.service';
 import { type ChangeFeed, NO_CHANGE_FEED } from './db/change-feed';
 import { type DatabaseHandle, openDatabase } from './db/database';
+import { IdempotencyKeyRepository } from './idempotency/idempotency-key.repository';
+import { IdempotencyKeys } from './idempotency/idempotency-keys';
+import { IdempotentCreates } from './idempotency/idempotent-creates';
 import { ProviderRepository } from './providers/provider.repository';
 import { ProviderService } from './providers/provider.service';
 import { createLogger, type Logger } from './logging/logger';
+import { watchChangeFeed } from './metrics/metrics';
 import { createSchema } from './schema';
 import { EnvelopeCipher } from './secrets/envelope';
 import type { KeyService } from './secrets/key-service';
@@ -70,6 +76,7 @@ export async function startApplication(config: Config, options: ApplicationOptio
       production: config.production,
       operationLimits: config.operationLimits,
       subgraphSdlPublic: config.subgraphSdlPublic,
+      metricsPublic: config.metricsPublic,
       shutdownGraceMs: config.shutdownGraceMs,
       readiness: [
         { name: 'database', check: async () => void (await database.prisma.$queryRaw`SELECT 1`) },
@@ -89,6 +96,8 @@ export async function startApplication(config: Config, options: ApplicationOptio
           config.shutdownGraceMs,
         )
       : undefined;
+    // /metrics reports whether the change feed is live (change_feed_live) until the application stops.
+    const unwatchChangeFeed = watchChangeFeed(changeFeed);
     logger.info(
       { event: 'started', url: running.url, runtimeUrl: runtime?.url ?? null, database: database.kind, keyService: keyService.name },
       'credential vault listening',
@@ -96,9 +105,12 @@ export async function startApplication(config: Config, options: ApplicationOptio
     const runtimeListener = runtime;
     // Both listeners stop taking work and drain together; the database and the key service close
     // once no request can need them. A second close() gets the first one's promise.
+    const pruning = config.auditRetentionDays === null ? null : pruneAuditDaily(database, config.auditRetentionDays, logger);
     const stop = async () => {
+      if (pruning) clearInterval(pruning);
       await Promise.all([runtimeListener?.close(), running.close()]);
       services.upstreamAuth.close();
+      unwatchChangeFeed();
       await changeFeed.close();
       await database.close();
       await keyService.close?.();
@@ -133,6 +145,7 @@ export function createServices(
   changes: ChangeFeed = NO_CHANGE_FEED,
 ): Services {
   const secrets = new SecretStore(database.prisma, new EnvelopeCipher(keyService));
+  const auditLog = new AuditLog(database.prisma);
   const audit = logger.child({ component: 'audit' });
   const googleTokenUrl = config.google.oauthTokenUrl;
   const credentialRepository = new CredentialRepository(database.prisma, changes);
@@ -159,6 +172,7 @@ export function createServices(
     aws: new AwsRoleValidator({ region: config.aws.region, stsEndpoint: config.aws.stsEndpoint }),
     google: new GoogleVertexValidator({ ...google, vertexApiEndpoint: config.google.vertexApiEndpoint }),
     audit,
+    auditLog,
     googleTokenUrl,
   });
   const upstreamAuth = new UpstreamAuthService({
@@ -171,7 +185,29 @@ export function createServices(
     awsRegion: config.aws.region,
     changes,
   });
-  return { credentials, providers, validation, upstreamAuth };
+  // Both doors' creates, once per Idempotency-Key (the keys live in PostgreSQL, shared by every replica).
+  const idempotentCreates = new IdempotentCreates({
+    keys: new IdempotencyKeys({ repository: new IdempotencyKeyRepository(database.prisma), logger }),
+    credentials,
+    providers,
+  });
+  return { audit: new AuditService(auditLog), credentials, providers, validation, idempotentCreates, upstreamAuth };
+}
+
+/** Removes audit events older than the retention now and every day; the timer does not keep the process alive. */
+function pruneAuditDaily(database: DatabaseHandle, retentionDays: number, logger: Logger): NodeJS.Timeout {
+  const audit = new AuditLog(database.prisma);
+  const prune = () => {
+    audit.prune(retentionDays).then(
+      (removed) => logger.info({ event: 'audit_pruned', removed, retentionDays }, 'audit events past retention removed'),
+      (error: unknown) =>
+        logger.warn({ event: 'audit_prune_failed', error: error instanceof Error ? error.message : 'unknown' }, 'audit prune failed'),
+    );
+  };
+  prune();
+  const timer = setInterval(prune, 86_400_000);
+  timer.unref();
+  return timer;
 }
 
 /** What to tell a developer who just started the service on embedded defaults. */

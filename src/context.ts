@@ -1,17 +1,23 @@
 // The per-request context: the caller (authenticated lazily, so introspection needs no token),
 // the services, and this request's DataLoaders.
+import type { AuditService } from './audit/audit.service';
 import type { Principal } from './auth/principal';
 import { createCredentialLoaders, type CredentialLoaders } from './credentials/credential.loader';
 import type { CredentialService } from './credentials/credential.service';
+import type { IdempotentCreates } from './idempotency/idempotent-creates';
 import { createProviderLoaders, type ProviderLoaders } from './providers/provider.loader';
 import type { ProviderService } from './providers/provider.service';
 import type { UpstreamAuthService } from './runtime/upstream-auth.service';
 import type { ValidationService } from './validation/validation.service';
 
 export interface Services {
+  /** Reading the audit trail (writes go through the repositories, in the changes' transactions). */
+  audit: AuditService;
   credentials: CredentialService;
   providers: ProviderService;
   validation: ValidationService;
+  /** createCredential and createProvider as the doors call them: once per Idempotency-Key. */
+  idempotentCreates: IdempotentCreates;
   /** The runtime route's use case; no GraphQL or REST operation calls it. */
   upstreamAuth: UpstreamAuthService;
 }
@@ -25,9 +31,11 @@ export interface Context {
   knownPrincipal(): Principal | undefined;
   services: Services;
   loaders: Loaders;
+  /** The request's Idempotency-Key header as sent; undefined when it carried none. */
+  idempotencyKey: string | undefined;
 }
 
-export function createContext(authenticate: () => Promise<Principal>, services: Services): Context {
+export function createContext(authenticate: () => Promise<Principal>, services: Services, idempotencyKey?: string): Context {
   let principal: Promise<Principal> | undefined;
   let known: Principal | undefined;
   const principalOnce = () =>
@@ -43,5 +51,6 @@ export function createContext(authenticate: () => Promise<Principal>, services: 
       ...createCredentialLoaders(services.credentials, principalOnce),
       ...createProviderLoaders(services.providers, principalOnce),
     },
+    idempotencyKey,
   };
 }

@@ -1,9 +1,15 @@
 // Entry point: read the environment once, start the application, stop cleanly on signals.
 import 'reflect-metadata';
-import { developmentHints, startApplication } from './application';
-import { ConfigError, loadConfig } from './config/config';
+import { projectVersion } from './db/project-paths';
+import { otlpTracesUrl } from './tracing/otlp-endpoint';
+import type { Tracing } from './tracing/tracing';
 
 async function main(): Promise<void> {
+  // Tracing starts before anything it instruments is loaded (its instrumentations patch http,
+  // express, graphql, pg and gRPC as they are required), hence the imports that follow it here.
+  const tracing = await startTracingWhenConfigured(process.env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const { ConfigError, loadConfig } = await import('./config/config');
+  const { developmentHints, startApplication } = await import('./application');
   let config;
   try {
     config = loadConfig(process.env);
@@ -11,6 +17,7 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 2;
+      await tracing?.shutdown();
       return;
     }
     throw error;
@@ -40,16 +47,19 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs + STOP_MARGIN_MS);
     overrun.unref();
-    app.close().then(
-      () => {
-        app.logger.info({ event: 'stopped', durationMs: Date.now() - started }, 'stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        app.logger.error({ event: 'stop_failed', error: error instanceof Error ? error.message : String(error) }, 'stop failed');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => {
+          app.logger.info({ event: 'stopped', durationMs: Date.now() - started }, 'stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          app.logger.error({ event: 'stop_failed', error: error instanceof Error ? error.message : String(error) }, 'stop failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -57,6 +67,17 @@ async function main(): Promise<void> {
 
 /** Beyond the grace period, what closing the database and the key service may take. */
 const STOP_MARGIN_MS = 5_000;
+
+/**
+ * Starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise nothing of OpenTelemetry is
+ * even loaded. A value that is not a URL starts nothing here, and loadConfig names it.
+ */
+async function startTracingWhenConfigured(endpoint: string | undefined): Promise<Tracing | null> {
+  const url = endpoint === undefined || endpoint.trim() === '' ? undefined : otlpTracesUrl(endpoint.trim());
+  if (url === undefined) return null;
+  const { startTracing } = await import('./tracing/tracing');
+  return startTracing({ url, serviceVersion: projectVersion() });
+}
 
 main().catch((error: unknown) => {
   process.stderr.write(`credential vault failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

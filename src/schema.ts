@@ -8,6 +8,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { type GraphQLSchema, isInputObjectType, parse } from 'graphql';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { credentialReferenceResolvers } from './credentials/credential.reference';
+import { AuditResolver } from './audit/audit.resolver';
 import { CredentialResolver } from './credentials/credential.resolver';
 import { providerReferenceResolvers } from './providers/provider.reference';
 import { ProviderResolver } from './providers/provider.resolver';
@@ -26,7 +27,7 @@ directive @oneOf on INPUT_OBJECT
 
 export async function createSchema(): Promise<GraphQLSchema> {
   const typeGraphqlSchema = await buildSchema({
-    resolvers: [CredentialResolver, ProviderResolver, ValidationResolver],
+    resolvers: [AuditResolver, CredentialResolver, ProviderResolver, ValidationResolver],
     validate: false,
     emitSchemaFile: false,
   });

@@ -1,5 +1,5 @@
 // The HTTP surface: POST/GET /graphql (Apollo Server 5 on Express), the REST door under /admin and
-// /api/llm-gateway/admin with /openapi.json, /healthz and /readyz.
+// /api/llm-gateway/admin with /openapi.json, /healthz, /readyz and /metrics.
 // createServer takes its dependencies ready-made so that main.ts and the tests wire it alike.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +11,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { TokenVerifier } from './auth/token-verifier';
+import { assignRequestId, originOf } from './audit/request-origin';
 import { type Context, createContext, type Services } from './context';
 import { createErrorFormatting } from './errors/format-error';
+import { IDEMPOTENCY_KEY_HEADER } from './idempotency/idempotency-key';
 import type { Logger } from './logging/logger';
 import { requestLoggingPlugin } from './logging/request-logging.plugin';
+import { graphqlMetricsPlugin } from './metrics/graphql-metrics.plugin';
+import { metricsEndpoint } from './metrics/metrics-endpoint';
+import { restRequestMetrics } from './metrics/rest-metrics';
 import { projectVersion } from './db/project-paths';
 import { openApiDocument, REST_MOUNTS } from './rest/openapi';
 import { createRestRouter } from './rest/rest.router';
@@ -42,6 +47,8 @@ export interface ServerDependencies {
   operationLimits?: OperationLimits;
   /** SUBGRAPH_SDL_PUBLIC: in production, `_service { sdl }` answers without a token. */
   subgraphSdlPublic?: boolean;
+  /** METRICS_PUBLIC: in production, GET /metrics answers without an admin token. */
+  metricsPublic?: boolean;
   /** SHUTDOWN_GRACE_MS: how long close() waits for requests in flight. */
   shutdownGraceMs?: number;
 }
@@ -59,6 +66,7 @@ const BODY_LIMIT = '256kb';
 export async function createServer(deps: ServerDependencies) {
   const app = express();
   app.disable('x-powered-by');
+  app.use(assignRequestId);
   const httpServer = http.createServer(app);
   const errors = createErrorFormatting(deps.logger);
   const limits = deps.operationLimits ?? OPERATION_LIMIT_DEFAULTS;
@@ -82,6 +90,7 @@ export async function createServer(deps: ServerDependencies) {
       errors.plugin,
       requestGuardsPlugin({ production: deps.production, subgraphSdlPublic: deps.subgraphSdlPublic ?? false }),
       requestLoggingPlugin(deps.logger),
+      graphqlMetricsPlugin(),
     ],
   });
   await apollo.start();
@@ -89,6 +98,9 @@ export async function createServer(deps: ServerDependencies) {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+
+  // Prometheus metrics: open outside production; in production an admin token unless METRICS_PUBLIC.
+  app.get('/metrics', metricsEndpoint({ verifier: deps.verifier, open: !deps.production || (deps.metricsPublic ?? false) }));
 
   app.get('/readyz', async (_req, res) => {
     const results = await Promise.all(deps.readiness.map(async (dependency) => ({ name: dependency.name, ok: await answers(dependency) })));
@@ -109,13 +121,19 @@ export async function createServer(deps: ServerDependencies) {
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(() => deps.verifier.authenticate(req.headers.authorization), deps.services),
+      context: async ({ req }) =>
+        createContext(
+          async () => ({ ...(await deps.verifier.authenticate(req.headers.authorization)), origin: originOf(req) }),
+          deps.services,
+          req.get(IDEMPOTENCY_KEY_HEADER),
+        ),
     }),
   );
 
   // The REST door (the connections API existing clients call) and its OpenAPI document.
   app.use(
     [...REST_MOUNTS],
+    restRequestMetrics,
     createRestRouter({ services: deps.services, verifier: deps.verifier, logger: deps.logger, bodyLimit: BODY_LIMIT }),
   );
   const openApi = openApiDocument(projectVersion());

@@ -1,6 +1,7 @@
 // The authenticated caller (Principal) and the role checks every resolver uses to decide whether
 // it may read or write. Authentication (who) lives in token-verifier.ts; this file is only about
 // what a verified caller is allowed to do.
+import type { RequestOrigin } from '../audit/audit-log';
 import { ForbiddenError } from '../errors/app-error';
 
 export interface Principal {
@@ -10,6 +11,8 @@ export interface Principal {
   orgId: string;
   /** Every role string from the token, unknown ones included; only `Role` values grant anything. */
   roles: string[];
+  /** The request it came with (request id, client address, user agent), for the audit trail. */
+  origin?: RequestOrigin;
 }
 
 export type Role = 'admin' | 'viewer' | 'runtime';

@@ -3,6 +3,8 @@
 // accepts a connection and never answers cannot hold a request. Used by the AWS role validation
 // and by the runtime route that mints session credentials.
 import { STSClient } from '@aws-sdk/client-sts';
+import { stsOutcome } from '../metrics/call-outcomes';
+import { timedCloudCall } from '../metrics/metrics';
 
 export interface StsClientOptions {
   region: string;
@@ -15,7 +17,7 @@ export interface StsClientOptions {
 }
 
 export function createStsClient(options: StsClientOptions): STSClient {
-  return new STSClient({
+  const client = new STSClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -27,4 +29,11 @@ export function createStsClient(options: StsClientOptions): STSClient {
       throwOnRequestTimeout: true,
     },
   });
+  // Every call is counted and timed (cloud_calls_total{service="sts"}), named by its command.
+  client.middlewareStack.add(
+    (next, context) => (args) =>
+      timedCloudCall('sts', (context.commandName ?? 'unknown').replace(/Command$/, ''), () => next(args), { ofError: stsOutcome }),
+    { step: 'initialize', name: 'cloudCallMetrics' },
+  );
+  return client;
 }

@@ -3,6 +3,7 @@
 // unwrap); retiring refuses while any stored data key still needs the version.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { AuditLog, SYSTEM_ORGANIZATION_ID } from '../audit/audit-log';
 import { openDatabase } from '../db/database';
 import { EnvelopeCipher } from '../secrets/envelope';
 import { LOCAL_KEY_ID_PREFIX, LocalKeyring } from '../secrets/local-keyring';
@@ -43,13 +44,25 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   const ring = await LocalKeyring.open(config.dataDir, { production: config.production });
 
-  if (command === 'rotate') {
-    const added = ring.rotate();
-    io.stdout(`key version ${added} is now primary; run \`npm run secrets:rewrap\` to move existing data keys to it\n`);
-    return EXIT_OK;
-  }
+  // Every command opens the database, rotate included: the rotation is an audit event.
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, deadlines: config.databaseDeadlines });
+  const audit = new AuditLog(database.prisma);
+  const recordKeyRing = (action: 'key_ring.rotated' | 'key_ring.retired', keyVersion: number) =>
+    audit.record({
+      organizationId: SYSTEM_ORGANIZATION_ID,
+      actor: `system:keys-${command ?? ''}`,
+      action,
+      targetType: 'key_ring',
+      targetId: `${LOCAL_KEY_ID_PREFIX}${keyVersion}`,
+      details: { version: keyVersion },
+    });
   try {
+    if (command === 'rotate') {
+      const added = ring.rotate();
+      await recordKeyRing('key_ring.rotated', added);
+      io.stdout(`key version ${added} is now primary; run \`npm run secrets:rewrap\` to move existing data keys to it\n`);
+      return EXIT_OK;
+    }
     const counts = await new SecretStore(database.prisma, new EnvelopeCipher(ring)).wrappedKeyCounts();
     if (command === 'list') {
       for (const info of ring.versions()) {
@@ -65,6 +78,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       return EXIT_FAILURE;
     }
     ring.retire(version as number);
+    await recordKeyRing('key_ring.retired', version as number);
     io.stdout(`retired ${keyId}\n`);
     return EXIT_OK;
   } finally {

@@ -5,8 +5,10 @@ import { DEFAULT_JWT_MAX_TTL_SECONDS, MIN_JWT_SECRET_LENGTH } from '../auth/toke
 import { DATABASE_DEADLINE_DEFAULTS, type DatabaseDeadlines, MAX_DEADLINE_MS, QUERY_TIMEOUT_MARGIN_MS } from '../db/database-deadlines';
 import { GOOGLE_OAUTH_TOKEN_URL } from '../google/google-apis';
 import { DATA_KEY_CACHE_DEFAULTS } from '../secrets/data-key-cache';
+import { KMS_CALL_TIMEOUT_DEFAULT_MS } from '../secrets/gcp-kms';
 import { parseKmsEndpoint } from '../secrets/kms-endpoint';
 import { OPERATION_LIMIT_DEFAULTS, type OperationLimits } from '../request-guards/operation-limits';
+import { otlpTracesUrl } from '../tracing/otlp-endpoint';
 import { parseDurationSeconds } from './duration';
 
 export interface JwtConfig {
@@ -24,6 +26,8 @@ export interface Config {
   production: boolean;
   /** SHUTDOWN_GRACE_MS: how long a stop lets requests in flight finish before it closes their connections. */
   shutdownGraceMs: number;
+  /** AUDIT_RETENTION_DAYS: audit events older than this are pruned daily; null keeps them forever. */
+  auditRetentionDays: number | null;
   port: number;
   host: string;
   /** PostgreSQL URL; undefined means the embedded PGlite database under dataDir. */
@@ -34,6 +38,8 @@ export interface Config {
   jwt: JwtConfig;
   kmsKeyName?: string;
   kmsApiEndpoint?: string;
+  /** KMS_TIMEOUT_MS: the deadline of every Cloud KMS call, in milliseconds. */
+  kmsTimeoutMs: number;
   /** Limits of the Cloud KMS key service's cache of unwrapped data keys; false turns it off (unset: the defaults). */
   kmsDataKeyCache?: { maxAgeMs: number; maxUses: number; maxEntries: number } | false;
   aws: { region: string; stsEndpoint?: string; principalArn?: string };
@@ -53,6 +59,10 @@ export interface Config {
   operationLimits: OperationLimits;
   /** SUBGRAPH_SDL_PUBLIC: in production, `_service { sdl }` answers without a token. */
   subgraphSdlPublic: boolean;
+  /** METRICS_PUBLIC: in production, GET /metrics answers without an admin token. */
+  metricsPublic: boolean;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans are exported over OTLP/HTTP; unset means no tracing at all (src/tracing/tracing.ts). */
+  otlpEndpoint?: string;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +200,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     maxValidationMutations: positiveInteger('GRAPHQL_MAX_VALIDATION_MUTATIONS', OPERATION_LIMIT_DEFAULTS.maxValidationMutations),
   };
   const shutdownGraceMs = positiveInteger('SHUTDOWN_GRACE_MS', 10_000);
+  const auditRetentionDays = read(env, 'AUDIT_RETENTION_DAYS') === undefined ? null : positiveInteger('AUDIT_RETENTION_DAYS', 1);
   const sdlPublicText = (read(env, 'SUBGRAPH_SDL_PUBLIC') ?? 'false').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(sdlPublicText)) problems.push('SUBGRAPH_SDL_PUBLIC must be true or false');
 
@@ -207,6 +218,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     idleInTransactionTimeoutMs: milliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', statementTimeoutMs),
     queryTimeoutMs: milliseconds('DATABASE_QUERY_TIMEOUT_MS', Math.min(statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS, MAX_DEADLINE_MS)),
   };
+  const kmsTimeoutMs = milliseconds('KMS_TIMEOUT_MS', KMS_CALL_TIMEOUT_DEFAULT_MS);
+  const metricsPublicText = (read(env, 'METRICS_PUBLIC') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(metricsPublicText)) problems.push('METRICS_PUBLIC must be true or false');
+  const otlpEndpoint = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (otlpEndpoint && !otlpTracesUrl(otlpEndpoint)) {
+    problems.push('OTEL_EXPORTER_OTLP_ENDPOINT must be the http(s) URL of an OTLP/HTTP receiver, such as http://collector:4318');
+  }
   if (databaseDeadlines.queryTimeoutMs <= statementTimeoutMs) {
     problems.push(
       `DATABASE_QUERY_TIMEOUT_MS (${databaseDeadlines.queryTimeoutMs}) must be greater than DATABASE_STATEMENT_TIMEOUT_MS ` +
@@ -232,6 +250,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     },
     kmsKeyName,
     kmsApiEndpoint,
+    kmsTimeoutMs,
     kmsDataKeyCache,
     aws: { region: read(env, 'AWS_REGION') ?? 'us-east-1', stsEndpoint, principalArn },
     google: {
@@ -249,6 +268,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
         : { host: read(env, 'RUNTIME_HOST') ?? '127.0.0.1', port: runtimePort, jwtAudience: read(env, 'RUNTIME_JWT_AUDIENCE') },
     operationLimits,
     shutdownGraceMs,
+    auditRetentionDays,
     subgraphSdlPublic: sdlPublicText === 'true' || sdlPublicText === '1',
+    metricsPublic: metricsPublicText === 'true' || metricsPublicText === '1',
+    otlpEndpoint,
   };
 }

@@ -1,8 +1,9 @@
 // SQL for credentials, through Prisma. Reads never select the sealed columns (the client omits
 // them); writes store the sealed secret the service hands over. Prisma errors become AppErrors.
 import { type AuthType, modelProviderFromSlug, slugOf, type ModelProvider } from '../catalog/model-provider-catalog';
-import { keysetAfter, type Page, pageOf } from '../pagination/connection';
+import { keysetAfter, type Page, pageOf, SEQUENCE_ORDER } from '../pagination/connection';
 import type { PageCursor } from '../pagination/page-cursor';
+import { type AuditEntry, AuditLog } from '../audit/audit-log';
 import { type ChangeFeed, NO_CHANGE_FEED } from '../db/change-feed';
 import type { Database } from '../db/database';
 import { violatedConstraint } from '../db/prisma-errors';
@@ -88,32 +89,40 @@ function duplicateName(name: string): ConflictError {
 }
 
 export class CredentialRepository {
-  /** `changes` hears of every committed update and delete, before the caller goes on. */
+  /**
+   * `changes` hears of every committed update and delete, before the caller goes on. Every write
+   * takes the audit entry that records it, appended to `audit` in the same transaction.
+   */
   constructor(
     private readonly prisma: Database,
     private readonly changes: Pick<ChangeFeed, 'announce'> = NO_CHANGE_FEED,
+    private readonly audit: AuditLog = new AuditLog(prisma),
   ) {}
 
-  async insert(credential: NewCredential): Promise<Credential> {
+  async insert(credential: NewCredential, audit: AuditEntry): Promise<Credential> {
     try {
-      const row = await this.prisma.credential.create({
-        data: {
-          id: credential.id,
-          organizationId: credential.organizationId,
-          name: credential.name,
-          modelProvider: slugOf(credential.modelProvider),
-          authType: credential.authType,
-          baseUrl: credential.baseUrl,
-          settings: credential.settings as Prisma.InputJsonObject,
-          authParameters: credential.authParameters as Prisma.InputJsonObject,
-          keyLast4: credential.keyLast4,
-          storesKeyMaterial: credential.sealed !== null,
-          secretVersion: 1,
-          createdBy: credential.actor,
-          updatedBy: credential.actor,
-          changeNote: credential.changeNote,
-          ...sealedColumns(credential.sealed),
-        },
+      const row = await this.prisma.$transaction(async (tx) => {
+        const created = await tx.credential.create({
+          data: {
+            id: credential.id,
+            organizationId: credential.organizationId,
+            name: credential.name,
+            modelProvider: slugOf(credential.modelProvider),
+            authType: credential.authType,
+            baseUrl: credential.baseUrl,
+            settings: credential.settings as Prisma.InputJsonObject,
+            authParameters: credential.authParameters as Prisma.InputJsonObject,
+            keyLast4: credential.keyLast4,
+            storesKeyMaterial: credential.sealed !== null,
+            secretVersion: 1,
+            createdBy: credential.actor,
+            updatedBy: credential.actor,
+            changeNote: credential.changeNote,
+            ...sealedColumns(credential.sealed),
+          },
+        });
+        await this.audit.append(tx, audit);
+        return created;
       });
       return toCredential(row);
     } catch (error) {
@@ -133,7 +142,7 @@ export class CredentialRepository {
     return rows.map(toCredential);
   }
 
-  /** A page ordered by (createdAt, id), which is stable under inserts. */
+  /** A page in insertion (seq) order, which is stable under inserts: a newcomer comes last. */
   async page(
     organizationId: string,
     options: { first: number; after?: PageCursor; modelProvider?: ModelProvider },
@@ -143,12 +152,8 @@ export class CredentialRepository {
       ...(options.modelProvider ? { modelProvider: slugOf(options.modelProvider) } : {}),
       ...keysetAfter(options.after),
     };
-    const rows = await this.prisma.credential.findMany({
-      where,
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: options.first + 1,
-    });
-    return pageOf(rows.map(toCredential), options.first);
+    const rows = await this.prisma.credential.findMany({ where, orderBy: SEQUENCE_ORDER, take: options.first + 1 });
+    return pageOf(rows, options.first, toCredential);
   }
 
   async count(organizationId: string, modelProvider?: ModelProvider): Promise<number> {
@@ -161,31 +166,41 @@ export class CredentialRepository {
    * Applies changes only if the row is still at `expectedRevision` (compare-and-set), and moves
    * it to the next revision. Returns null when the row is gone or was written in between.
    */
-  async update(organizationId: string, id: string, expectedRevision: number, changes: CredentialChanges): Promise<Credential | null> {
+  async update(
+    organizationId: string,
+    id: string,
+    expectedRevision: number,
+    changes: CredentialChanges,
+    audit: AuditEntry,
+  ): Promise<Credential | null> {
     const rotation = changes.rotation;
     try {
-      const row = await this.prisma.credential.update({
-        where: { id, organizationId, revision: expectedRevision },
-        data: {
-          ...(changes.name !== undefined ? { name: changes.name } : {}),
-          ...(changes.baseUrl !== undefined ? { baseUrl: changes.baseUrl } : {}),
-          ...(changes.settings !== undefined ? { settings: changes.settings as Prisma.InputJsonObject } : {}),
-          ...(rotation
-            ? {
-                authType: rotation.authType,
-                authParameters: rotation.authParameters as Prisma.InputJsonObject,
-                keyLast4: rotation.keyLast4,
-                storesKeyMaterial: rotation.sealed !== null,
-                secretVersion: rotation.secretVersion,
-                secretRotatedAt: rotation.rotatedAt,
-                ...sealedColumns(rotation.sealed),
-              }
-            : {}),
-          changeNote: changes.changeNote,
-          revision: expectedRevision + 1,
-          updatedAt: new Date(),
-          updatedBy: changes.actor,
-        },
+      const row = await this.prisma.$transaction(async (tx) => {
+        const updated = await tx.credential.update({
+          where: { id, organizationId, revision: expectedRevision },
+          data: {
+            ...(changes.name !== undefined ? { name: changes.name } : {}),
+            ...(changes.baseUrl !== undefined ? { baseUrl: changes.baseUrl } : {}),
+            ...(changes.settings !== undefined ? { settings: changes.settings as Prisma.InputJsonObject } : {}),
+            ...(rotation
+              ? {
+                  authType: rotation.authType,
+                  authParameters: rotation.authParameters as Prisma.InputJsonObject,
+                  keyLast4: rotation.keyLast4,
+                  storesKeyMaterial: rotation.sealed !== null,
+                  secretVersion: rotation.secretVersion,
+                  secretRotatedAt: rotation.rotatedAt,
+                  ...sealedColumns(rotation.sealed),
+                }
+              : {}),
+            changeNote: changes.changeNote,
+            revision: expectedRevision + 1,
+            updatedAt: new Date(),
+            updatedBy: changes.actor,
+          },
+        });
+        await this.audit.append(tx, audit);
+        return updated;
       });
       this.changes.announce('credentials', id);
       return toCredential(row);
@@ -197,11 +212,19 @@ export class CredentialRepository {
     }
   }
 
-  /** Records a resolve by the runtime route: not a write of the credential (no revision, no updatedAt). */
-  async touchLastUsed(organizationId: string, id: string, at: Date): Promise<void> {
-    await this.prisma.credential.updateMany({
-      where: { id, organizationId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: at } }] },
-      data: { lastUsedAt: at },
+  /**
+   * Records resolves by the runtime route: lastUsedAt and their audit event, together. Not a write
+   * of the credential (no revision, no updatedAt); nothing is recorded for a credential gone since.
+   */
+  async touchLastUsed(organizationId: string, id: string, at: Date, audit: AuditEntry): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.credential.updateMany({
+        where: { id, organizationId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: at } }] },
+        data: { lastUsedAt: at },
+      });
+      // Another replica may have written a later time already: its resolves and these are both recorded.
+      const exists = count === 1 || (await tx.credential.count({ where: { id, organizationId } })) === 1;
+      if (exists) await this.audit.append(tx, audit);
     });
   }
 
@@ -209,7 +232,7 @@ export class CredentialRepository {
    * Deletes a credential no provider uses. The row is locked first, so a provider created
    * concurrently either commits before the count (and is counted) or fails its foreign key.
    */
-  async delete(organizationId: string, id: string): Promise<DeleteOutcome> {
+  async delete(organizationId: string, id: string, audit: AuditEntry): Promise<DeleteOutcome> {
     try {
       const outcome = await this.prisma.$transaction(async (tx): Promise<DeleteOutcome> => {
         const locked = await tx.$queryRaw<{ id: string }[]>`
@@ -218,6 +241,7 @@ export class CredentialRepository {
         const providersInUse = await providersUsing(tx, organizationId, id);
         if (providersInUse.length > 0) return { deleted: false, providersInUse };
         await tx.credential.delete({ where: { id } });
+        await this.audit.append(tx, audit);
         return { deleted: true, providersInUse: [] };
       });
       if (outcome.deleted) this.changes.announce('credentials', id);
@@ -236,6 +260,6 @@ async function providersUsing(prisma: Pick<Database, 'provider'>, organizationId
   return prisma.provider.findMany({
     where: { organizationId, credentialId },
     select: { id: true, name: true },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    orderBy: SEQUENCE_ORDER,
   });
 }

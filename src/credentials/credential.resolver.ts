@@ -46,7 +46,7 @@ export class CredentialResolver {
     @Arg('input', () => CreateCredentialInput) input: CreateCredentialInput,
     @Ctx() ctx: Context,
   ): Promise<Credential> {
-    return ctx.services.credentials.create(await ctx.principal(), input);
+    return ctx.services.idempotentCreates.createCredential(await ctx.principal(), input, ctx.idempotencyKey);
   }
 
   @Mutation(() => CredentialType, { description: 'A field given replaces the stored value; auth present rotates the secret.' })

@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { acceptsAuthType, defaultAuthType, type ModelProvider, modelProviderEntry } from '../catalog/model-provider-catalog';
 import { loadInKeyOrder } from '../ids/load-in-key-order';
 import { requireUuid } from '../ids/uuid';
+import type { AuditAction, AuditEntry } from '../audit/audit-log';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
-import { BadUserInputError, ConflictError, NotFoundError, StaleRevisionError } from '../errors/app-error';
+import { BadUserInputError, ConflictError, CredentialInUseError, NotFoundError, StaleRevisionError } from '../errors/app-error';
 import type { BaseUrlPolicy } from '../fields/base-url-target';
 import { checkBaseUrl, checkChangeNote, checkName, checkSettings } from '../fields/field-checks';
 import type { Logger } from '../logging/logger';
@@ -136,7 +137,7 @@ export class CredentialService {
 
     const id = randomUUID();
     const sealed = await this.seal(auth, { organizationId: principal.orgId, credentialId: id, secretVersion: 1 });
-    const credential = await this.repository.insert({
+    const fields = {
       id,
       organizationId: principal.orgId,
       name,
@@ -149,7 +150,16 @@ export class CredentialService {
       sealed,
       actor: principal.userId,
       changeNote,
-    });
+    };
+    const credential = await this.repository.insert(
+      fields,
+      auditEntry(principal, 'credential.created', id, {
+        changedFields: ['name', 'modelProvider', 'auth', 'baseUrl', 'settings'],
+        details: { name, modelProvider, authType: auth.authType, baseUrl, settings },
+        secretVersion: 1,
+        changeNote,
+      }),
+    );
     this.record('credential.created', principal, credential);
     return credential;
   }
@@ -175,7 +185,13 @@ export class CredentialService {
       if (expected !== null && expected !== current.secretVersion) throw staleVersion(expected, current.secretVersion);
       if (expectedRevision !== null && expectedRevision !== current.revision) throw new StaleRevisionError();
       const changes = await this.changesFor(principal, current, input, changeNote);
-      const updated = await this.repository.update(principal.orgId, id, current.revision, changes);
+      const updated = await this.repository.update(
+        principal.orgId,
+        id,
+        current.revision,
+        changes,
+        updateEntry(principal, current, changes),
+      );
       if (updated) {
         this.record(changes.rotation ? 'credential.rotated' : 'credential.updated', principal, updated);
         return updated;
@@ -195,15 +211,9 @@ export class CredentialService {
   async delete(principal: Principal, id: string): Promise<string> {
     requireWriter(principal);
     requireUuid('id', id);
-    const outcome = await this.repository.delete(principal.orgId, id);
+    const outcome = await this.repository.delete(principal.orgId, id, auditEntry(principal, 'credential.deleted', id, {}));
     const inUse = outcome.providersInUse;
-    if (inUse.length > 0) {
-      const routes = inUse.length === 1 ? '1 provider uses' : `${inUse.length} providers use`;
-      const names = inUse.map((provider) => JSON.stringify(provider.name)).join(', ');
-      throw new ConflictError(`The credential cannot be deleted: ${routes} it (${names}). Delete or repoint those providers first.`, {
-        providersInUse: inUse.length,
-      });
-    }
+    if (inUse.length > 0) throw new CredentialInUseError(inUse);
     if (!outcome.deleted) throw new NotFoundError('Credential', id);
     this.audit.info(
       { event: 'credential.deleted', orgId: principal.orgId, actor: principal.userId, credentialId: id },
@@ -322,5 +332,53 @@ function staleVersion(expected: number, actual: number): ConflictError {
   return new ConflictError(`expectedSecretVersion ${expected} is stale; the credential is at version ${actual}.`, {
     field: 'input.expectedSecretVersion',
     currentSecretVersion: actual,
+  });
+}
+
+/** The audit entry of a write to a credential by `principal`. */
+function auditEntry(
+  principal: Principal,
+  action: AuditAction,
+  credentialId: string,
+  extras: Pick<AuditEntry, 'changedFields' | 'details' | 'secretVersion' | 'changeNote'>,
+): AuditEntry {
+  return {
+    organizationId: principal.orgId,
+    actor: principal.userId,
+    action,
+    targetType: 'credential',
+    targetId: credentialId,
+    origin: principal.origin ?? null,
+    ...extras,
+  };
+}
+
+/** An update's entry: the fields it changes, with their old and new values where none is secret. */
+function updateEntry(principal: Principal, current: Credential, changes: CredentialChanges): AuditEntry {
+  const changedFields: string[] = [];
+  const details: Record<string, unknown> = {};
+  if (changes.name !== undefined && changes.name !== current.name) {
+    changedFields.push('name');
+    details.name = { from: current.name, to: changes.name };
+  }
+  if (changes.baseUrl !== undefined && changes.baseUrl !== current.baseUrl) {
+    changedFields.push('baseUrl');
+    details.baseUrl = { from: current.baseUrl, to: changes.baseUrl };
+  }
+  if (changes.settings !== undefined && JSON.stringify(changes.settings) !== JSON.stringify(current.settings)) {
+    changedFields.push('settings');
+    details.settings = { from: current.settings, to: changes.settings };
+  }
+  if (changes.rotation) {
+    // The secret itself never: only that it changed, and the auth type it has now.
+    changedFields.push('auth');
+    details.authType = { from: current.authType, to: changes.rotation.authType };
+  }
+  if (changes.changeNote !== current.lastChangeNote) changedFields.push('changeNote');
+  return auditEntry(principal, changes.rotation ? 'credential.rotated' : 'credential.updated', current.id, {
+    changedFields,
+    details,
+    secretVersion: changes.rotation?.secretVersion ?? current.secretVersion,
+    changeNote: changes.changeNote,
   });
 }

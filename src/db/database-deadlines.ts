@@ -9,6 +9,7 @@
 //   always answers first.
 // Prisma's interactive transactions keep their own bounds on top (maxWait to start, timeout in all).
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { watchPool } from '../metrics/metrics';
 
 export interface DatabaseDeadlines {
   connectTimeoutMs: number;
@@ -53,6 +54,8 @@ export function openDeadlinePool(config: PoolConfig, deadlines: DatabaseDeadline
   pool.on('release', (error: Error | undefined, client: PoolClient) => {
     if (!error && stillWaiting(client)) void client.end();
   });
+  // Its connections and waiting requests are read on every scrape of /metrics.
+  watchPool(pool);
   return pool;
 }
 

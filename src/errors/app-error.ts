@@ -71,8 +71,45 @@ export class ConflictError extends AppError {
 
 /** The row was written since the revision the caller expected (REST's If-Match). */
 export class StaleRevisionError extends ConflictError {
-  constructor() {
-    super('The credential was changed since you read it; read it again and retry.', { reason: 'STALE_REVISION' });
+  constructor(entity: 'credential' | 'provider' = 'credential') {
+    super(`The ${entity} was changed since you read it; read it again and retry.`, { reason: 'STALE_REVISION' });
+  }
+}
+
+/** A provider, as a CONFLICT names it. */
+export interface ProviderReference {
+  id: string;
+  name: string;
+}
+
+/**
+ * Providers still use the credential, so it cannot be deleted. `extensions.providersInUse` lists
+ * them (`[{ id, name }]`, oldest first) for a client to repoint or delete before trying again.
+ */
+export class CredentialInUseError extends ConflictError {
+  constructor(providers: readonly ProviderReference[]) {
+    const inUse = providers.map(({ id, name }) => ({ id, name }));
+    const routes = inUse.length === 1 ? '1 provider uses' : `${inUse.length} providers use`;
+    const names = inUse.map((provider) => `${JSON.stringify(provider.name)} ${provider.id}`).join(', ');
+    super(
+      `The credential cannot be deleted: ${routes} it (${names}). Repoint those providers to another credential ` +
+        '(updateProvider, or PUT /admin/providers/{id}) or delete them first.',
+      { providersInUse: inUse },
+    );
+  }
+}
+
+/**
+ * An Idempotency-Key that already names another request (another input, or another operation):
+ * BAD_USER_INPUT in GraphQL, 422 on the REST door. `field` names the header.
+ */
+export class IdempotencyKeyReusedError extends BadUserInputError {}
+
+/** What an Idempotency-Key created was deleted since, so a retry with that key has nothing to answer. */
+export class IdempotentResultDeletedError extends AppError {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(message: string) {
+    super(message);
   }
 }
 

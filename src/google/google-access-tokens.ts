@@ -3,6 +3,8 @@
 // through IAM Credentials. Every request goes through the outbound client (SSRF-safe, with
 // deadlines); the library's own retries are off so a deadline means what it says.
 import { GoogleAuth, Impersonated, JWT, gaxios } from 'google-auth-library';
+import { httpStatusOutcome, outboundFailureOutcome } from '../metrics/call-outcomes';
+import { timedCloudCall } from '../metrics/metrics';
 import type { GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth } from '../secrets/secret-payload';
 import type { OutboundClient } from '../validation/outbound';
 import { CLOUD_PLATFORM_SCOPE, GOOGLE_IAM_CREDENTIALS_ENDPOINT, GOOGLE_OAUTH_TOKEN_URL } from './google-apis';
@@ -34,7 +36,15 @@ export class GoogleAccessTokens {
   private readonly transporter: InstanceType<typeof gaxios.Gaxios>;
 
   constructor(private readonly options: GoogleAccessTokensOptions) {
-    this.transporter = new gaxios.Gaxios({ fetchImplementation: options.outbound.fetch });
+    const fetch = options.outbound.fetch;
+    this.transporter = new gaxios.Gaxios({
+      // Every token request is counted and timed (cloud_calls_total{service="google"}).
+      fetchImplementation: (input: string | URL | Request, init?: RequestInit) =>
+        timedCloudCall('google', googleOperation(input, options.tokenUrl), () => fetch(input, init), {
+          ofResult: (response) => httpStatusOutcome(response.status),
+          ofError: outboundFailureOutcome,
+        }),
+    });
     this.transporter.interceptors.request.add({
       resolved: async (config) => {
         // google-auth-library ignores token_uri and always posts to Google's own token URL.
@@ -90,4 +100,12 @@ export class GoogleAccessTokens {
     });
     return auth.getClient();
   }
+}
+
+/** Which Google call a token request is, by its URL: a fixed name, never the URL itself. */
+function googleOperation(input: string | URL | Request, tokenUrl: string): string {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  if (url === GOOGLE_OAUTH_TOKEN_URL || url === tokenUrl) return 'oauth2:token';
+  if (url.endsWith(':generateAccessToken')) return 'iamcredentials:generateAccessToken';
+  return 'other';
 }

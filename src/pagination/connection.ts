@@ -1,5 +1,7 @@
-// Builds Relay connections for lists ordered by (createdAt, id), and the keyset condition that
-// continues such a list after a cursor.
+// Builds Relay connections for lists ordered by a row's sequence number (`seq`), and the keyset
+// condition that continues such a list after a cursor. The sequence is strictly increasing and,
+// within an organization, follows commit order (the provider-updates-and-sequences migration), so
+// a row can never appear behind a cursor already handed out: paging never skips one.
 import { decodeCursor, encodeCursor, type PageCursor, pageSize } from './page-cursor';
 
 export interface Connection<Node> {
@@ -9,31 +11,40 @@ export interface Connection<Node> {
 }
 
 export interface Page<Node> {
-  nodes: Node[];
+  edges: { node: Node; position: PageCursor }[];
   hasNextPage: boolean;
 }
 
-export function toConnection<Node extends PageCursor>(page: Page<Node>, totalCount: number): Connection<Node> {
-  const edges = page.nodes.map((node) => ({ cursor: encodeCursor(node), node }));
+export function toConnection<Node>(page: Page<Node>, totalCount: number): Connection<Node> {
+  const edges = page.edges.map(({ node, position }) => ({ cursor: encodeCursor(position), node }));
   return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
 }
 
-/** Rows strictly after the cursor in (createdAt, id) order, as a Prisma where fragment. */
+/** Rows strictly after the cursor in seq order, as a Prisma where fragment. */
 export function keysetAfter(after: PageCursor | undefined) {
   if (!after) return {};
-  return { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] };
+  return { seq: { gt: after.seq } };
 }
 
-/** Reads one row more than asked to learn whether another page follows. */
-export function pageOf<Node>(rows: Node[], first: number): Page<Node> {
-  return { nodes: rows.slice(0, first), hasNextPage: rows.length > first };
+/** The order keysetAfter continues, as a Prisma orderBy. */
+export const SEQUENCE_ORDER = { seq: 'asc' } as const;
+
+/**
+ * A page from rows read in seq order, one more than asked to learn whether another page follows;
+ * `toNode` maps a row to what the list shows.
+ */
+export function pageOf<Row extends PageCursor, Node>(rows: Row[], first: number, toNode: (row: Row) => Node): Page<Node> {
+  return {
+    edges: rows.slice(0, first).map((row) => ({ node: toNode(row), position: { seq: row.seq } })),
+    hasNextPage: rows.length > first,
+  };
 }
 
 /**
  * A connection from Relay arguments: `first` capped, `after` decoded (both BAD_USER_INPUT when
  * malformed), the page and the total count read together.
  */
-export async function loadConnection<Node extends PageCursor>(
+export async function loadConnection<Node>(
   args: { first?: number | null; after?: string | null },
   loadPage: (window: { first: number; after?: PageCursor }) => Promise<Page<Node>>,
   count: () => Promise<number>,
@@ -41,7 +52,7 @@ export async function loadConnection<Node extends PageCursor>(
   const first = pageSize('first', args.first);
   const after = args.after ? decodeCursor('after', args.after) : undefined;
   const [page, totalCount] = await Promise.all([
-    first === 0 ? Promise.resolve({ nodes: [], hasNextPage: false }) : loadPage({ first, after }),
+    first === 0 ? Promise.resolve<Page<Node>>({ edges: [], hasNextPage: false }) : loadPage({ first, after }),
     count(),
   ]);
   return toConnection(page, totalCount);

@@ -1,18 +1,24 @@
-// Opaque Relay cursors for lists ordered by (createdAt, id). A cursor is base64url JSON; anything
-// that does not decode to that shape is a BAD_USER_INPUT on the `after` argument.
+// Opaque Relay cursors for lists ordered by a row's sequence number (`seq`, strictly increasing
+// in insertion order). A cursor is base64url JSON; anything that does not decode to that shape is a
+// BAD_USER_INPUT on the `after` argument. Cursors of the earlier (createdAt, id) order are refused
+// with their own message: the list must be read again from its start.
 import { BadUserInputError } from '../errors/app-error';
 import { isLowerCaseUuid } from '../ids/uuid';
 
+/** Where a row stands in its list. */
 export interface PageCursor {
-  createdAt: Date;
-  id: string;
+  seq: bigint;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 
+/** A PostgreSQL BIGINT that a sequence hands out: 1 and up, no sign, no leading zero. */
+const SEQUENCE_NUMBER = /^[1-9][0-9]{0,18}$/;
+const MAX_BIGINT = 2n ** 63n - 1n;
+
 export function encodeCursor(cursor: PageCursor): string {
-  return Buffer.from(JSON.stringify({ t: cursor.createdAt.toISOString(), i: cursor.id }), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify({ s: cursor.seq.toString() }), 'utf8').toString('base64url');
 }
 
 export function decodeCursor(field: string, value: string): PageCursor {
@@ -23,12 +29,21 @@ export function decodeCursor(field: string, value: string): PageCursor {
   } catch {
     throw invalid();
   }
-  if (typeof parsed !== 'object' || parsed === null) throw invalid();
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  if (isEarlierCursor(parsed)) {
+    throw new BadUserInputError(field, `${field} is a cursor of an earlier version of this list's order; list again from the start.`);
+  }
+  const { s } = parsed as { s?: unknown };
+  if (typeof s !== 'string' || !SEQUENCE_NUMBER.test(s)) throw invalid();
+  const seq = BigInt(s);
+  if (seq > MAX_BIGINT) throw invalid();
+  return { seq };
+}
+
+/** `{t: <ISO time>, i: <uuid>}`: a cursor of the (createdAt, id) order this API once handed out. */
+function isEarlierCursor(parsed: object): boolean {
   const { t, i } = parsed as { t?: unknown; i?: unknown };
-  if (typeof t !== 'string' || typeof i !== 'string' || !isLowerCaseUuid(i)) throw invalid();
-  const createdAt = new Date(t);
-  if (Number.isNaN(createdAt.getTime())) throw invalid();
-  return { createdAt, id: i };
+  return typeof t === 'string' && !Number.isNaN(new Date(t).getTime()) && typeof i === 'string' && isLowerCaseUuid(i);
 }
 
 /** `first` as asked, capped at MAX_PAGE_SIZE; negative is an error. */

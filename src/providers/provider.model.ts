@@ -12,4 +12,8 @@ export interface Provider {
   settings: Record<string, unknown>;
   createdAt: Date;
   createdBy: string;
+  updatedAt: Date;
+  updatedBy: string;
+  /** 1 on insert, +1 on every write. */
+  revision: number;
 }

@@ -1,18 +1,28 @@
 // SQL for providers (routes), through Prisma. Prisma errors become AppErrors.
 import { modelProviderFromSlug, slugOf } from '../catalog/model-provider-catalog';
+import { type AuditEntry, AuditLog } from '../audit/audit-log';
 import { type ChangeFeed, NO_CHANGE_FEED } from '../db/change-feed';
 import type { Database } from '../db/database';
 import { violatedConstraint } from '../db/prisma-errors';
 import { ConflictError, NotFoundError } from '../errors/app-error';
 import type { Prisma } from '../generated/prisma/client';
-import { keysetAfter, type Page, pageOf } from '../pagination/connection';
+import { keysetAfter, type Page, pageOf, SEQUENCE_ORDER } from '../pagination/connection';
 import type { PageCursor } from '../pagination/page-cursor';
 import type { Provider } from './provider.model';
 
 type ProviderRow = Awaited<ReturnType<Database['provider']['findFirstOrThrow']>>;
 
 /** A provider to insert, and who adds it. */
-export type NewProvider = Omit<Provider, 'createdAt' | 'createdBy'> & { actor: string };
+export type NewProvider = Omit<Provider, 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy' | 'revision'> & { actor: string };
+
+/** What an update writes: only the fields given change. */
+export interface ProviderChanges {
+  name?: string;
+  settings?: Record<string, unknown>;
+  /** What backs the route: a credential, or OAuth passthrough (exactly one). */
+  backing?: { credentialId: string; oauthPassthrough: false } | { credentialId: null; oauthPassthrough: true };
+  actor: string;
+}
 
 function toProvider(row: ProviderRow): Provider {
   return {
@@ -25,36 +35,50 @@ function toProvider(row: ProviderRow): Provider {
     settings: row.settings as Record<string, unknown>,
     createdAt: row.createdAt,
     createdBy: row.createdBy,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy ?? row.createdBy,
+    revision: row.revision,
   };
 }
 
+function duplicateName(name: string): ConflictError {
+  return new ConflictError(`A provider named "${name}" already exists in this organization.`, { field: 'input.name' });
+}
+
 export class ProviderRepository {
-  /** `changes` hears of every committed update and delete, before the caller goes on. */
+  /**
+   * `changes` hears of every committed update and delete, before the caller goes on. Every write
+   * takes the audit entry that records it, appended to `audit` in the same transaction.
+   */
   constructor(
     private readonly prisma: Database,
     private readonly changes: Pick<ChangeFeed, 'announce'> = NO_CHANGE_FEED,
+    private readonly audit: AuditLog = new AuditLog(prisma),
   ) {}
 
-  async insert(provider: NewProvider): Promise<Provider> {
+  async insert(provider: NewProvider, audit: AuditEntry): Promise<Provider> {
     try {
-      const row = await this.prisma.provider.create({
-        data: {
-          id: provider.id,
-          organizationId: provider.organizationId,
-          name: provider.name,
-          modelProvider: slugOf(provider.modelProvider),
-          credentialId: provider.credentialId,
-          oauthPassthrough: provider.oauthPassthrough,
-          settings: provider.settings as Prisma.InputJsonObject,
-          createdBy: provider.actor,
-        },
+      const row = await this.prisma.$transaction(async (tx) => {
+        const created = await tx.provider.create({
+          data: {
+            id: provider.id,
+            organizationId: provider.organizationId,
+            name: provider.name,
+            modelProvider: slugOf(provider.modelProvider),
+            credentialId: provider.credentialId,
+            oauthPassthrough: provider.oauthPassthrough,
+            settings: provider.settings as Prisma.InputJsonObject,
+            createdBy: provider.actor,
+            updatedBy: provider.actor,
+          },
+        });
+        await this.audit.append(tx, audit);
+        return created;
       });
       return toProvider(row);
     } catch (error) {
       const constraint = violatedConstraint(error);
-      if (constraint === 'unique') {
-        throw new ConflictError(`A provider named "${provider.name}" already exists in this organization.`, { field: 'input.name' });
-      }
+      if (constraint === 'unique') throw duplicateName(provider.name);
       // The credential was deleted between our check and this insert.
       if (constraint === 'foreign-key' && provider.credentialId) throw new NotFoundError('Credential', provider.credentialId);
       throw error;
@@ -71,11 +95,11 @@ export class ProviderRepository {
     return rows.map(toProvider);
   }
 
-  /** Every provider using any of these credentials, in (createdAt, id) order. */
+  /** Every provider using any of these credentials, in insertion (seq) order. */
   async findByCredentialIds(organizationId: string, credentialIds: readonly string[]): Promise<Provider[]> {
     const rows = await this.prisma.provider.findMany({
       where: { organizationId, credentialId: { in: [...credentialIds] } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      orderBy: SEQUENCE_ORDER,
     });
     return rows.map(toProvider);
   }
@@ -83,19 +107,63 @@ export class ProviderRepository {
   async page(organizationId: string, options: { first: number; after?: PageCursor }): Promise<Page<Provider>> {
     const rows = await this.prisma.provider.findMany({
       where: { organizationId, ...keysetAfter(options.after) },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      orderBy: SEQUENCE_ORDER,
       take: options.first + 1,
     });
-    return pageOf(rows.map(toProvider), options.first);
+    return pageOf(rows, options.first, toProvider);
   }
 
   async count(organizationId: string): Promise<number> {
     return this.prisma.provider.count({ where: { organizationId } });
   }
 
-  async delete(organizationId: string, id: string): Promise<boolean> {
-    const { count } = await this.prisma.provider.deleteMany({ where: { id, organizationId } });
-    if (count === 1) this.changes.announce('providers', id);
-    return count === 1;
+  /**
+   * Applies changes only if the row is still at `expectedRevision` (compare-and-set), and moves
+   * it to the next revision. Returns null when the row is gone or was written in between.
+   */
+  async update(
+    organizationId: string,
+    id: string,
+    expectedRevision: number,
+    changes: ProviderChanges,
+    audit: AuditEntry,
+  ): Promise<Provider | null> {
+    try {
+      const row = await this.prisma.$transaction(async (tx) => {
+        const updated = await tx.provider.update({
+          where: { id, organizationId, revision: expectedRevision },
+          data: {
+            ...(changes.name !== undefined ? { name: changes.name } : {}),
+            ...(changes.settings !== undefined ? { settings: changes.settings as Prisma.InputJsonObject } : {}),
+            ...(changes.backing ?? {}),
+            revision: expectedRevision + 1,
+            updatedAt: new Date(),
+            updatedBy: changes.actor,
+          },
+        });
+        await this.audit.append(tx, audit);
+        return updated;
+      });
+      this.changes.announce('providers', id);
+      return toProvider(row);
+    } catch (error) {
+      const constraint = violatedConstraint(error);
+      if (constraint === 'unique') throw duplicateName(changes.name ?? '');
+      // The new credential was deleted between the service's check and this write.
+      const credentialId = changes.backing?.credentialId;
+      if (constraint === 'foreign-key' && credentialId) throw new NotFoundError('Credential', credentialId);
+      if (constraint === 'record-not-found') return null;
+      throw error;
+    }
+  }
+
+  async delete(organizationId: string, id: string, audit: AuditEntry): Promise<boolean> {
+    const deleted = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.provider.deleteMany({ where: { id, organizationId } });
+      if (count === 1) await this.audit.append(tx, audit);
+      return count === 1;
+    });
+    if (deleted) this.changes.announce('providers', id);
+    return deleted;
   }
 }

@@ -6,7 +6,7 @@ import type { Context } from '../context';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-cursor';
 import type { Credential } from '../credentials/credential.model';
 import { CredentialType } from '../credentials/credential.type';
-import { CreateProviderInput } from './provider.inputs';
+import { CreateProviderInput, UpdateProviderInput } from './provider.inputs';
 import type { Provider } from './provider.model';
 import { ProviderConnection, ProviderType } from './provider.type';
 
@@ -30,7 +30,19 @@ export class ProviderResolver {
 
   @Mutation(() => ProviderType)
   async createProvider(@Arg('input', () => CreateProviderInput) input: CreateProviderInput, @Ctx() ctx: Context): Promise<Provider> {
-    return ctx.services.providers.create(await ctx.principal(), input);
+    return ctx.services.idempotentCreates.createProvider(await ctx.principal(), input, ctx.idempotencyKey);
+  }
+
+  @Mutation(() => ProviderType, {
+    description:
+      'A field given replaces the stored value; credentialId or oauthPassthrough repoints the route, seen by the runtime route at once.',
+  })
+  async updateProvider(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateProviderInput) input: UpdateProviderInput,
+    @Ctx() ctx: Context,
+  ): Promise<Provider> {
+    return ctx.services.providers.update(await ctx.principal(), id, input);
   }
 
   @Mutation(() => ID)

@@ -25,6 +25,9 @@ export class ProviderType {
 
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
+
+  @Field(() => GraphQLDateTime, { description: 'The latest write: creation, or the latest updateProvider.' })
+  updatedAt!: Date;
 }
 
 const providerConnection = connectionTypes(ProviderType, 'Provider', "All of the organization's providers, across pages.");

@@ -57,21 +57,25 @@ function restAuthTypeOf(authType: AuthType): ConnectionJson['auth_type'] {
   return name;
 }
 
-/** The ETag of a connection: its revision, which moves on every write of the row. */
-export function etagOf(credential: Credential): string {
-  return `"${credential.revision}"`;
+/** The ETag of a connection (or a provider): its revision, which moves on every write of the row. */
+export function etagOf(row: { revision: number }): string {
+  return `"${row.revision}"`;
 }
 
 /**
  * The revision an `If-Match` header allows, given the row as it is now: undefined when there is
  * no header or it is `*`; a 412 when none of its tags is the current one.
  */
-export function revisionAllowedBy(ifMatch: string | undefined, current: Credential): number | undefined {
+export function revisionAllowedBy(
+  ifMatch: string | undefined,
+  current: { revision: number },
+  what: 'connection' | 'provider' = 'connection',
+): number | undefined {
   if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
   // If-Match compares strongly: weak tags (W/"...") never match.
   const tags = ifMatch.split(',').map((tag) => tag.trim());
   if (tags.includes(etagOf(current))) return current.revision;
-  throw new RestRequestError(412, 'The connection was changed since that ETag; read it again and retry.', 'If-Match');
+  throw new RestRequestError(412, `The ${what} was changed since that ETag; read it again and retry.`, 'If-Match');
 }
 
 export function createRequestOf(body: z.infer<typeof CreateConnectionSchema>): CreateCredentialRequest {

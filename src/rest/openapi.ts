@@ -2,6 +2,7 @@
 // the zod schemas the router validates with. Nothing here is written by hand twice: a new
 // route or field appears in the document because it exists.
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-key';
 import { RestErrorSchema, restComponents } from './rest.schemas';
 import { REST_ROUTES, type RestRoute } from './rest.routes';
 
@@ -15,11 +16,16 @@ const ERROR_STATUSES: Record<string, string> = {
   '401': 'No valid bearer token.',
   '403': 'Your role does not allow this operation (viewers only read).',
   '404': 'No such object in your organization (or an id that is not a UUID).',
-  '409': 'The name is taken, or the connection is in use (the message names the providers).',
-  '412': 'If-Match no longer matches the connection.',
+  '409': 'The name is taken, or the connection is in use (the message names the providers, with their ids, to repoint or delete).',
+  '412': 'If-Match no longer matches the connection or provider.',
   '413': 'The body is too large.',
   '415': 'The body is not application/json.',
   '503': 'The key service is unavailable; nothing was written.',
+};
+
+/** What a route that takes an Idempotency-Key may answer besides. */
+const IDEMPOTENT_ERROR_STATUSES: Record<string, string> = {
+  '422': `The ${IDEMPOTENCY_KEY_HEADER} was used with another request (another body or route) within 24 hours.`,
 };
 
 export function openApiDocument(version: string): JsonObject {
@@ -59,6 +65,7 @@ export function openApiDocument(version: string): JsonObject {
     tags: [
       { name: 'connections', description: 'Upstream credentials' },
       { name: 'providers', description: 'Routes of the gateway' },
+      { name: 'audit', description: 'The audit trail' },
     ],
     paths,
     components: {
@@ -74,17 +81,30 @@ function operationOf(route: RestRoute): JsonObject {
   if (route.path.includes('{id}')) {
     parameters.push({ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
   }
+  for (const [name, description] of Object.entries(route.query ?? {})) {
+    parameters.push({ name, in: 'query', required: false, description, schema: { type: 'string' } });
+  }
+  if (route.idempotent) {
+    parameters.push({
+      name: IDEMPOTENCY_KEY_HEADER,
+      in: 'header',
+      required: false,
+      description:
+        '1 to 255 printable ASCII characters naming this request: a retry with the same key and body within 24 hours answers the first result without creating again; the same key with another body is a 422.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    });
+  }
   if (route.method === 'put' && route.etag) {
     parameters.push({
       name: 'If-Match',
       in: 'header',
       required: false,
-      description: 'The ETag of the connection as last read: the update fails with 412 when it has been written since.',
+      description: 'The ETag as last read: the update fails with 412 when the object has been written since.',
       schema: { type: 'string' },
     });
   }
   const errors = Object.fromEntries(
-    Object.entries(ERROR_STATUSES).map(([status, description]) => [
+    Object.entries({ ...ERROR_STATUSES, ...(route.idempotent ? IDEMPOTENT_ERROR_STATUSES : {}) }).map(([status, description]) => [
       status,
       { description, content: { 'application/json': { schema: { $ref: refOf(RestErrorSchema) } } } },
     ]),
@@ -98,9 +118,7 @@ function operationOf(route: RestRoute): JsonObject {
     responses: {
       '200': {
         description: 'OK',
-        ...(route.etag
-          ? { headers: { ETag: { description: 'Changes on every write of the connection.', schema: { type: 'string' } } } }
-          : {}),
+        ...(route.etag ? { headers: { ETag: { description: 'Changes on every write of the object.', schema: { type: 'string' } } } } : {}),
         content: { 'application/json': { schema: route.list ? { type: 'array', items: answerSchema } : answerSchema } },
       },
       ...errors,

@@ -4,7 +4,7 @@
 // that could not be reached or did not answer in time is a 503 DATABASE_UNAVAILABLE; anything
 // else is a 500 with no detail, as in GraphQL.
 import { databaseUnavailableError } from '../db/prisma-errors';
-import { AppError, BadUserInputError, type ErrorCode, StaleRevisionError } from '../errors/app-error';
+import { AppError, BadUserInputError, type ErrorCode, IdempotencyKeyReusedError, StaleRevisionError } from '../errors/app-error';
 import { INTERNAL_ERROR_MESSAGE } from '../errors/format-error';
 
 export type RestErrorType =
@@ -63,7 +63,11 @@ export function restErrorResponse(error: unknown): { status: number; body: RestE
   const appError = error instanceof AppError ? error : databaseUnavailableError(error);
   if (appError) {
     const { status, type } =
-      appError instanceof StaleRevisionError ? { status: 412, type: 'conflict_error' as const } : BY_CODE[appError.code];
+      appError instanceof StaleRevisionError
+        ? { status: 412, type: 'conflict_error' as const }
+        : appError instanceof IdempotencyKeyReusedError
+          ? { status: 422, type: 'invalid_request_error' as const }
+          : BY_CODE[appError.code];
     const param = appError instanceof BadUserInputError ? restParam(appError.field) : null;
     return { status, body: { error: { message: appError.message, type, param, code: appError.code } }, internal: false };
   }
@@ -80,6 +84,8 @@ export function restErrorResponse(error: unknown): { status: number; body: RestE
  * caller's own and keep their spelling.
  */
 export function restParam(field: string): string | null {
+  // A request header (Idempotency-Key) keeps its own name.
+  if (REQUEST_HEADER.test(field)) return field;
   for (const [pattern, replacement] of PARAM_RULES) {
     const match = pattern.exec(field);
     if (!match) continue;
@@ -89,6 +95,9 @@ export function restParam(field: string): string | null {
   }
   return snakePath(field);
 }
+
+/** A header name as HTTP spells it: capitalised words joined by hyphens. */
+const REQUEST_HEADER = /^[A-Z][a-z]*(-[A-Z][a-z]*)+$/;
 
 /** Ordered: the first pattern that matches the start of the path decides. */
 const PARAM_RULES: [RegExp, string | null][] = [

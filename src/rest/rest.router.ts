@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Services } from '../context';
 import { databaseUnavailableError } from '../db/prisma-errors';
+import { originOf } from '../audit/request-origin';
 import { isUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import { RestRequestError, restErrorResponse } from './rest-error';
@@ -62,7 +63,7 @@ export function createRestRouter(deps: RestRouterDependencies): express.Router {
 
   async function serve(route: RestRoute, req: Request, res: Response): Promise<void> {
     const started = process.hrtime.bigint();
-    const principal = await deps.verifier.authenticate(req.headers.authorization);
+    const principal = { ...(await deps.verifier.authenticate(req.headers.authorization)), origin: originOf(req) };
     const id = typeof req.params.id === 'string' ? req.params.id : '';
     if (route.path.includes('{id}') && !isUuid(id)) throw new RestRequestError(404, 'id must be a UUID; no object has this id.', 'id');
     const answer = await route.handle({
@@ -71,6 +72,7 @@ export function createRestRouter(deps: RestRouterDependencies): express.Router {
       id: id.toLowerCase(),
       body: req.body as unknown,
       header: (name) => req.get(name),
+      query: (name) => queryParameter(req, name),
     });
     res.setHeader('Cache-Control', 'no-store');
     if (answer.etag) res.setHeader('ETag', answer.etag);
@@ -128,4 +130,11 @@ export function envelopeErrorHandler(logger: Logger, event: string): ErrorReques
     res.setHeader('Cache-Control', 'no-store');
     res.status(status).json(body);
   };
+}
+
+/** One query parameter's value; a parameter given twice (or as an object) is a 400 naming it. */
+function queryParameter(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown>)[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new RestRequestError(400, `${name} must be given once, as a plain value.`, name);
 }

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal';
 import { modelProviderFromSlug, slugOf } from '../catalog/model-provider-catalog';
 import type { Services } from '../context';
 import type { Credential } from '../credentials/credential.model';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-key';
 import type { Connection as ServiceConnection } from '../pagination/connection';
 import type { Provider } from '../providers/provider.model';
 import type { GoogleVertexValidationRequest } from '../validation/validation.service';
@@ -15,6 +16,7 @@ import { authTypeOfName, nameOfAuthType } from './rest-auth-types';
 import { RestRequestError } from './rest-error';
 import { parseBody } from './rest-validation';
 import {
+  AuditEventPageSchema,
   AwsRoleConfigSchema,
   AwsRoleValidateSchema,
   AwsTrustInfoSchema,
@@ -25,6 +27,7 @@ import {
   GoogleVertexValidateSchema,
   ProviderSchema,
   UpdateConnectionSchema,
+  UpdateProviderSchema,
   ValidationResultSchema,
 } from './rest.schemas';
 
@@ -35,6 +38,8 @@ export interface RestCall {
   id: string;
   body: unknown;
   header(name: string): string | undefined;
+  /** A query parameter given once; undefined when absent (given twice is a 400 before the handler runs). */
+  query(name: string): string | undefined;
 }
 
 export interface RestAnswer {
@@ -48,7 +53,9 @@ export interface RestRoute {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'connections' | 'providers';
+  tag: 'connections' | 'providers' | 'audit';
+  /** Query parameters the route reads, with their descriptions (for the OpenAPI document). */
+  query?: Record<string, string>;
   /** The body's schema; routes without one take no body. */
   body?: z.ZodType;
   /** The answer's schema; `list` when the answer is an array of it. */
@@ -56,6 +63,8 @@ export interface RestRoute {
   list?: boolean;
   /** Whether the answer carries an ETag. */
   etag?: boolean;
+  /** Whether the route takes an Idempotency-Key header (src/idempotency/idempotency-keys.ts). */
+  idempotent?: boolean;
   handle(call: RestCall): Promise<RestAnswer>;
 }
 
@@ -98,7 +107,13 @@ async function providersAnswer(call: RestCall, providers: Provider[]): Promise<u
     settings: provider.settings,
     created_at: provider.createdAt.toISOString(),
     created_by_user_id: provider.createdBy,
+    updated_at: provider.updatedAt.toISOString(),
+    last_modified_by_user_id: provider.updatedBy,
   }));
+}
+
+async function providerAnswer(call: RestCall, provider: Provider): Promise<RestAnswer> {
+  return { body: (await providersAnswer(call, [provider]))[0], etag: etagOf(provider) };
 }
 
 export const REST_ROUTES: readonly RestRoute[] = [
@@ -124,9 +139,11 @@ export const REST_ROUTES: readonly RestRoute[] = [
     body: CreateConnectionSchema,
     answer: ConnectionSchema,
     etag: true,
+    idempotent: true,
     async handle(call) {
       const body = parseBody(CreateConnectionSchema, call.body);
-      return connectionAnswer(await call.services.credentials.create(call.principal, createRequestOf(body)));
+      const request = createRequestOf(body);
+      return connectionAnswer(await call.services.idempotentCreates.createCredential(call.principal, request, idempotencyKeyOf(call)));
     },
   },
   {
@@ -251,16 +268,19 @@ export const REST_ROUTES: readonly RestRoute[] = [
     tag: 'providers',
     body: CreateProviderSchema,
     answer: ProviderSchema,
+    etag: true,
+    idempotent: true,
     async handle(call) {
       const body = parseBody(CreateProviderSchema, call.body);
-      const provider = await call.services.providers.create(call.principal, {
+      const request = {
         name: body.name,
         modelProvider: modelProviderFromSlug(body.model_provider),
         credentialId: body.connection_id,
         oauthPassthrough: body.auth_type === 'oauth_passthrough',
         settings: body.settings,
-      });
-      return { body: (await providersAnswer(call, [provider]))[0] };
+      };
+      const provider = await call.services.idempotentCreates.createProvider(call.principal, request, idempotencyKeyOf(call));
+      return providerAnswer(call, provider);
     },
   },
   {
@@ -270,9 +290,37 @@ export const REST_ROUTES: readonly RestRoute[] = [
     summary: 'One provider of your organization.',
     tag: 'providers',
     answer: ProviderSchema,
+    etag: true,
     async handle(call) {
-      const provider = await call.services.providers.get(call.principal, call.id);
-      return { body: (await providersAnswer(call, [provider]))[0] };
+      return providerAnswer(call, await call.services.providers.get(call.principal, call.id));
+    },
+  },
+  {
+    method: 'put',
+    path: '/providers/{id}',
+    operationId: 'updateProvider',
+    summary:
+      'Change a provider: omitted fields keep their value, connection_id or auth_type "oauth_passthrough" repoint it, settings are merged.',
+    tag: 'providers',
+    body: UpdateProviderSchema,
+    answer: ProviderSchema,
+    etag: true,
+    async handle(call) {
+      const body = parseBody(UpdateProviderSchema, call.body);
+      const ifMatch = call.header('if-match');
+      const expectedRevision =
+        ifMatch === undefined
+          ? undefined
+          : revisionAllowedBy(ifMatch, await call.services.providers.get(call.principal, call.id), 'provider');
+      const provider = await call.services.providers.update(call.principal, call.id, {
+        name: body.name,
+        settings: body.settings,
+        credentialId: body.connection_id,
+        oauthPassthrough: body.auth_type === 'oauth_passthrough' ? true : undefined,
+        mergeSettings: true,
+        expectedRevision,
+      });
+      return providerAnswer(call, provider);
     },
   },
   {
@@ -287,7 +335,59 @@ export const REST_ROUTES: readonly RestRoute[] = [
       return { body: { deleted: true } };
     },
   },
+  {
+    method: 'get',
+    path: '/audit-events',
+    operationId: 'listAuditEvents',
+    summary: "The organization's audit trail, newest first (admin and viewer)",
+    tag: 'audit',
+    query: {
+      first: 'Page size, at most 100 (default 50).',
+      after: 'The next_cursor of the previous page.',
+      target_id: 'Only events about this credential or provider.',
+      action: 'Only events of this action, e.g. credential.rotated.',
+    },
+    answer: AuditEventPageSchema,
+    async handle(call) {
+      const firstText = call.query('first');
+      if (firstText !== undefined && !/^\d{1,4}$/.test(firstText))
+        throw new RestRequestError(400, 'first must be a non-negative integer.', 'first');
+      const page = await call.services.audit.events(
+        call.principal,
+        {
+          first: firstText === undefined ? null : Number(firstText),
+          after: call.query('after'),
+          targetId: call.query('target_id'),
+          action: call.query('action'),
+        },
+        { first: 'first', after: 'after', targetId: 'target_id', action: 'action' },
+      );
+      return {
+        body: {
+          events: page.edges.map(({ node }) => ({
+            id: node.id,
+            at: node.at.toISOString(),
+            action: node.action,
+            actor: node.actor,
+            target_type: node.targetType,
+            target_id: node.targetId,
+            changed_fields: node.changedFields,
+            secret_version: node.secretVersion,
+            change_note: node.changeNote,
+            request_id: node.requestId,
+          })),
+          next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
+          total_count: page.totalCount,
+        },
+      };
+    },
+  },
 ];
+
+/** The Idempotency-Key header of a create, as sent (undefined when absent). */
+function idempotencyKeyOf(call: RestCall): string | undefined {
+  return call.header(IDEMPOTENCY_KEY_HEADER);
+}
 
 /** The Google identity a google-vertex-validate body names: inline by auth_type, or a stored connection. */
 function googleIdentityOf(body: z.infer<typeof GoogleVertexValidateSchema>): GoogleVertexValidationRequest {

@@ -142,6 +142,8 @@ export const ProviderSchema = z
     settings,
     created_at: dateTime(),
     created_by_user_id: z.string(),
+    updated_at: dateTime(),
+    last_modified_by_user_id: z.string(),
   })
   .register(restComponents, { id: 'Provider', description: 'A route of the gateway, backed by a connection or by OAuth passthrough.' });
 
@@ -157,6 +159,49 @@ export const CreateProviderSchema = z
     id: 'CreateProvider',
     description: 'Exactly one of connection_id or auth_type: "oauth_passthrough" (anthropic only).',
   });
+
+export const UpdateProviderSchema = z
+  .strictObject({
+    name: z.string().optional(),
+    connection_id: z.string().nullable().optional().meta({
+      description: 'Repoints the provider to this connection (of the same model provider); the gateway uses it from its next resolve.',
+    }),
+    auth_type: z
+      .literal('oauth_passthrough')
+      .optional()
+      .meta({ description: 'Turns the provider into OAuth passthrough (anthropic only).' }),
+    settings: settings.optional().meta({ description: 'Merged over the stored settings.' }),
+  })
+  .register(restComponents, {
+    id: 'UpdateProvider',
+    description: 'Every field optional: an omitted field keeps its value. Not both connection_id and auth_type "oauth_passthrough".',
+  });
+
+export const AuditEventSchema = z
+  .strictObject({
+    id: z.uuid(),
+    at: dateTime(),
+    action: z.string(),
+    actor: z.string(),
+    target_type: z.string().nullable(),
+    target_id: z.string().nullable(),
+    changed_fields: z.array(z.string()),
+    secret_version: z.number().int().nullable(),
+    change_note: z.string().nullable(),
+    request_id: z.string().nullable(),
+  })
+  .register(restComponents, {
+    id: 'AuditEvent',
+    description: 'One recorded change, validation run, re-wrap or minute of runtime resolves.',
+  });
+
+export const AuditEventPageSchema = z
+  .strictObject({
+    events: z.array(AuditEventSchema),
+    next_cursor: z.string().nullable().meta({ description: 'Pass as ?after= for the next (older) page; null on the last.' }),
+    total_count: z.number().int(),
+  })
+  .register(restComponents, { id: 'AuditEventPage', description: "The organization's audit events, newest first." });
 
 export const RestErrorSchema = z
   .strictObject({

@@ -2,6 +2,7 @@
 // the gateway, kept until shortly before they expire. Keyed by credential and secret version, so
 // a rotation is seen at once (the new version misses). Concurrent misses for one key share one
 // mint: under a burst, the vendor's token endpoint or STS is asked once, not once per request.
+import { recordCacheLookup } from '../metrics/metrics';
 
 export interface Minted<Value> {
   value: Value;
@@ -35,7 +36,9 @@ export class MintedCredentialCache<Value> {
   /** The cached credential for `key`, or the one `mint` makes (one mint per key at a time). */
   async get(key: string, mint: () => Promise<Minted<Value>>): Promise<Minted<Value>> {
     const cached = this.entries.get(key);
-    if (cached && cached.expiresAt.getTime() - this.refreshBeforeMs > this.now()) return cached;
+    const hit = cached !== undefined && cached.expiresAt.getTime() - this.refreshBeforeMs > this.now();
+    recordCacheLookup('minted_credential', hit);
+    if (hit) return cached;
     if (cached) this.entries.delete(key);
     const pending = this.inFlight.get(key);
     if (pending) return pending;

@@ -7,6 +7,7 @@
 // A read that was in flight when its row changed must not put the old row back: each invalidation
 // moves an epoch, and a row read under an older epoch is handed to its caller but not kept.
 import type { ChangedTable, ChangeFeed } from '../db/change-feed';
+import { recordCacheLookup } from '../metrics/metrics';
 
 export interface RowCacheOptions {
   /** Rows kept at most; the least recently used goes first. */
@@ -58,7 +59,9 @@ export class RowCache<Row> {
   async get(organizationId: string, id: string, load: () => Promise<Row | null>): Promise<Row | null> {
     const live = this.feed.live;
     const entry = live ? this.entries.get(id) : undefined;
-    if (entry && this.now() - entry.storedAt < this.options.maxAgeMs) {
+    const hit = entry !== undefined && this.now() - entry.storedAt < this.options.maxAgeMs;
+    recordCacheLookup('runtime_row', hit);
+    if (hit) {
       // Another organization's id is "no such row", exactly as the database would answer.
       if (entry.organizationId !== organizationId) return null;
       this.entries.delete(id);

@@ -6,12 +6,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { z } from 'zod';
+import { assignRequestId, originOf } from '../audit/request-origin';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { slugOf } from '../catalog/model-provider-catalog';
 import { isUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
+import { timeRuntimeResolve } from '../metrics/metrics';
 import { nameOfAuthType } from '../rest/rest-auth-types';
-import { RestRequestError } from '../rest/rest-error';
+import { RestRequestError, restErrorResponse } from '../rest/rest-error';
 import { envelopeErrorHandler, requireJson } from '../rest/rest.router';
 import { parseBody } from '../rest/rest-validation';
 import type { UpstreamAuth, UpstreamAuthService } from './upstream-auth.service';
@@ -37,6 +39,7 @@ const BODY_LIMIT = '16kb';
 export function createRuntimeApp(deps: RuntimeServerDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(assignRequestId);
   // Express would hash each body into an ETag: here that is a digest of secret material.
   app.set('etag', false);
   // Liveness of this listener, and the floor the runtime benchmark measures the route against.
@@ -44,13 +47,16 @@ export function createRuntimeApp(deps: RuntimeServerDependencies): express.Expre
     res.json({ status: 'ok' });
   });
   app.post('/v1/upstream-auth', requireJson, express.json({ limit: BODY_LIMIT, type: () => true }), (req, res, next) => {
+    // runtime_resolves_total and runtime_resolve_duration_seconds, by auth type and outcome.
+    const timer = timeRuntimeResolve();
     void (async () => {
       const started = process.hrtime.bigint();
-      const principal = await deps.verifier.authenticate(req.headers.authorization);
+      const principal = { ...(await deps.verifier.authenticate(req.headers.authorization)), origin: originOf(req) };
       const body = parseBody(UpstreamAuthBody, req.body);
       const resolved = await deps.upstreamAuth.resolve(principal, { providerId: body.provider_id, credentialId: body.credential_id });
       res.setHeader('Cache-Control', 'no-store');
       res.status(200).json(answerOf(resolved));
+      timer.resolved(resolved.authType);
       // One line per resolve is a debug line: the audit trail counts resolves per credential per minute.
       if (deps.logger.isLevelEnabled('debug')) {
         deps.logger.debug(
@@ -65,7 +71,10 @@ export function createRuntimeApp(deps: RuntimeServerDependencies): express.Expre
           'upstream auth resolved',
         );
       }
-    })().catch(next);
+    })().catch((error: unknown) => {
+      timer.failed(restErrorResponse(error).body.error.code);
+      next(error);
+    });
   });
   app.use((_req, _res, next) => next(new RestRequestError(404, 'No such route.')));
   app.use(envelopeErrorHandler(deps.logger, 'upstream_auth'));

@@ -5,6 +5,7 @@
 // counted; lastUsedAt and an audit line are written at most once a minute per credential.
 // The rows a resolve reads (the credential with its still-sealed secret, the provider) are kept in
 // memory while the change feed is live, so a warm resolve makes no database round trip.
+import type { AuditEntry } from '../audit/audit-log';
 import { type Principal, requireRuntime } from '../auth/principal';
 import { apiKeyHeaders, AWS_REGION, type AuthType, defaultBaseUrl, type ModelProvider } from '../catalog/model-provider-catalog';
 import type { Credential } from '../credentials/credential.model';
@@ -264,8 +265,20 @@ export class UpstreamAuthService {
       { event: 'credential.resolved', orgId: principal.orgId, actor: principal.userId, credentialId: credential.id, resolves },
       'credential resolved',
     );
-    // Off the request path: a failed bookkeeping write must not fail the gateway's call.
-    this.dependencies.credentials.touchLastUsed(principal.orgId, credential.id, new Date(now)).catch((error: unknown) => {
+    // Off the request path: a failed bookkeeping write must not fail the gateway's call; its count
+    // goes into the next write.
+    const entry: AuditEntry = {
+      organizationId: principal.orgId,
+      actor: principal.userId,
+      action: 'credential.resolved',
+      targetType: 'credential',
+      targetId: credential.id,
+      details: { resolves },
+      secretVersion: credential.secretVersion,
+      origin: principal.origin ?? null,
+    };
+    this.dependencies.credentials.touchLastUsed(principal.orgId, credential.id, new Date(now), entry).catch((error: unknown) => {
+      usage.resolves += resolves;
       this.dependencies.audit.warn(
         { event: 'last_used_write_failed', credentialId: credential.id, error: error instanceof Error ? error.name : 'unknown' },
         'could not record lastUsedAt',

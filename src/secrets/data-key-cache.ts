@@ -16,6 +16,7 @@
 // which they may zero; the cached buffer itself never leaves this module.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { recordCacheLookup } from '../metrics/metrics';
 
 export interface DataKeyCacheOptions {
   /** How long a data key is kept after the unwrap that loaded it, in milliseconds (default 5 minutes). */
@@ -103,7 +104,9 @@ export class DataKeyCache {
   get(cacheKey: string, load: () => Promise<Buffer>): Promise<Buffer> {
     this.sweep();
     const entry = this.entries.get(cacheKey);
-    if (entry && !this.expired(entry)) return Promise.resolve(this.use(cacheKey, entry));
+    const hit = entry !== undefined && !this.expired(entry);
+    recordCacheLookup('kms_data_key', hit);
+    if (hit) return Promise.resolve(this.use(cacheKey, entry));
     if (entry) this.evict(cacheKey, entry); // expired out of load order (a clock that went back)
     return new Promise<Buffer>((resolve, reject) => this.join(cacheKey, load, { resolve, reject }));
   }

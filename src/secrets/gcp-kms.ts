@@ -9,6 +9,8 @@ import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import { KmsUnavailableError } from '../errors/app-error';
 import { CLOUD_PLATFORM_SCOPE } from '../google/google-apis';
+import { grpcOutcome } from '../metrics/call-outcomes';
+import { timedCloudCall } from '../metrics/metrics';
 import { crc32c } from './crc32c';
 import { DataKeyCache, type DataKeyCacheOptions, dataKeyCacheKey } from './data-key-cache';
 import type { KeyService, WrappedDataKey } from './key-service';
@@ -19,7 +21,7 @@ export interface GcpKmsOptions {
   keyName: string;
   /** `host:port` (TLS, Google credentials) or `http://host:port` (plaintext, no credentials: emulators). */
   apiEndpoint?: string;
-  /** Deadline of one call. */
+  /** Deadline of one call, in milliseconds (KMS_TIMEOUT_MS; default KMS_CALL_TIMEOUT_DEFAULT_MS). */
   callTimeoutMs?: number;
   /** Attempts for UNAVAILABLE and DEADLINE_EXCEEDED, the first included. */
   maxAttempts?: number;
@@ -38,6 +40,9 @@ export class KmsIntegrityError extends KmsUnavailableError {
     super(`The key service's answer failed its integrity check (${what}); nothing was written.`);
   }
 }
+
+/** The deadline of one Cloud KMS call when KMS_TIMEOUT_MS is unset. */
+export const KMS_CALL_TIMEOUT_DEFAULT_MS = 5000;
 
 const RETRYABLE = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED]);
 const READINESS_CACHE_MS = 15_000;
@@ -72,7 +77,7 @@ export class GcpKmsKeyService implements KeyService {
   private readyUntil = 0;
 
   constructor(private readonly options: GcpKmsOptions) {
-    this.callTimeoutMs = options.callTimeoutMs ?? 5000;
+    this.callTimeoutMs = options.callTimeoutMs ?? KMS_CALL_TIMEOUT_DEFAULT_MS;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     if (options.dataKeyCache !== false) this.dataKeys = new DataKeyCache(options.dataKeyCache);
@@ -182,7 +187,8 @@ export class GcpKmsKeyService implements KeyService {
   private async call<T>(operation: 'encrypt' | 'decrypt', attempt: () => Promise<T>): Promise<T> {
     for (let number = 1; ; number += 1) {
       try {
-        return await attempt();
+        // Every attempt is counted and timed (cloud_calls_total{service="kms"}).
+        return await timedCloudCall('kms', operation, attempt, { ofError: grpcOutcome });
       } catch (error) {
         const code = grpcCode(error);
         if (code !== undefined && RETRYABLE.has(code) && number < this.maxAttempts) {

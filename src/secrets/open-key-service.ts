@@ -7,7 +7,12 @@ import { LocalKeyring } from './local-keyring';
 
 export async function openKeyService(config: Config): Promise<KeyService> {
   if (config.kmsKeyName) {
-    return new GcpKmsKeyService({ keyName: config.kmsKeyName, apiEndpoint: config.kmsApiEndpoint, dataKeyCache: config.kmsDataKeyCache });
+    return new GcpKmsKeyService({
+      keyName: config.kmsKeyName,
+      apiEndpoint: config.kmsApiEndpoint,
+      callTimeoutMs: config.kmsTimeoutMs,
+      dataKeyCache: config.kmsDataKeyCache,
+    });
   }
   return LocalKeyring.open(config.dataDir, { production: config.production });
 }

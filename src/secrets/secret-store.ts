@@ -1,5 +1,6 @@
 // The one road for secrets. Plaintext is sealed here before it reaches the database, and the
 // sealed columns are read back here and nowhere else (every other read omits them).
+import { AuditLog } from '../audit/audit-log';
 import type { AuthType } from '../catalog/model-provider-catalog';
 import type { Database } from '../db/database';
 import type { EnvelopeCipher, SealedSecret, SecretBinding } from './envelope';
@@ -29,6 +30,7 @@ export class SecretStore {
   constructor(
     private readonly prisma: Database,
     private readonly cipher: EnvelopeCipher,
+    private readonly audit: AuditLog = new AuditLog(prisma),
   ) {}
 
   seal(payload: SecretPayload, binding: SecretBinding): Promise<SealedSecret> {
@@ -92,7 +94,7 @@ export class SecretStore {
    * its nonce, ciphertext and version stay as they are. The update is optimistic: a rotation
    * that lands in between wins, and this one reports it.
    */
-  async rewrap(stale: StaleWrappedKey): Promise<RewrapOutcome> {
+  async rewrap(stale: StaleWrappedKey, actor = 'system:secrets-rewrap'): Promise<RewrapOutcome> {
     const { credentialId } = stale;
     // Only while the row is still under the key it was listed with: a rotation since then has
     // already put it under the primary key.
@@ -105,10 +107,23 @@ export class SecretStore {
       { keyId: row.secretKeyId, wrappedKey: Buffer.from(row.secretWrappedKey) },
       { organizationId: row.organizationId, credentialId, secretVersion: row.secretVersion, authType: row.authType },
     );
-    const { count } = await this.prisma.credential.updateMany({
-      where: { id: credentialId, secretVersion: row.secretVersion, secretKeyId: row.secretKeyId },
-      data: { secretWrappedKey: new Uint8Array(wrapped.wrappedKey), secretKeyId: wrapped.keyId },
+    const fromKeyId = row.secretKeyId;
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.credential.updateMany({
+        where: { id: credentialId, secretVersion: row.secretVersion, secretKeyId: fromKeyId },
+        data: { secretWrappedKey: new Uint8Array(wrapped.wrappedKey), secretKeyId: wrapped.keyId },
+      });
+      if (count !== 1) return 'changed-concurrently';
+      await this.audit.append(tx, {
+        organizationId: row.organizationId,
+        actor,
+        action: 'credential.rewrapped',
+        targetType: 'credential',
+        targetId: credentialId,
+        details: { fromKeyId, toKeyId: wrapped.keyId },
+        secretVersion: row.secretVersion,
+      });
+      return 'rewrapped';
     });
-    return count === 1 ? 'rewrapped' : 'changed-concurrently';
   }
 }

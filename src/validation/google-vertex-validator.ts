@@ -2,6 +2,8 @@
 // token (a service-account JWT grant, this service's own Application Default Credentials, or ADC
 // impersonating a target through IAM Credentials), then a countTokens call with that token.
 // Every request goes through the outbound client; the token never leaves this module.
+import { httpStatusOutcome, outboundFailureOutcome } from '../metrics/call-outcomes';
+import { timedCloudCall } from '../metrics/metrics';
 import { OutboundError } from './outbound';
 import { GoogleAccessTokens, type GoogleAccessTokensOptions, type GoogleIdentity } from '../google/google-access-tokens';
 import { defaultBaseUrl, VERTEX_LOCATION } from '../catalog/model-provider-catalog';
@@ -70,14 +72,19 @@ export class GoogleVertexValidator {
             url: `${location}/publishers/google/models/${call.model}:countTokens`,
             body: { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] },
           };
-    const response = await this.options.outbound.request(url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        'content-type': 'application/json',
-        ...(quotaProjectId ? { 'x-goog-user-project': quotaProjectId } : {}),
-      },
-      body: JSON.stringify(body),
+    const request = () =>
+      this.options.outbound.request(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${accessToken}`,
+          'content-type': 'application/json',
+          ...(quotaProjectId ? { 'x-goog-user-project': quotaProjectId } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const response = await timedCloudCall('google', 'vertex:countTokens', request, {
+      ofResult: (answer) => httpStatusOutcome(answer.status),
+      ofError: outboundFailureOutcome,
     });
     const where = `${call.model} in projects/${call.projectId}/locations/${call.location}`;
     if (response.status === 200) return { ok: true, detail: `countTokens answered for ${where}` };

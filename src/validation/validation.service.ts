@@ -3,6 +3,7 @@
 // secret is opened through the secret store and nowhere else. Bad input is an error; a check
 // that fails is a ValidationResult with ok: false.
 import { type AuthType, AWS_REGION, VERTEX_LOCATION } from '../catalog/model-provider-catalog';
+import type { AuditLog } from '../audit/audit-log';
 import { type Principal, requireWriter } from '../auth/principal';
 import type { CredentialRepository } from '../credentials/credential.repository';
 import {
@@ -63,6 +64,8 @@ export interface ValidationServiceDependencies {
   aws: Pick<AwsRoleValidator, 'validate'>;
   google: Pick<GoogleVertexValidator, 'validate'>;
   audit: Logger;
+  /** The audit trail: every validation run is an event of the organization. */
+  auditLog: Pick<AuditLog, 'record'>;
   /** The token URL a service account's tokenUri must equal. */
   googleTokenUrl: string;
 }
@@ -93,7 +96,7 @@ export class ValidationService {
       if (typeof setting === 'string' && AWS_REGION.pattern.test(setting)) storedRegion = setting;
     }
     const result = await this.dependencies.aws.validate(role, { organizationId: principal.orgId, region: region ?? storedRegion });
-    this.record('validation.aws_role', principal, input.credentialId ?? null, result);
+    await this.record('validation.aws_role', principal, input.credentialId ?? null, result);
     return result;
   }
 
@@ -111,7 +114,7 @@ export class ValidationService {
 
     const auth = await this.googleAuthOf(principal, input);
     const result = await this.dependencies.google.validate(auth, { projectId: target.projectId, location, model, apiFamily });
-    this.record('validation.google_vertex', principal, input.credentialId ?? null, result);
+    await this.record('validation.google_vertex', principal, input.credentialId ?? null, result);
     return result;
   }
 
@@ -170,7 +173,25 @@ export class ValidationService {
     return { credential, secret };
   }
 
-  private record(event: string, principal: Principal, credentialId: string | null, result: ValidationResult): void {
+  private async record(
+    event: 'validation.aws_role' | 'validation.google_vertex',
+    principal: Principal,
+    credentialId: string | null,
+    result: ValidationResult,
+  ): Promise<void> {
+    await this.dependencies.auditLog.record({
+      organizationId: principal.orgId,
+      actor: principal.userId,
+      action: credentialId ? 'credential.validated' : 'validation.run',
+      targetType: credentialId ? 'credential' : null,
+      targetId: credentialId,
+      details: {
+        validation: event === 'validation.aws_role' ? 'aws_role' : 'google_vertex',
+        ok: result.ok,
+        checks: result.checks.map((check) => ({ name: check.name, ok: check.ok })),
+      },
+      origin: principal.origin ?? null,
+    });
     this.dependencies.audit.info(
       {
         event,

@@ -17,6 +17,7 @@ import {
   Transcript,
 } from '../support/canaries';
 import { aCredentialInput, type CreateCredentialInput, type CredentialAuthInput, type ModelProvider } from '../support/factories';
+import { anIdempotencyKey, storedIdempotencyKey, withIdempotencyKey } from '../support/idempotency-keys';
 import { anAdmin, anOrganization } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -536,6 +537,48 @@ test.each(refusals.map((refusal) => [refusal.name, refusal] as const))(
   },
 );
 
+/** Credentials created with an Idempotency-Key (beside those of `credentials` and the inline one). */
+let keyedCreates = 0;
+
+test('a create sent with an Idempotency-Key, its replay and a refused reuse of the key echo no secret, and the key stores only a hash', async () => {
+  const key = anIdempotencyKey();
+  const sendKeyed = (input: CreateCredentialInput) =>
+    transcript.graphql<{ createCredential: CredentialView }>(
+      vault,
+      'keyed',
+      CREATE_CREDENTIAL,
+      { input },
+      adminToken,
+      withIdempotencyKey(key),
+    );
+  const input = aCredentialInput({
+    modelProvider: 'BEDROCK',
+    auth: {
+      awsKeys: {
+        accessKeyId: plant(accessKeyIdCanary('keyedAccessKeyId')).value,
+        secretAccessKey: plant(canary('keyedSecretAccessKey')).value,
+        sessionToken: plant(canary('keyedSessionToken')).value,
+      },
+    },
+  });
+
+  const created = dataOf(await sendKeyed(input)).createCredential;
+  keyedCreates += 1;
+  const replayed = dataOf(await sendKeyed(input)).createCredential;
+  const reused = await sendKeyed(aCredentialInput({ auth: { apiKey: { apiKey: plant(apiKeyCanary('keyedReuse')).value } } }));
+
+  expect(replayed.id).toBe(created.id);
+  expect((reused.body.errors ?? []).map((error) => ({ code: error.extensions?.code, field: error.extensions?.field }))).toEqual([
+    { code: 'BAD_USER_INPUT', field: 'Idempotency-Key' },
+  ]);
+  expect(findCanaries(planted, transcript.receivedBy('keyed'))).toEqual([]);
+  expect(await storedIdempotencyKey(database, orgId, key)).toEqual({
+    operation: 'createCredential',
+    request_fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+    result_id: created.id,
+  });
+});
+
 test('no log line carries a secret', () => {
   expect(vault.logLines.length).toBeGreaterThan(refusals.length);
   expect(findCanaries(planted, logHaystacks([vault]))).toEqual([]);
@@ -544,7 +587,9 @@ test('no log line carries a secret', () => {
 test('no table of the database carries a secret, as text, hex or base64', async () => {
   const dump = await dumpDatabase(database);
 
-  expect(dump.filter((row) => row.source.includes('"credentials"'))).toHaveLength(credentials.size + 1);
+  expect(dump.filter((row) => row.source.includes('"credentials"'))).toHaveLength(credentials.size + 1 + keyedCreates);
+  // The dump covers the idempotency keys, whose creates carried secrets.
+  expect(dump.filter((row) => row.source.includes('"idempotency_keys"')).length).toBeGreaterThan(0);
   // The dump covers the sealed columns: the ciphertext of the API key is in it, as hex.
   const [{ ciphertext }] = await database.query<{ ciphertext: string }>(
     "SELECT encode(secret_ciphertext, 'hex') AS ciphertext FROM credentials WHERE id = $1",

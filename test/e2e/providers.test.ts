@@ -446,29 +446,50 @@ describe("another organization's provider behaves as if it did not exist", () =>
 });
 
 describe('deleteCredential while providers use it', () => {
-  test('is CONFLICT naming how many providers use it, with extensions.providersInUse, and keeps the credential', async () => {
+  test('is CONFLICT with extensions.providersInUse listing each provider as { id, name }, oldest first, and keeps the credential', async () => {
     const org = anOrganization(vault);
     const credential = await credentialOf(org);
-    await org.admin.providers.created(aProviderInput(credential.id));
-    await org.admin.providers.created(aProviderInput(credential.id));
+    const first = await org.admin.providers.created(aProviderInput(credential.id));
+    const second = await org.admin.providers.created(aProviderInput(credential.id));
+    await org.admin.providers.created({ name: uniqueName('oauth'), modelProvider: 'ANTHROPIC', oauthPassthrough: true });
 
     const response = await org.admin.delete(credential.id);
 
     const error = expectError(response, { code: 'CONFLICT' });
     expect(error.message).toMatch(/\b2 providers\b/);
-    expect(error.extensions?.providersInUse).toBe(2);
+    expect(error.extensions?.providersInUse).toEqual([
+      { id: first.id, name: first.name },
+      { id: second.id, name: second.name },
+    ]);
     expect((await org.admin.read(credential.id)).id).toBe(credential.id);
   });
 
-  test('with one provider the message says 1 provider', async () => {
+  test('with one provider the message says 1 provider, names it and advises repointing it with updateProvider or deleting it', async () => {
     const org = anOrganization(vault);
     const credential = await credentialOf(org);
-    await org.admin.providers.created(aProviderInput(credential.id));
+    const provider = await org.admin.providers.created(aProviderInput(credential.id));
 
     const error = expectError(await org.admin.delete(credential.id), { code: 'CONFLICT' });
 
     expect(error.message).toMatch(/\b1 provider\b/);
-    expect(error.extensions?.providersInUse).toBe(1);
+    expect(error.message).toContain(`"${provider.name}" ${provider.id}`);
+    expect(error.message).toMatch(/Repoint those providers .*updateProvider.* or delete them/);
+    expect(error.extensions?.providersInUse).toEqual([{ id: provider.id, name: provider.name }]);
+  });
+
+  test('succeeds once its providers are repointed with updateProvider, which the CONFLICT advised', async () => {
+    const org = anOrganization(vault);
+    const credential = await credentialOf(org);
+    const replacement = await credentialOf(org);
+    const provider = await org.admin.providers.created(aProviderInput(credential.id));
+    const refused = expectError(await org.admin.delete(credential.id), { code: 'CONFLICT' });
+
+    for (const { id } of refused.extensions?.providersInUse as { id: string }[]) {
+      await org.admin.providers.updated(id, { credentialId: replacement.id });
+    }
+
+    expect(dataOf(await org.admin.delete(credential.id)).deleteCredential).toBe(credential.id);
+    expect(dataOf(await org.admin.providers.get(provider.id)).provider?.credential?.id).toBe(replacement.id);
   });
 
   test('succeeds once its providers are deleted, and the credential is then NOT_FOUND', async () => {

@@ -1,7 +1,8 @@
 // REST is a second door into the same services: a connection written through REST and a
 // credential written through GraphQL with the equivalent input are the same stored row (and
-// the same sealed secret once opened), for every auth type, for updates and rotations; and a
-// secret written through one door rotates through the other.
+// the same sealed secret once opened), for every auth type, for updates and rotations; a secret
+// written through one door rotates through the other; and a provider changed through PUT
+// /admin/providers/{id} is the same stored row as one changed through updateProvider.
 //
 // Rows are compared column by column except what must differ between two writes: the id, the
 // name (unique per organization), the timestamps and the sealed bytes (fresh data key and nonce
@@ -25,10 +26,10 @@ import { clientWithToken, dataOf, openSecret, type VaultClient } from '../suppor
 type Json = Record<string, unknown>;
 
 /**
- * The columns every write renews (name_key is generated from the name), and the sealed bytes
- * (compared as present or null).
+ * The columns every write renews (name_key is generated from the name, seq is the row's place in
+ * insertion order), and the sealed bytes (compared as present or null).
  */
-const RENEWED_COLUMNS = ['id', 'name', 'name_key', 'created_at', 'updated_at', 'secret_rotated_at'];
+const RENEWED_COLUMNS = ['id', 'name', 'name_key', 'created_at', 'updated_at', 'secret_rotated_at', 'seq'];
 const SEALED_BYTES = ['secret_ciphertext', 'secret_nonce', 'secret_wrapped_key'];
 const ACTOR = 'parity-admin';
 
@@ -498,5 +499,91 @@ describe('a secret written through one door rotates through the other', () => {
       payload: serviceAccountFields(keyFile),
       secretVersion: 2,
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Providers: both start identical (created through GraphQL); one is changed through REST PUT, the
+// other through GraphQL updateProvider with the equivalent input.
+
+async function providerRowOf(id: string): Promise<Json> {
+  const [row] = await database.query<Json>('SELECT * FROM providers WHERE id = $1', [id]);
+  if (!row) throw new Error(`no providers row ${id}`);
+  return row;
+}
+
+/** The provider row without what two writes never share. */
+function comparableProvider(row: Json): Json {
+  return Object.fromEntries(Object.entries(row).filter(([column]) => !RENEWED_COLUMNS.includes(column)));
+}
+
+async function graphqlCreatedProvider(input: Json): Promise<string> {
+  const response = await vault.graphql<{ createProvider: { id: string } }>(
+    'mutation Create($input: CreateProviderInput!) { createProvider(input: $input) { id } }',
+    { input: { name: uniqueName('route'), ...input } },
+    { token },
+  );
+  return dataOf(response).createProvider.id;
+}
+
+interface ProviderUpdateCase {
+  /** The GraphQL input both providers are created with, given the two credentials of the case. */
+  create: (credentials: { anthropic: string; other: string }) => Json;
+  /** The equivalent updates. */
+  update: (credentials: { anthropic: string; other: string }) => Pair;
+}
+
+const PROVIDER_UPDATES: [string, ProviderUpdateCase][] = [
+  [
+    'a rename with a settings change',
+    {
+      create: ({ anthropic }) => ({ modelProvider: 'ANTHROPIC', credentialId: anthropic, settings: { model: 'claude-sonnet' } }),
+      // REST merges settings over the stored ones; GraphQL replaces them.
+      update: () => ({
+        rest: { name: uniqueName('renamed-rest'), settings: { weight: 2 } },
+        graphql: { name: uniqueName('renamed-graphql'), settings: { model: 'claude-sonnet', weight: 2 } },
+      }),
+    },
+  ],
+  [
+    'a repoint to another credential',
+    {
+      create: ({ anthropic }) => ({ modelProvider: 'ANTHROPIC', credentialId: anthropic }),
+      update: ({ other }) => ({ rest: { connection_id: other }, graphql: { credentialId: other } }),
+    },
+  ],
+  [
+    'a switch to OAuth passthrough',
+    {
+      create: ({ anthropic }) => ({ modelProvider: 'ANTHROPIC', credentialId: anthropic }),
+      update: () => ({ rest: { auth_type: 'oauth_passthrough' }, graphql: { oauthPassthrough: true } }),
+    },
+  ],
+];
+
+describe('provider update: the same change through each door stores the same provider', () => {
+  test.each(PROVIDER_UPDATES)('%s: the same row', async (_label, { create, update }) => {
+    const credentials = {
+      anthropic: await graphqlCreated({ modelProvider: 'ANTHROPIC', auth: { apiKey: { apiKey: anApiKey() } } }),
+      other: await graphqlCreated({ modelProvider: 'ANTHROPIC', auth: { apiKey: { apiKey: anApiKey() } } }),
+    };
+    const [restId, graphqlId] = [await graphqlCreatedProvider(create(credentials)), await graphqlCreatedProvider(create(credentials))];
+    const { rest, graphql: input } = update(credentials);
+
+    okBody(await restRequest(vault, 'PUT', `/providers/${restId}`, { token, body: rest }));
+    dataOf(
+      await vault.graphql(
+        'mutation Update($id: ID!, $input: UpdateProviderInput!) { updateProvider(id: $id, input: $input) { id } }',
+        {
+          id: graphqlId,
+          input,
+        },
+        { token },
+      ),
+    );
+
+    const restRow = await providerRowOf(restId);
+    expect(comparableProvider(restRow)).toEqual(comparableProvider(await providerRowOf(graphqlId)));
+    expect(restRow).toMatchObject({ created_by: ACTOR, updated_by: ACTOR, revision: 2 });
   });
 });

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FakeSts } from '../fakes/fake-sts-server';
 import { type FakeGoogleCloud, GOOGLE_TOKEN_URL } from '../fakes/fake-google-cloud';
 import {
+  accessKeyIdCanary,
   apiKeyCanary,
   type Canary,
   secretCanaries,
@@ -22,6 +23,7 @@ import {
 } from '../support/canaries';
 import { type CloudFakes, issuedCredentials, startCloudFakes } from '../support/cloud-fakes';
 import { hex, TEST_PROJECT_ID, uniqueName } from '../support/factories';
+import { anIdempotencyKey, storedIdempotencyKey, withIdempotencyKey } from '../support/idempotency-keys';
 import {
   type ConnectionJson,
   expectRestError,
@@ -287,6 +289,38 @@ test('validations with inline secrets and stored connections answer no secret an
   expect(issued.length).toBeGreaterThanOrEqual(8);
   expect(findCanaries([...planted, ...issued], transcript.receivedBy('validate'))).toEqual([]);
   expect(findCanaries([accountKey], transcript.sent)).not.toEqual([]);
+});
+
+test('a create sent with an Idempotency-Key, its replay and a refused reuse of the key (422) answer no secret, and the key stores only a hash', async () => {
+  const key = anIdempotencyKey();
+  const headers = withIdempotencyKey(key);
+  const body = {
+    name: uniqueName('keyed'),
+    model_provider: 'bedrock',
+    auth_type: 'aws_keys',
+    credentials: {
+      access_key_id: plant(accessKeyIdCanary('keyedAccessKeyId')).value,
+      secret_access_key: plant(canary('keyedSecretAccessKey')).value,
+      session_token: plant(canary('keyedSessionToken')).value,
+    },
+  };
+
+  const created = okBody(await client('keyed', adminToken).post<ConnectionJson>('/connections', body, { headers }));
+  const replayed = okBody(await client('keyed', adminToken, REST_PREFIXES[1]).post<ConnectionJson>('/connections', body, { headers }));
+  const reused = await client('keyed', adminToken).post(
+    '/connections',
+    { name: uniqueName('keyed'), model_provider: 'openai', api_key: plant(apiKeyCanary('keyedReuse')).value },
+    { headers },
+  );
+
+  expect(replayed.id).toBe(created.id);
+  expectRestError(reused, { status: 422, type: 'invalid_request_error', param: 'Idempotency-Key' });
+  expect(findCanaries(planted, transcript.receivedBy('keyed'))).toEqual([]);
+  expect(await storedIdempotencyKey(database, orgId, key)).toEqual({
+    operation: 'createCredential',
+    request_fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+    result_id: created.id,
+  });
 });
 
 /** The envelope's type for each status the contract names. */
@@ -632,6 +666,8 @@ test('no table of the database carries a secret, as text, hex or base64', async 
     [connections.get('api_key')!.connection.id],
   );
   expect(dump.some((row) => row.text.includes(ciphertext))).toBe(true);
+  // The dump covers the idempotency keys, whose creates carried secrets.
+  expect(dump.filter((row) => row.source.includes('"idempotency_keys"')).length).toBeGreaterThan(0);
   expect(findCanaries([...planted, ...issuedCredentials(fakes)], dump)).toEqual([]);
 });
 

@@ -136,6 +136,8 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
         settings: { model: 'gpt-4o', weight: 3 },
         created_at: expect.stringMatching(RFC_3339),
         created_by_user_id: org.adminUserId,
+        updated_at: provider.created_at,
+        last_modified_by_user_id: org.adminUserId,
       });
     });
 

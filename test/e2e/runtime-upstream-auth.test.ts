@@ -617,12 +617,39 @@ describe('warm resolves are answered from memory', () => {
     const route = await org.admin.providers.created(aProviderInput(first.id));
     expect((await org.runtime.provider(route.id)).credential_id).toBe(first.id);
 
-    // Repointing has no API yet: another replica's write, straight to the table.
+    // Another replica's write, or any writer's: straight to the table, heard through the change feed.
     await database.query('UPDATE providers SET credential_id = $1 WHERE id = $2', [second.id, route.id]);
     await waitUntil(async () => (await org.runtime.provider(route.id)).credential_id === second.id);
     dataOf(await org.admin.providers.delete(route.id));
 
     expectRuntimeError(await org.runtime.request({ provider_id: route.id }), { status: 404, type: 'not_found_error', code: 'NOT_FOUND' });
+  });
+
+  test('a provider repointed through updateProvider resolves to the new credential on the very next request', async () => {
+    const org = anOrg();
+    const first = await created(org.admin, 'OPENAI', apiKeyAuth());
+    const newKey = anApiKey();
+    const second = await created(org.admin, 'OPENAI', apiKeyAuth(newKey));
+    const route = await org.admin.providers.created(aProviderInput(first.id));
+    expect((await org.runtime.provider(route.id)).credential_id).toBe(first.id);
+    await org.runtime.provider(route.id);
+
+    await org.admin.providers.updated(route.id, { credentialId: second.id });
+
+    const answer = await org.runtime.provider(route.id);
+    expect(answer.credential_id).toBe(second.id);
+    expect(answer.headers).toEqual({ authorization: `Bearer ${newKey}` });
+  });
+
+  test('a provider turned into OAuth passthrough through updateProvider resolves as passthrough on the very next request', async () => {
+    const org = anOrg();
+    const credential = await created(org.admin, 'ANTHROPIC', apiKeyAuth());
+    const route = await org.admin.providers.created(aProviderInput(credential.id, { modelProvider: 'ANTHROPIC' }));
+    expect((await org.runtime.provider(route.id)).credential_id).toBe(credential.id);
+
+    await org.admin.providers.updated(route.id, { oauthPassthrough: true });
+
+    expect(await org.runtime.provider(route.id)).toMatchObject({ oauth_passthrough: true });
   });
 });
 

@@ -258,6 +258,37 @@ describe('validateAwsRole by credentialId', () => {
     expect(requests[0]).toMatchObject({ RoleArn: role.iamRoleArn, ExternalId: role.externalId, DurationSeconds: '900' });
   });
 
+  test('each run is an audit event: credential.validated for a stored credential, validation.run for an inline role', async () => {
+    const caller = anAdmin(vault);
+    const id = await storedAwsRole(caller, aRole());
+    await validated(caller, { input: { credentialId: id } });
+    await validated(caller, { input: { role: aRole() } });
+
+    const events = await database.query<{
+      action: string;
+      target_id: string | null;
+      actor: string;
+      details: { ok: boolean; validation: string };
+    }>(
+      `SELECT action, target_id, actor, details FROM audit_events WHERE organization_id = $1 AND action <> 'credential.created' ORDER BY position`,
+      [caller.orgId],
+    );
+    expect(events).toEqual([
+      {
+        action: 'credential.validated',
+        target_id: id,
+        actor: 'test-user',
+        details: expect.objectContaining({ ok: true, validation: 'aws_role' }),
+      },
+      {
+        action: 'validation.run',
+        target_id: null,
+        actor: 'test-user',
+        details: expect.objectContaining({ ok: true, validation: 'aws_role' }),
+      },
+    ]);
+  });
+
   test('reports a stored role whose external id the trust policy refuses as not ok', async () => {
     const caller = anAdmin(vault);
     const role = aRole();

@@ -5,6 +5,7 @@
 // versions, and while stored data keys need the version.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SYSTEM_ORGANIZATION_ID } from '../../src/audit/audit-log';
 import { main } from '../../src/cli/key-ring';
 import { captureIo } from '../support/capture-io';
 import { LOCAL_KEYRING_FILE, LocalKeyring } from '../../src/secrets/local-keyring';
@@ -47,7 +48,7 @@ describe('key-ring rotate', () => {
     const dataDir = tempDir();
     await LocalKeyring.open(dataDir, dev);
     const io = captureIo();
-    expect(await main(['rotate'], { DATA_DIR: dataDir }, io)).toBe(0);
+    expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, io)).toBe(0);
     expect(io.out).toContain('key version 2 is now primary');
     expect(await versionsIn(dataDir)).toEqual([
       { version: 1, primary: false },
@@ -55,9 +56,23 @@ describe('key-ring rotate', () => {
     ]);
   });
 
+  test('records the rotation in the audit trail, as an event of the vault itself', async () => {
+    const dataDir = tempDir();
+    const { url } = freshSchemaUrl();
+    expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: url }, captureIo())).toBe(0);
+
+    const schema = new URL(url).searchParams.get('schema') ?? '';
+    const events = await database.query<{ organization_id: string; actor: string; action: string; target_id: string }>(
+      `SELECT organization_id, actor, action, target_id FROM "${schema}".audit_events`,
+    );
+    expect(events).toEqual([
+      { organization_id: SYSTEM_ORGANIZATION_ID, actor: 'system:keys-rotate', action: 'key_ring.rotated', target_id: 'local:2' },
+    ]);
+  });
+
   test('creates the key ring with version 1 on a fresh DATA_DIR and rotates it to version 2', async () => {
     const dataDir = tempDir();
-    expect(await main(['rotate'], { DATA_DIR: dataDir }, captureIo())).toBe(0);
+    expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo())).toBe(0);
     expect(await versionsIn(dataDir)).toEqual([
       { version: 1, primary: false },
       { version: 2, primary: true },
@@ -70,7 +85,7 @@ describe('key-ring rotate', () => {
     const aad = Buffer.from('aad');
     const key = Buffer.alloc(32, 9);
     const wrapped = await ring.wrap(key, aad);
-    await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
+    await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo());
     const fresh = await LocalKeyring.open(dataDir, dev);
     expect(await fresh.unwrap(wrapped, aad)).toEqual(key);
     expect((await fresh.wrap(key, aad)).keyId).toBe('local:2');
@@ -86,7 +101,7 @@ describe('key-ring list', () => {
       const admin = anAdmin(vault);
       await admin.created(aCredentialInput());
       await admin.created(aCredentialInput());
-      await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
+      await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo());
       await admin.created(aCredentialInput());
       const io = captureIo();
       expect(await main(['list'], { DATA_DIR: dataDir, DATABASE_URL: url }, io)).toBe(0);
@@ -113,7 +128,7 @@ describe('key-ring retire', () => {
   test('retires a version no stored data key needs', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
-    await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
+    await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo());
     const io = captureIo();
     expect(await main(['retire', '--version', '1'], { DATA_DIR: dataDir, DATABASE_URL: url }, io)).toBe(0);
     expect(io.out).toContain('retired local:1');
@@ -127,7 +142,7 @@ describe('key-ring retire', () => {
     try {
       const admin = anAdmin(vault);
       for (let i = 0; i < 3; i += 1) await admin.created(aCredentialInput());
-      await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
+      await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo());
       const io = captureIo();
       expect(await main(['retire', '--version', '1'], { DATA_DIR: dataDir, DATABASE_URL: url }, io)).toBe(1);
       expect(io.err).toContain('refusing to retire local:1: 3 stored data keys still need it');
@@ -140,7 +155,7 @@ describe('key-ring retire', () => {
   test('never retires the primary version', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
-    await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
+    await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo());
     const before = readFileSync(path.join(dataDir, LOCAL_KEYRING_FILE), 'utf8');
     const outcome = await retireOutcome('2', dataDir, url);
     expect(outcome.code).not.toBe(0);
@@ -151,7 +166,7 @@ describe('key-ring retire', () => {
   test('refuses a version that is not in the key ring', async () => {
     const dataDir = tempDir();
     const { url } = freshSchemaUrl();
-    await main(['rotate'], { DATA_DIR: dataDir }, captureIo());
+    await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo());
     const before = readFileSync(path.join(dataDir, LOCAL_KEYRING_FILE), 'utf8');
     const outcome = await retireOutcome('7', dataDir, url);
     expect(outcome.code).not.toBe(0);
@@ -225,7 +240,7 @@ describe('a running application and a rotation made by the CLI', () => {
     const older = await admin.created(olderInput);
     expect(await keyIdOf(older.id)).toBe('local:1');
 
-    expect(await main(['rotate'], { DATA_DIR: dataDir }, captureIo())).toBe(0);
+    expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo())).toBe(0);
 
     const newer = await admin.created(aCredentialInput());
     expect(await keyIdOf(newer.id)).toBe('local:2');
@@ -235,7 +250,7 @@ describe('a running application and a rotation made by the CLI', () => {
   test('stores a secret rotated through the API after `rotate` under the new primary', async () => {
     const admin = anAdmin(vault);
     const created = await admin.created(aCredentialInput());
-    expect(await main(['rotate'], { DATA_DIR: dataDir }, captureIo())).toBe(0);
+    expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo())).toBe(0);
     const primary = `local:${(await LocalKeyring.open(dataDir, dev)).primaryVersion}`;
     const auth = apiKeyAuth();
     const response = await admin.update(created.id, { auth });

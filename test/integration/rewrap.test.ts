@@ -230,6 +230,19 @@ describe('rotate, re-wrap and retire with the local key ring', () => {
     await expectAllOpen(scenario, await LocalKeyring.open(scenario.dataDir, dev), written);
   });
 
+  test('records one credential.rewrapped event per credential, naming both key ids, as a command of the vault', async () => {
+    const events = await scenario.vault.app.database.prisma.auditEvent.findMany({ where: { action: 'credential.rewrapped' } });
+    expect(events).toHaveLength(N);
+    expect(new Set(events.map((event) => event.targetId))).toEqual(new Set(written.map((credential) => credential.id)));
+    for (const event of events) {
+      expect(event).toMatchObject({
+        actor: 'system:secrets-rewrap',
+        targetType: 'credential',
+        details: { fromKeyId: 'local:1', toKeyId: 'local:2' },
+      });
+    }
+  });
+
   test('is idempotent: a second run re-wraps nothing and counts every row as already current', async () => {
     const rowsBefore = await scenario.sealedRows();
     const again = await rewrapAll(scenario.storeWith(ring), { batchSize: 7 });

@@ -156,13 +156,13 @@ describe('the drift check reports a database that differs from schema.prisma', (
     ],
     [
       'a missing index',
-      'DROP INDEX credentials_organization_id_created_at_id_idx',
-      /^index credentials_organization_id_created_at_id_idx .* is missing from the database$/,
+      'DROP INDEX credentials_organization_id_model_provider_seq_idx',
+      /^index credentials_organization_id_model_provider_seq_idx .* is missing from the database$/,
     ],
     [
       'an index with its columns in another order',
-      'DROP INDEX credentials_organization_id_created_at_id_idx; CREATE INDEX credentials_organization_id_created_at_id_idx ON credentials (created_at, organization_id, id)',
-      /^index credentials_organization_id_created_at_id_idx .* covers \(created_at, organization_id, id\), schema\.prisma says \(organization_id, created_at, id\)$/,
+      'DROP INDEX credentials_organization_id_model_provider_seq_idx; CREATE INDEX credentials_organization_id_model_provider_seq_idx ON credentials (seq, organization_id, model_provider)',
+      /^index credentials_organization_id_model_provider_seq_idx .* covers \(seq, organization_id, model_provider\), schema\.prisma says \(organization_id, model_provider, seq\)$/,
     ],
     [
       'a unique index that is no longer unique',
@@ -228,9 +228,9 @@ describe('the drift check reports a schema.prisma that differs from the database
   });
 
   test('an index removed from the schema but still in the database', () => {
-    expect(driftWith(/\n\s*@@index\(\[organizationId, modelProvider, createdAt, id\][^\n]*/, '')).toContainEqual(
+    expect(driftWith(/\n\s*@@index\(\[organizationId, modelProvider, seq\][^\n]*/, '')).toContainEqual(
       expect.stringMatching(
-        /^index credentials_organization_id_model_provider_created_at_id_idx on credentials.* exists in the database but not in model Credential$/,
+        /^index credentials_organization_id_model_provider_seq_idx on credentials.* exists in the database but not in model Credential$/,
       ),
     );
   });

@@ -96,16 +96,17 @@ export class Transcript {
   /** Each response text. */
   readonly received: Haystack[] = [];
 
-  /** POSTs a GraphQL request to `vault` with `token` (none if undefined), recording both ways under `source`. */
+  /** POSTs a GraphQL request to `vault` with `token` (none if undefined) and `headers`, recording both ways under `source`. */
   async graphql<Data = Record<string, unknown>>(
     vault: TestApp,
     source: string,
     query: string,
     variables: Record<string, unknown> | undefined,
     token: string | undefined,
+    headers?: Record<string, string>,
   ): Promise<GraphQLResponse<Data>> {
-    this.sent.push({ source, text: JSON.stringify({ authorization: token, query, variables }) });
-    const response = await vault.graphql<Data>(query, variables, token === undefined ? {} : { token });
+    this.sent.push({ source, text: JSON.stringify({ authorization: token, headers, query, variables }) });
+    const response = await vault.graphql<Data>(query, variables, { ...(token === undefined ? {} : { token }), headers });
     this.received.push({ source, text: response.text });
     return response;
   }

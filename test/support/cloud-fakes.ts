@@ -106,8 +106,8 @@ export interface KmsVault {
   stop(): Promise<void>;
 }
 
-/** A new database `databaseName`, the fake KMS, and the application with the fake KMS as its key service. */
-export async function startKmsVault(databaseName: string): Promise<KmsVault> {
+/** A new database `databaseName`, the fake KMS, and the application (with `env` added) with the fake KMS as its key service. */
+export async function startKmsVault(databaseName: string, env: Record<string, string> = {}): Promise<KmsVault> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -117,7 +117,7 @@ export async function startKmsVault(databaseName: string): Promise<KmsVault> {
     cleanups.push(() => database.drop());
     const kms = await startFakeKms();
     cleanups.push(() => kms.close());
-    const vault = await startTestApp({ databaseUrl: database.url, env: kmsEnv(kms) });
+    const vault = await startTestApp({ databaseUrl: database.url, env: { ...kmsEnv(kms), ...env } });
     cleanups.push(() => vault.stop());
     return { database, kms, vault, stop };
   } catch (error) {

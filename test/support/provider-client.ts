@@ -14,6 +14,10 @@ export const CREATE_PROVIDER = `mutation CreateProvider($input: CreateProviderIn
   createProvider(input: $input) { ${PROVIDER_FIELDS} }
 }`;
 
+export const UPDATE_PROVIDER = `mutation UpdateProvider($id: ID!, $input: UpdateProviderInput!) {
+  updateProvider(id: $id, input: $input) { ${PROVIDER_FIELDS} updatedAt }
+}`;
+
 export const DELETE_PROVIDER = `mutation DeleteProvider($id: ID!) { deleteProvider(id: $id) }`;
 
 export const GET_PROVIDER = `query Provider($id: ID!) { provider(id: $id) { ${PROVIDER_FIELDS} } }`;
@@ -38,6 +42,13 @@ export interface CreateProviderInput {
   settings?: Record<string, unknown> | null;
 }
 
+export interface UpdateProviderInput {
+  name?: string | null;
+  settings?: Record<string, unknown> | null;
+  credentialId?: string | null;
+  oauthPassthrough?: boolean | null;
+}
+
 export interface ProviderView {
   id: string;
   organizationId: string;
@@ -58,11 +69,17 @@ export interface ProviderConnectionView {
 export interface ProviderClient {
   token: string;
   create(input: CreateProviderInput | Record<string, unknown>): Promise<GraphQLResponse<{ createProvider: ProviderView }>>;
+  update(
+    id: string,
+    input: UpdateProviderInput | Record<string, unknown>,
+  ): Promise<GraphQLResponse<{ updateProvider: ProviderView & { updatedAt: string } }>>;
   delete(id: string): Promise<GraphQLResponse<{ deleteProvider: string }>>;
   get(id: string): Promise<GraphQLResponse<{ provider: ProviderView | null }>>;
   list(args?: { first?: number | null; after?: string | null }): Promise<GraphQLResponse<{ providers: ProviderConnectionView }>>;
   /** Creates and returns the provider, failing the test on any error. */
   created(input: CreateProviderInput): Promise<ProviderView>;
+  /** Updates and returns the provider, failing the test on any error. */
+  updated(id: string, input: UpdateProviderInput): Promise<ProviderView & { updatedAt: string }>;
   /** Lists and returns the connection, failing the test on any error. */
   listed(args?: { first?: number | null; after?: string | null }): Promise<ProviderConnectionView>;
 }
@@ -71,10 +88,12 @@ export function providerClientWithToken(vault: TestApp, token: string): Provider
   const client: ProviderClient = {
     token,
     create: (input) => vault.graphql(CREATE_PROVIDER, { input }, { token }),
+    update: (id, input) => vault.graphql(UPDATE_PROVIDER, { id, input }, { token }),
     delete: (id) => vault.graphql(DELETE_PROVIDER, { id }, { token }),
     get: (id) => vault.graphql(GET_PROVIDER, { id }, { token }),
     list: (args = {}) => vault.graphql(LIST_PROVIDERS, { ...args }, { token }),
     created: async (input) => dataOf(await client.create(input)).createProvider,
+    updated: async (id, input) => dataOf(await client.update(id, input)).updateProvider,
     listed: async (args) => dataOf(await client.list(args)).providers,
   };
   return client;

@@ -44,6 +44,8 @@ export const PROVIDER_FIELDS = [
   'settings',
   'created_at',
   'created_by_user_id',
+  'updated_at',
+  'last_modified_by_user_id',
 ] as const;
 
 export interface ConnectionJson {
@@ -78,6 +80,8 @@ export interface ProviderJson {
   settings: Record<string, unknown>;
   created_at: string;
   created_by_user_id: string;
+  updated_at: string;
+  last_modified_by_user_id: string;
 }
 
 export interface ValidationResultJson {

@@ -1,4 +1,5 @@
-// Opaque cursors over (createdAt, id): they round-trip, anything else is BAD_USER_INPUT on the
+// Opaque cursors over a row's sequence number: they round-trip, a cursor of the earlier
+// (createdAt, id) order is refused with its own message, anything else is BAD_USER_INPUT on the
 // `after` argument, and page sizes are capped at 100 with negatives refused.
 import { BadUserInputError } from '../../../src/errors/app-error';
 import { thrownBy } from '../../support/failures';
@@ -7,20 +8,28 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, MAX_PAGE_SIZE, pageSize 
 
 const ID = '3f2b9c1e-8a4d-4e6f-9b0a-1c2d3e4f5a6b';
 
+const LARGEST_BIGINT = 2n ** 63n - 1n;
+
 describe('cursors', () => {
-  test('round-trip createdAt (to the millisecond) and id', () => {
-    const cursor = { createdAt: new Date('2026-11-26T15:00:00.123Z'), id: ID };
-    expect(decodeCursor('after', encodeCursor(cursor))).toEqual(cursor);
+  test.each([1n, 42n, 2n ** 53n + 1n, LARGEST_BIGINT])('round-trip the sequence number %s exactly', (seq) => {
+    expect(decodeCursor('after', encodeCursor({ seq }))).toEqual({ seq });
   });
 
   test('are URL-safe text', () => {
-    const encoded = encodeCursor({ createdAt: new Date('2026-01-01T00:00:00.000Z'), id: ID });
-    expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(encodeCursor({ seq: 123456789n })).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 
-  test('differ for rows created in the same millisecond', () => {
-    const createdAt = new Date('2026-11-26T15:00:00.000Z');
-    expect(encodeCursor({ createdAt, id: ID })).not.toBe(encodeCursor({ createdAt, id: ID.replace(/b$/, 'c') }));
+  test('differ for neighbouring rows', () => {
+    expect(encodeCursor({ seq: 7n })).not.toBe(encodeCursor({ seq: 8n }));
+  });
+
+  test('a cursor of the earlier (createdAt, id) order is BAD_USER_INPUT on after, asking to list again from the start', () => {
+    const earlier = base64urlJson({ t: '2026-11-26T15:00:00.123Z', i: ID });
+
+    const error = thrownBy(() => decodeCursor('after', earlier), BadUserInputError);
+
+    expect(error.toExtensions()).toEqual({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect(error.message).toBe("after is a cursor of an earlier version of this list's order; list again from the start.");
   });
 
   test.each([
@@ -28,6 +37,16 @@ describe('cursors', () => {
     ['empty', ''],
     ['JSON that is not an object', base64urlJson('a string')],
     ['JSON null', base64urlJson(null)],
+    ['a JSON array', base64urlJson(['1'])],
+    ['an object without s', base64urlJson({ seq: '1' })],
+    ['a number s', base64urlJson({ s: 1 })],
+    ['a zero s', base64urlJson({ s: '0' })],
+    ['a negative s', base64urlJson({ s: '-1' })],
+    ['an s with a leading zero', base64urlJson({ s: '01' })],
+    ['an s with a fraction', base64urlJson({ s: '1.5' })],
+    ['an s beyond a BIGINT', base64urlJson({ s: (LARGEST_BIGINT + 1n).toString() })],
+    ['an s of twenty digits', base64urlJson({ s: '1'.repeat(20) })],
+    ['an s injection attempt', base64urlJson({ s: "1' OR 1=1 --" })],
     ['an object without t', base64urlJson({ i: ID })],
     ['an object without i', base64urlJson({ t: '2026-01-01T00:00:00.000Z' })],
     ['a non-string t', base64urlJson({ t: 1, i: ID })],
