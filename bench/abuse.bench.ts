@@ -25,16 +25,8 @@ import { aliasBomb, nestingBomb } from '../test/support/query-bombs';
 import { postGraphQL } from '../test/support/test-app';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { percentile, send } from './support/load';
-import { appendResult, environment, type Figure, fmt, printFigures, round } from './support/report';
+import { appendResult, environment, type Figure, fmt, printFigures, reproduceCommand, round, setting } from './support/report';
 
-/** Settings, each overridable from the environment (BENCH_ABUSE_*). */
-function setting(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${text}"`);
-  return value;
-}
 /** Sequential requests of each bomb for its rejection latency and RSS growth. */
 const BOMBS = setting('BENCH_ABUSE_BOMBS', 200);
 /** Bombs sent in parallel in each wave (both kinds, alternating) while the ordinary query is measured. */
@@ -48,13 +40,7 @@ const CREDENTIALS = setting('BENCH_ABUSE_CREDENTIALS', 100);
 const PROVIDERS_PER_CREDENTIAL = 3;
 
 const BASE_COMMAND = 'npx jest -c bench/jest.config.js --runInBand bench/abuse.bench.ts';
-const COMMAND = [
-  ...Object.entries(process.env)
-    .filter(([name]) => name.startsWith('BENCH_ABUSE_') || name === 'TEST_DATABASE_URL')
-    .map(([name, value]) => `${name}=${value}`)
-    .sort(),
-  BASE_COMMAND,
-].join(' ');
+const COMMAND = reproduceCommand('BENCH_ABUSE_', BASE_COMMAND);
 
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 /** What another organization asks for while bombs arrive: a page with each credential's providers. */

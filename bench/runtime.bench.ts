@@ -24,16 +24,8 @@ import { createTestDatabase, type TestDatabase } from '../test/support/test-data
 import { useAwsIdentity } from '../test/support/validation-harness';
 import { CREATE_CREDENTIAL } from '../test/support/vault-client';
 import { type LoadResult, runLoad, send, type Target } from './support/load';
-import { appendResult, environment, type Figure, fmt, printFigures, round } from './support/report';
+import { appendResult, environment, type Figure, fmt, printFigures, reproduceCommand, round, setting } from './support/report';
 
-/** Settings, each overridable from the environment (BENCH_*) for a longer or a gentler run. */
-function setting(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${text}"`);
-  return value;
-}
 const CONCURRENCY = setting('BENCH_CONCURRENCY', 32);
 /** Length of each measured window at CONCURRENCY. */
 const DURATION_MS = setting('BENCH_DURATION_MS', 4000);
@@ -45,14 +37,8 @@ const LATENCY_MS = setting('BENCH_LATENCY_MS', 3000);
 /** A hard bound on any one window's requests, whatever the machine. */
 const MAX_REQUESTS_PER_WINDOW = 200_000;
 
-const BASE_COMMAND = 'npx jest -c bench/jest.config.js --runInBand';
-const COMMAND = [
-  ...Object.entries(process.env)
-    .filter(([name]) => name.startsWith('BENCH_') || name === 'TEST_DATABASE_URL')
-    .map(([name, value]) => `${name}=${value}`)
-    .sort(),
-  BASE_COMMAND,
-].join(' ');
+const BASE_COMMAND = 'npx jest -c bench/jest.config.js --runInBand bench/runtime.bench.ts';
+const COMMAND = reproduceCommand('BENCH_', BASE_COMMAND);
 
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 const AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/bench-bedrock';

@@ -71,3 +71,23 @@ export function round(value: number, digits = 3): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** A bench setting from the environment: a positive integer, or `fallback` when unset or empty. */
+export function setting(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${text}"`);
+  return value;
+}
+
+/** The command that reproduces a run: the settings given (variables starting with `prefix`, and TEST_DATABASE_URL), then `command`. */
+export function reproduceCommand(prefix: string, command: string): string {
+  return [
+    ...Object.entries(process.env)
+      .filter(([name]) => name.startsWith(prefix) || name === 'TEST_DATABASE_URL')
+      .map(([name, value]) => `${name}=${value}`)
+      .sort(),
+    command,
+  ].join(' ');
+}

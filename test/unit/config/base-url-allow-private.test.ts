@@ -1,25 +1,16 @@
 // BASE_URL_ALLOW_PRIVATE: whether credentials' base URLs may use plain http and point at loopback,
 // private or link-local hosts. Off unless set; empty counts as unset; a bad value is named in the
 // ConfigError. An operator's choice, so production does not refuse it.
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { loadConfig } from '../../../src/config/config';
+import { CONFIG_TEST_CWD, problemsOf } from '../../support/config-problems';
 
-const CWD = '/srv/vault';
+const CWD = CONFIG_TEST_CWD;
 const PRODUCTION = {
   NODE_ENV: 'production',
   JWT_SECRET: 'a-jwt-secret-that-is-long-enough-0123456789',
   KMS_KEY_NAME: 'projects/p/locations/global/keyRings/r/cryptoKeys/k',
   DATABASE_URL: 'postgresql://vault@db.internal:5432/vault',
 };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env, CWD);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('BASE_URL_ALLOW_PRIVATE', () => {
   test('is off by default', () => {

@@ -1,22 +1,13 @@
 // loadConfig: the contract's defaults, "empty string = unset", every bad variable named in one
 // ConfigError, and what production refuses. Secrets in bad values are never repeated.
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { loadConfig } from '../../../src/config/config';
 import { GOOGLE_OAUTH_TOKEN_URL } from '../../../src/google/google-apis';
+import { CONFIG_TEST_CWD, problemsOf } from '../../support/config-problems';
 
-const CWD = '/srv/vault';
+const CWD = CONFIG_TEST_CWD;
 const SECRET = 'a-jwt-secret-that-is-long-enough-0123456789';
 const KMS_KEY = 'projects/p/locations/global/keyRings/r/cryptoKeys/k';
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env, CWD);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('defaults', () => {
   const config = loadConfig({}, CWD);

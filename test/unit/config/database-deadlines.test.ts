@@ -2,19 +2,10 @@
 // and DATABASE_QUERY_TIMEOUT_MS: how long PostgreSQL may take, read by loadConfig as milliseconds.
 // The client-side bound must stay above the server's statement timeout; a bad value is a
 // ConfigError naming the variable.
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { loadConfig } from '../../../src/config/config';
+import { CONFIG_TEST_CWD, problemsOf } from '../../support/config-problems';
 
-const CWD = '/srv/vault';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env, CWD);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const CWD = CONFIG_TEST_CWD;
 
 const deadlinesOf = (env: Record<string, string>) => loadConfig(env, CWD).databaseDeadlines;
 

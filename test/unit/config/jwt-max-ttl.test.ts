@@ -1,18 +1,9 @@
 // JWT_MAX_TTL: the longest token lifetime the service accepts, read by loadConfig as a duration
 // (24h, 90m, 3600s, 2d or plain seconds); a bad value is a ConfigError naming the variable.
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { loadConfig } from '../../../src/config/config';
+import { CONFIG_TEST_CWD, problemsOf } from '../../support/config-problems';
 
-const CWD = '/srv/vault';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env, CWD);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const CWD = CONFIG_TEST_CWD;
 
 describe('JWT_MAX_TTL', () => {
   test('defaults to a day (86400 seconds)', () => {

@@ -2,20 +2,11 @@
 // Cloud KMS call, 5000 ms unless set), METRICS_PUBLIC (GET /metrics without a token in production;
 // off unless set) and OTEL_EXPORTER_OTLP_ENDPOINT (an OTLP/HTTP receiver; unset means no tracing).
 // Empty counts as unset; a bad value is named in the ConfigError, with the others.
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { loadConfig } from '../../../src/config/config';
 import { otlpTracesUrl } from '../../../src/tracing/otlp-endpoint';
+import { CONFIG_TEST_CWD, problemsOf } from '../../support/config-problems';
 
-const CWD = '/srv/vault';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env, CWD);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const CWD = CONFIG_TEST_CWD;
 
 describe('KMS_TIMEOUT_MS', () => {
   test('is 5000 ms by default, as every KMS call had before it was configurable', () => {
