@@ -78,6 +78,7 @@ export async function startApplication(config: Config, options: ApplicationOptio
       subgraphSdlPublic: config.subgraphSdlPublic,
       metricsPublic: config.metricsPublic,
       shutdownGraceMs: config.shutdownGraceMs,
+      corsOrigins: config.corsOrigins,
       readiness: [
         { name: 'database', check: async () => void (await database.prisma.$queryRaw`SELECT 1`) },
         { name: 'keyService', check: () => keyService.checkReady() },

@@ -1,5 +1,8 @@
 // Builds the served schema: type-graphql resolvers turned into an Apollo Federation 2 subgraph
-// (`@key` on Credential and Provider, `__resolveReference` through the request's loaders).
+// (`@key` on Credential and Provider, `__resolveReference` through the request's loaders;
+// `@shareable` on the Relay value types every paginating subgraph defines, see
+// src/pagination/page-info.type.ts). type-graphql prints `@Directive(...)` as written, so each
+// federation directive used there must be imported by the link below.
 // type-graphql cannot make an input @oneOf, only print the directive (`@Directive('@oneOf')`);
 // every input that carries it is marked afterwards, so graphql-js enforces exactly one member
 // for literals and variables alike. `_entities` checks its representations before resolving them.
@@ -20,7 +23,7 @@ type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSche
 
 /** Federation 2 link; @oneOf is declared so that composition knows the directive. */
 const SUBGRAPH_HEADER = `
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
 
 directive @oneOf on INPUT_OBJECT
 `;

@@ -1,5 +1,6 @@
 // The HTTP surface: POST/GET /graphql (Apollo Server 5 on Express), the REST door under /admin and
-// /api/llm-gateway/admin with /openapi.json, /healthz, /readyz and /metrics.
+// /api/llm-gateway/admin with /openapi.json, /healthz, /readyz and /metrics. The first three answer
+// pages of the CORS_ORIGINS origins (src/cors/cors-allow-list.ts); the others never do.
 // createServer takes its dependencies ready-made so that main.ts and the tests wire it alike.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +9,12 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { TokenVerifier } from './auth/token-verifier';
 import { assignRequestId, originOf } from './audit/request-origin';
 import { type Context, createContext, type Services } from './context';
+import { corsAllowList } from './cors/cors-allow-list';
 import { createErrorFormatting } from './errors/format-error';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency/idempotency-key';
 import type { Logger } from './logging/logger';
@@ -23,6 +25,7 @@ import { restRequestMetrics } from './metrics/rest-metrics';
 import { projectVersion } from './db/project-paths';
 import { openApiDocument, REST_MOUNTS } from './rest/openapi';
 import { createRestRouter } from './rest/rest.router';
+import { REST_ROUTES } from './rest/rest.routes';
 import {
   OPERATION_LIMIT_DEFAULTS,
   operationLimitRules,
@@ -51,6 +54,8 @@ export interface ServerDependencies {
   metricsPublic?: boolean;
   /** SHUTDOWN_GRACE_MS: how long close() waits for requests in flight. */
   shutdownGraceMs?: number;
+  /** CORS_ORIGINS: origins whose pages may call /graphql, the REST door and /openapi.json (none by default). */
+  corsOrigins?: readonly string[];
 }
 
 export interface RunningServer {
@@ -68,8 +73,12 @@ export async function createServer(deps: ServerDependencies) {
   app.disable('x-powered-by');
   app.use(assignRequestId);
   const httpServer = http.createServer(app);
-  const errors = createErrorFormatting(deps.logger);
+  const errors = createErrorFormatting(deps.logger, { hideSuggestions: deps.production });
   const limits = deps.operationLimits ?? OPERATION_LIMIT_DEFAULTS;
+  const corsOrigins = deps.corsOrigins ?? [];
+  /** CORS for routes taking `methods`; while no origin is allowed, nothing at all (not even Vary). */
+  const cors = (methods: readonly string[]): RequestHandler =>
+    corsOrigins.length > 0 ? corsAllowList({ origins: corsOrigins, methods }) : (_req, _res, next) => next();
 
   const apollo = new ApolloServer<Context>({
     schema: deps.schema,
@@ -119,6 +128,7 @@ export async function createServer(deps: ServerDependencies) {
 
   app.use(
     '/graphql',
+    cors(['GET', 'POST']),
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: async ({ req }) =>
@@ -133,10 +143,13 @@ export async function createServer(deps: ServerDependencies) {
   // The REST door (the connections API existing clients call) and its OpenAPI document.
   app.use(
     [...REST_MOUNTS],
+    // Before the metrics: a preflight answered here is not a REST request.
+    cors([...new Set(REST_ROUTES.map((route) => route.method.toUpperCase()))]),
     restRequestMetrics,
     createRestRouter({ services: deps.services, verifier: deps.verifier, logger: deps.logger, bodyLimit: BODY_LIMIT }),
   );
   const openApi = openApiDocument(projectVersion());
+  app.use('/openapi.json', cors(['GET']));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -3,6 +3,7 @@
 import { type Principal, requireReader } from '../auth/principal';
 import { BadUserInputError } from '../errors/app-error';
 import { isUuid } from '../ids/uuid';
+import { type PageInfoFields, pageInfoOf } from '../pagination/connection';
 import { pageSize } from '../pagination/page-cursor';
 import { AUDIT_ACTIONS, type AuditEvent, type AuditLog, decodeAuditCursor, encodeAuditCursor } from './audit-log';
 
@@ -15,7 +16,7 @@ export interface AuditEventsRequest {
 
 export interface AuditEventPage {
   edges: { cursor: string; node: AuditEvent }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: PageInfoFields;
   totalCount: number;
 }
 
@@ -48,6 +49,6 @@ export class AuditService {
       this.log.count(principal.orgId, filter),
     ]);
     const edges = events.map((node) => ({ cursor: encodeAuditCursor(node.position), node }));
-    return { edges, pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+    return { edges, pageInfo: pageInfoOf(edges, hasNextPage), totalCount };
   }
 }

@@ -7,6 +7,7 @@ import { GOOGLE_OAUTH_TOKEN_URL } from '../google/google-apis';
 import { DATA_KEY_CACHE_DEFAULTS } from '../secrets/data-key-cache';
 import { KMS_CALL_TIMEOUT_DEFAULT_MS } from '../secrets/gcp-kms';
 import { parseKmsEndpoint } from '../secrets/kms-endpoint';
+import { parseCorsOrigins } from '../cors/cors-origins';
 import { OPERATION_LIMIT_DEFAULTS, type OperationLimits } from '../request-guards/operation-limits';
 import { otlpTracesUrl } from '../tracing/otlp-endpoint';
 import { parseDurationSeconds } from './duration';
@@ -63,6 +64,8 @@ export interface Config {
   metricsPublic: boolean;
   /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans are exported over OTLP/HTTP; unset means no tracing at all (src/tracing/tracing.ts). */
   otlpEndpoint?: string;
+  /** CORS_ORIGINS: the exact origins whose pages may call /graphql, the REST door and /openapi.json; empty means CORS is off. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -225,6 +228,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (otlpEndpoint && !otlpTracesUrl(otlpEndpoint)) {
     problems.push('OTEL_EXPORTER_OTLP_ENDPOINT must be the http(s) URL of an OTLP/HTTP receiver, such as http://collector:4318');
   }
+  const cors = parseCorsOrigins(read(env, 'CORS_ORIGINS'));
+  problems.push(...cors.problems);
   if (databaseDeadlines.queryTimeoutMs <= statementTimeoutMs) {
     problems.push(
       `DATABASE_QUERY_TIMEOUT_MS (${databaseDeadlines.queryTimeoutMs}) must be greater than DATABASE_STATEMENT_TIMEOUT_MS ` +
@@ -272,5 +277,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     subgraphSdlPublic: sdlPublicText === 'true' || sdlPublicText === '1',
     metricsPublic: metricsPublicText === 'true' || metricsPublicText === '1',
     otlpEndpoint,
+    corsOrigins: cors.origins,
   };
 }

@@ -1,12 +1,14 @@
 // Opens the vault's database: PostgreSQL through @prisma/adapter-pg when a URL is configured,
 // otherwise an embedded PostgreSQL (PGlite) persisted under DATA_DIR. Both run the same
-// migrations before the Prisma client is handed out.
+// migrations before the Prisma client is handed out. PGlite and its adapter are optional
+// dependencies, loaded only for the embedded database: an install without optional dependencies
+// (the Docker image) runs on PostgreSQL alone.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Client } from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../logging/logger';
 import { SEALED_SECRET_COLUMNS } from '../secrets/sealed-columns';
@@ -74,13 +76,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     };
   }
 
+  const embeddedModules = await loadEmbeddedDatabaseModules();
   const directory = path.join(options.dataDir, 'pgdata');
   mkdirSync(directory, { recursive: true, mode: 0o700 });
   // One process at a time: a second one opening the same files corrupts them.
   const owner = acquireEmbeddedOwnerLock(options.dataDir);
   let pglite: PGlite | undefined;
   try {
-    pglite = new PGlite(directory);
+    pglite = new embeddedModules.PGlite(directory);
     await pglite.waitReady;
     await migrate(pgliteSession(pglite), migrations);
   } catch (error) {
@@ -89,7 +92,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     throw error;
   }
   const embedded = pglite;
-  const prisma = createClient(new PrismaPGlite(embedded));
+  const prisma = createClient(new embeddedModules.PrismaPGlite(embedded));
   return {
     prisma,
     kind: 'embedded',
@@ -103,6 +106,29 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       }
     },
   };
+}
+
+const EMBEDDED_DATABASE_PACKAGES = ['@electric-sql/pglite', 'pglite-prisma-adapter'];
+
+/** PGlite and its Prisma adapter, or an error that says how to do without them when they are not installed. */
+async function loadEmbeddedDatabaseModules(): Promise<{ PGlite: typeof PGlite; PrismaPGlite: typeof PrismaPGlite }> {
+  try {
+    const [pglite, adapter] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+    return { PGlite: pglite.PGlite, PrismaPGlite: adapter.PrismaPGlite };
+  } catch (error) {
+    const missing = EMBEDDED_DATABASE_PACKAGES.find((name) => isModuleNotFound(error, name));
+    if (!missing) throw error;
+    throw new Error(
+      `the embedded database needs ${missing}, an optional dependency this installation left out ` +
+        '(the Docker image installs without optional dependencies): set DATABASE_URL to a PostgreSQL database',
+      { cause: error },
+    );
+  }
+}
+
+function isModuleNotFound(error: unknown, name: string): boolean {
+  if (!(error instanceof Error) || (error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') return false;
+  return error.message.includes(`'${name}'`);
 }
 
 function createClient(adapter: PrismaPg | PrismaPGlite): Database {

@@ -11,7 +11,7 @@ import { databaseUnavailableError } from '../db/prisma-errors';
 import type { Logger } from '../logging/logger';
 import { tokenLimitErrorOf } from '../request-guards/operation-limits';
 import { AppError, DatabaseUnavailableError } from './app-error';
-import { shapeInputError, type ShapedInputError } from './input-error-shaping';
+import { type InputErrorShapingOptions, shapeInputError, type ShapedInputError } from './input-error-shaping';
 
 /** Codes Apollo itself assigns to request problems; their messages are about the request, not data. */
 const REQUEST_ERROR_CODES = new Set([
@@ -38,7 +38,8 @@ export interface ErrorFormatting {
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
-export function createErrorFormatting(logger: Logger): ErrorFormatting {
+/** `hideSuggestions`: drop graphql-js's "Did you mean" hints from input errors too (production). */
+export function createErrorFormatting(logger: Logger, options: InputErrorShapingOptions = {}): ErrorFormatting {
   const shaped = new WeakMap<object, ShapedInputError>();
   /** Codes for the request errors Apollo raises without one, decided while the request is at hand. */
   const requestErrorCodes = new WeakMap<object, string>();
@@ -53,7 +54,7 @@ export function createErrorFormatting(logger: Logger): ErrorFormatting {
               requestErrorCodes.set(error, uncodedRequestErrorCode(request.extensions));
               continue;
             }
-            const shape = shapeInputError(error, document);
+            const shape = shapeInputError(error, document, options);
             if (shape) shaped.set(error, shape);
           }
         },

@@ -2,7 +2,14 @@
 // ("Variable "$input" got invalid value "sk-live-..." at ..."). Those values may be secrets, so
 // every such message is rewritten without them, and the input path it concerns becomes
 // `extensions.field` (named after the argument, e.g. `input.settings`, whatever the variable).
+// graphql-js's hints ("Did you mean the enum value "OPENAI"?") name values and fields of the
+// schema, never the input, so they are kept, unless schema details are hidden (production).
 import { type ArgumentNode, type ASTNode, type DocumentNode, type GraphQLError, Kind, type ObjectFieldNode, visit } from 'graphql';
+
+export interface InputErrorShapingOptions {
+  /** Drop graphql-js's "Did you mean ...?" hints, as Apollo does for validation errors in production. */
+  hideSuggestions?: boolean;
+}
 
 export interface ShapedInputError {
   message: string;
@@ -17,14 +24,40 @@ const VARIABLE_MISSING =
 const REQUIRED_FIELD_MISSING =
   /^Field "(?:[_A-Za-z][_0-9A-Za-z]*\.)?([_A-Za-z][_0-9A-Za-z]*)" of required type "[^"]*" was not provided\.$/;
 
-/** Drops the quoted value from the messages graphql-js and scalars produce. */
+const NAME = '[_A-Za-z][_0-9A-Za-z]*';
+/** The hint graphql-js appends to an unknown enum value: one to five of the enum's own value names. */
+const ENUM_HINT = ` Did you mean the enum value "${NAME}"(?:(?:, |,? or )"${NAME}")*\\?`;
+/**
+ * A message of GraphQLEnumType (parseValue for a variable, parseLiteral behind "Expected value of
+ * type" for a literal) ending in its hint. The hint is matched at the very end, after the text
+ * graphql-js writes after the value, so no value can pass for one; a message of another type
+ * (a scalar that quotes its input last) never starts this way.
+ */
+const ENUM_MESSAGE_WITH_HINT = new RegExp(
+  `^(?:Expected value of type "\\[*(${NAME})[\\]!]*", found [\\s\\S]*; )?` +
+    `(?:Value "[\\s\\S]*" does not exist in "(${NAME})" enum\\.|Enum "(${NAME})" cannot represent non-(?:string|enum) value: [\\s\\S]*\\.)` +
+    `(${ENUM_HINT})$`,
+);
+/** Any hint graphql-js appends (enum values, field, argument and type names). */
+const ANY_HINT = / ?Did you mean .+\?$/;
+
+/** The "Did you mean the enum value ...?" hint of an enum's message, or ''. */
+function enumHintOf(message: string): string {
+  const match = ENUM_MESSAGE_WITH_HINT.exec(message);
+  if (!match) return '';
+  const [, expectedType, enumOfValue, enumOfRepresent, hint] = match;
+  return expectedType === undefined || expectedType === (enumOfValue ?? enumOfRepresent) ? hint : '';
+}
+
+/** Drops the quoted value from the messages graphql-js and scalars produce, keeping an enum's hint. */
 export function withoutValues(message: string): string {
+  const hint = enumHintOf(message);
   const expected = /^(Expected value of type "[^"]+"), found [\s\S]*$/.exec(message);
-  if (expected) return `${expected[1]}.`;
+  if (expected) return `${expected[1]}.${hint}`;
   const represent = /^([\s\S]*? cannot represent [^:]*?): [\s\S]*$/.exec(message);
-  if (represent) return `${represent[1]}.`;
+  if (represent) return `${represent[1]}.${hint}`;
   const enumValue = /^Value "[\s\S]*" does not exist in ("[^"]+" enum)\.[\s\S]*$/.exec(message);
-  if (enumValue) return `The value does not exist in ${enumValue[1]}.`;
+  if (enumValue) return `The value does not exist in ${enumValue[1]}.${hint}`;
   if (message.startsWith('Syntax Error:')) {
     // The lexer quotes the token it stopped at: `Expected ":", found String "sk-live-..."`.
     return message.replace(/\b(String|BlockString|Name|Int|Float) "(?:[^"\\]|\\.)*"/g, '$1');
@@ -32,7 +65,17 @@ export function withoutValues(message: string): string {
   return message;
 }
 
-export function shapeInputError(error: GraphQLError, document: DocumentNode | undefined): ShapedInputError | null {
+export function shapeInputError(
+  error: GraphQLError,
+  document: DocumentNode | undefined,
+  options: InputErrorShapingOptions = {},
+): ShapedInputError | null {
+  const shape = shapeWithHints(error, document);
+  if (!shape || !options.hideSuggestions) return shape;
+  return { ...shape, message: shape.message.replace(ANY_HINT, '') };
+}
+
+function shapeWithHints(error: GraphQLError, document: DocumentNode | undefined): ShapedInputError | null {
   const invalid = VARIABLE_INVALID.exec(error.message);
   if (invalid) return shapeInvalidVariable(error, invalid[1], document);
 

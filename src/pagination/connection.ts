@@ -4,9 +4,17 @@
 // a row can never appear behind a cursor already handed out: paging never skips one.
 import { decodeCursor, encodeCursor, type PageCursor, pageSize } from './page-cursor';
 
+/** What a list's PageInfo says (`src/pagination/page-info.type.ts`). */
+export interface PageInfoFields {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
 export interface Connection<Node> {
   edges: { cursor: string; node: Node }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: PageInfoFields;
   totalCount: number;
 }
 
@@ -17,7 +25,12 @@ export interface Page<Node> {
 
 export function toConnection<Node>(page: Page<Node>, totalCount: number): Connection<Node> {
   const edges = page.edges.map(({ node, position }) => ({ cursor: encodeCursor(position), node }));
-  return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+  return { edges, pageInfo: pageInfoOf(edges, page.hasNextPage), totalCount };
+}
+
+/** The PageInfo of a page of edges read forward (`first`/`after`): never a previous page. */
+export function pageInfoOf(edges: { cursor: string }[], hasNextPage: boolean): PageInfoFields {
+  return { hasNextPage, hasPreviousPage: false, startCursor: edges.at(0)?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null };
 }
 
 /** Rows strictly after the cursor in seq order, as a Prisma where fragment. */

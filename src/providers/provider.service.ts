@@ -2,6 +2,7 @@
 // for Anthropic only, passes the caller's OAuth token through. Owns authorization and audit.
 import { randomUUID } from 'node:crypto';
 import { acceptsOauthPassthrough, credentialCanBack, type ModelProvider } from '../catalog/model-provider-catalog';
+import { capitalizedIndefiniteArticle, indefiniteArticle } from '../catalog/model-provider-article';
 import type { AuditEntry } from '../audit/audit-log';
 import { type Principal, requireReader, requireWriter } from '../auth/principal';
 import type { CredentialRepository } from '../credentials/credential.repository';
@@ -235,7 +236,8 @@ export class ProviderService {
     if (!credentialCanBack(credential.modelProvider, modelProvider)) {
       throw new BadUserInputError(
         'input.credentialId',
-        `A ${credential.modelProvider} credential cannot back a ${modelProvider} provider; use a credential of the same model provider (or a CUSTOM credential for an OpenAI-compatible provider).`,
+        `${capitalizedIndefiniteArticle(credential.modelProvider)} ${credential.modelProvider} credential cannot back ` +
+          `${indefiniteArticle(modelProvider)} ${modelProvider} provider; use a credential of the same model provider (or a CUSTOM credential for an OpenAI-compatible provider).`,
       );
     }
   }

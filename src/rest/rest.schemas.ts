@@ -96,7 +96,8 @@ export const AwsRoleValidateSchema = z
 
 export const GoogleVertexValidateSchema = z
   .strictObject({
-    project_id: z.string(),
+    // Left out: a stored connection's settings.project_id, else a service account's own project.
+    project_id: z.string().optional(),
     location: z.string(),
     auth_type: AuthTypeNameSchema.optional(),
     credentials: credentials.optional(),
@@ -109,7 +110,9 @@ export const GoogleVertexValidateSchema = z
   })
   .register(restComponents, {
     id: 'GoogleVertexValidate',
-    description: 'Inline Google auth (auth_type, default google_adc) or a stored connection (connection_id).',
+    description:
+      'Inline Google auth (auth_type, default google_adc) or a stored connection (connection_id). project_id may be left out ' +
+      'for a service account (its own project) or a connection whose settings name one (project_id).',
   });
 
 export const ValidationResultSchema = z

@@ -36,7 +36,11 @@ export class ValidationResolver {
   })
   async validateGoogleVertex(
     @Arg('input', () => GoogleVertexValidationInput) input: GoogleVertexValidationInput,
-    @Arg('projectId', () => String) projectId: string,
+    @Arg('projectId', () => String, {
+      nullable: true,
+      description: "Left out: a stored credential's settings.project_id, else a service account's own project.",
+    })
+    projectId: string | null,
     @Arg('location', () => String, { nullable: true, defaultValue: VERTEX_LOCATION.fallback }) location: string,
     @Arg('model', () => String, { nullable: true }) model: string | null,
     @Arg('modelApiFamily', () => VertexApiFamilyEnum, {

@@ -51,7 +51,8 @@ export interface GoogleVertexValidationRequest {
 }
 
 export interface VertexTarget {
-  projectId: string;
+  /** Left out: a stored credential's settings.project_id, else a service account's own project. */
+  projectId?: string | null;
   location?: string | null;
   model?: string | null;
   apiFamily?: VertexApiFamily | null;
@@ -71,6 +72,9 @@ export interface ValidationServiceDependencies {
 }
 
 const MODEL = /^[a-z0-9][a-z0-9._@-]{0,127}$/;
+/** The settings key that names a Vertex credential's project (the REST contract's), and its camel-case spelling. */
+const PROJECT_ID_SETTINGS = ['project_id', 'projectId'] as const;
+const GOOGLE_AUTH_TYPES: readonly AuthType[] = ['GOOGLE_ADC', 'GOOGLE_SERVICE_ACCOUNT', 'GOOGLE_IMPERSONATION'];
 
 export class ValidationService {
   constructor(private readonly dependencies: ValidationServiceDependencies) {}
@@ -102,7 +106,8 @@ export class ValidationService {
 
   async validateGoogleVertex(principal: Principal, input: GoogleVertexValidationRequest, target: VertexTarget): Promise<ValidationResult> {
     requireWriter(principal);
-    checkGoogleProjectId('projectId', 'projectId', target.projectId);
+    const givenProjectId = target.projectId ?? undefined;
+    if (givenProjectId !== undefined) checkGoogleProjectId('projectId', 'projectId', givenProjectId);
     const location = target.location ?? VERTEX_LOCATION.fallback;
     // The location becomes part of a host name: only real location shapes pass.
     if (location !== 'global' && !VERTEX_LOCATION.pattern.test(location)) {
@@ -112,62 +117,88 @@ export class ValidationService {
     const model = target.model ?? (apiFamily === 'anthropic_messages' ? DEFAULT_VERTEX_ANTHROPIC_MODEL : DEFAULT_VERTEX_MODEL);
     if (!MODEL.test(model)) throw new BadUserInputError('model', 'model must be a Vertex publisher model id such as gemini-2.5-flash.');
 
-    const auth = await this.googleAuthOf(principal, input);
-    const result = await this.dependencies.google.validate(auth, { projectId: target.projectId, location, model, apiFamily });
+    const { identity: auth, projectId: defaultProjectId } = await this.googleAuthOf(principal, input, givenProjectId === undefined);
+    const projectId = givenProjectId ?? defaultProjectId;
+    if (projectId === undefined) throw projectIdRequired();
+    const result = await this.dependencies.google.validate(auth, { projectId, location, model, apiFamily });
     await this.record('validation.google_vertex', principal, input.credentialId ?? null, result);
     return result;
   }
 
-  private async googleAuthOf(principal: Principal, input: GoogleVertexValidationRequest): Promise<GoogleIdentity> {
+  /**
+   * The Google identity to validate, and the project it names when projectId is left out: a stored
+   * credential's settings.project_id, else a service account's own project (not a secret: it is in
+   * the key file's clear fields). A stored credential without either is refused before its secret
+   * is opened when no projectId was given (`projectIdNeeded`).
+   */
+  private async googleAuthOf(
+    principal: Principal,
+    input: GoogleVertexValidationRequest,
+    projectIdNeeded: boolean,
+  ): Promise<{ identity: GoogleIdentity; projectId?: string }> {
     switch (
       exactlyOne(input, ['googleAdc', 'googleServiceAccount', 'googleServiceAccountKeyFile', 'googleImpersonation', 'credentialId'])
     ) {
       case 'googleAdc':
-        return { type: 'GOOGLE_ADC', quotaProjectId: checkGoogleAdc('input.googleAdc', input.googleAdc) };
-      case 'googleServiceAccount':
-        return {
-          type: 'GOOGLE_SERVICE_ACCOUNT',
-          ...checkServiceAccount('input.googleServiceAccount', input.googleServiceAccount, this.dependencies.googleTokenUrl),
-        };
+        return { identity: { type: 'GOOGLE_ADC', quotaProjectId: checkGoogleAdc('input.googleAdc', input.googleAdc) } };
+      case 'googleServiceAccount': {
+        const account = checkServiceAccount('input.googleServiceAccount', input.googleServiceAccount, this.dependencies.googleTokenUrl);
+        return { identity: { type: 'GOOGLE_SERVICE_ACCOUNT', ...account }, projectId: account.projectId };
+      }
       case 'googleServiceAccountKeyFile': {
         const field = 'input.googleServiceAccountKeyFile';
-        const account = serviceAccountOfKeyFile(field, input.googleServiceAccountKeyFile);
-        const names = SERVICE_ACCOUNT_KEY_FILE_NAMES;
-        return { type: 'GOOGLE_SERVICE_ACCOUNT', ...checkServiceAccount(field, account, this.dependencies.googleTokenUrl, names) };
+        const keyFile = serviceAccountOfKeyFile(field, input.googleServiceAccountKeyFile);
+        const account = checkServiceAccount(field, keyFile, this.dependencies.googleTokenUrl, SERVICE_ACCOUNT_KEY_FILE_NAMES);
+        return { identity: { type: 'GOOGLE_SERVICE_ACCOUNT', ...account }, projectId: account.projectId };
       }
       case 'googleImpersonation':
-        return { type: 'GOOGLE_IMPERSONATION', ...checkImpersonation('input.googleImpersonation', input.googleImpersonation) };
+        return {
+          identity: { type: 'GOOGLE_IMPERSONATION', ...checkImpersonation('input.googleImpersonation', input.googleImpersonation) },
+        };
       case 'credentialId': {
-        const googleAuthTypes: AuthType[] = ['GOOGLE_ADC', 'GOOGLE_SERVICE_ACCOUNT', 'GOOGLE_IMPERSONATION'];
-        const { credential, secret } = await this.openStored(principal, input.credentialId, googleAuthTypes);
+        let settingsProjectId: string | undefined;
+        const { credential, secret } = await this.openStored(principal, input.credentialId, GOOGLE_AUTH_TYPES, (stored) => {
+          if (!projectIdNeeded) return;
+          settingsProjectId = projectIdOfSettings(stored);
+          if (settingsProjectId === undefined && stored.authType !== 'GOOGLE_SERVICE_ACCOUNT') throw projectIdRequired();
+        });
         switch (secret.authType) {
           case 'GOOGLE_ADC':
-            return { type: 'GOOGLE_ADC', quotaProjectId: credential.authParameters.quotaProjectId ?? null };
+            return {
+              identity: { type: 'GOOGLE_ADC', quotaProjectId: credential.authParameters.quotaProjectId ?? null },
+              projectId: settingsProjectId,
+            };
           case 'GOOGLE_SERVICE_ACCOUNT':
-            return { type: 'GOOGLE_SERVICE_ACCOUNT', ...secret.payload };
+            return {
+              identity: { type: 'GOOGLE_SERVICE_ACCOUNT', ...secret.payload },
+              projectId: settingsProjectId ?? secret.payload.projectId,
+            };
           case 'GOOGLE_IMPERSONATION':
-            return { type: 'GOOGLE_IMPERSONATION', ...secret.payload };
+            return { identity: { type: 'GOOGLE_IMPERSONATION', ...secret.payload }, projectId: settingsProjectId };
           default:
-            throw wrongAuthType(credential, googleAuthTypes);
+            throw wrongAuthType(credential, GOOGLE_AUTH_TYPES);
         }
       }
     }
   }
 
   /**
-   * A stored credential of the caller's organization with its opened secret. Its auth type is
-   * checked before the secret is opened: a credential of the wrong kind costs no key service call.
+   * A stored credential of the caller's organization with its opened secret. Its auth type (and
+   * whatever `check` looks at) is checked before the secret is opened: a credential that cannot
+   * be validated costs no key service call.
    */
   private async openStored(
     principal: Principal,
     credentialId: string | null | undefined,
     authTypes: readonly AuthType[],
+    check: (credential: Credential) => void = () => undefined,
   ): Promise<{ credential: Credential; secret: OpenedSecret }> {
     const id = credentialId ?? '';
     requireUuid('input.credentialId', id);
     const credential = await this.dependencies.credentials.findById(principal.orgId, id);
     if (!credential) throw new NotFoundError('Credential', id);
     if (!authTypes.includes(credential.authType)) throw wrongAuthType(credential, authTypes);
+    check(credential);
     const secret = await this.dependencies.secrets.open(principal.orgId, id);
     if (!secret) throw new NotFoundError('Credential', id);
     return { credential, secret };
@@ -208,6 +239,25 @@ export class ValidationService {
 
 function exactlyOne<Key extends string>(input: Partial<Record<Key, unknown>>, members: Key[]): Key {
   return exactlyOneOf(input, members, 'input', (count) => `Give exactly one of ${members.join(', ')}; got ${count}.`);
+}
+
+/** The project a stored credential's settings name (`project_id`); one that is not a project id is refused. */
+function projectIdOfSettings(credential: Credential): string | undefined {
+  for (const key of PROJECT_ID_SETTINGS) {
+    const value = credential.settings[key];
+    if (value === undefined || value === null) continue;
+    const label = `projectId was left out, and the credential's settings.${key}`;
+    if (typeof value !== 'string') throw new BadUserInputError('projectId', `${label} is not a string; give projectId.`);
+    return checkGoogleProjectId('projectId', label, value);
+  }
+  return undefined;
+}
+
+function projectIdRequired(): BadUserInputError {
+  return new BadUserInputError(
+    'projectId',
+    'projectId is required: this identity names no project (a stored credential gives its settings.project_id, a service account its own project).',
+  );
 }
 
 function wrongAuthType(credential: Credential, authTypes: readonly AuthType[]): BadUserInputError {

@@ -430,6 +430,22 @@ describe('enums', () => {
     );
   });
 
+  test('a lower-case modelProvider in variables is refused with "Did you mean OPENAI?", without the value', async () => {
+    const response = await refused.create({ ...aCredentialInput(), modelProvider: 'openai' });
+
+    expectBadUserInput(response, 'input.modelProvider', /enum\. Did you mean the enum value "OPENAI"\?$/);
+    expect(response.text).not.toContain('"openai"');
+  });
+
+  test('a lower-case modelProvider as a literal is refused with "Did you mean OPENAI?", without the value', async () => {
+    const response = await createLiteral(
+      '{ name: "literal-hint", modelProvider: openai, auth: { apiKey: { apiKey: "sk-literal-0123456789" } } }',
+    );
+
+    expectBadUserInput(response, 'input.modelProvider', /enum\. Did you mean the enum value "OPENAI"\?$/);
+    expect(response.text).not.toContain('"openai"');
+  });
+
   test('an unknown modelProvider filter is BAD_USER_INPUT on modelProvider', async () => {
     expectBadUserInput(await accepted.list({ modelProvider: 'OPENAI_COMPATIBLE' as never }), 'modelProvider');
   });

@@ -136,6 +136,24 @@ describe('in production', () => {
     expect(messages[0]).not.toContain('credentials');
   });
 
+  test('a misspelled input field or a lower-case enum value in variables is an error whose message suggests nothing', async () => {
+    const query = 'mutation($input: CreateCredentialInput!) { createCredential(input: $input) { id } }';
+    const create = (input: Record<string, unknown>) =>
+      fetch(production.server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken()}` },
+        body: JSON.stringify({ query, variables: { input } }),
+      }).then(async (response) => (await response.json()) as { errors?: { message: string }[] });
+
+    const misspelled = await create({ name: 'posture', modelProvider: 'OPENAI', setings: {} });
+    const lowerCase = await create({ name: 'posture', modelProvider: 'openai' });
+
+    for (const reply of [misspelled, lowerCase]) {
+      expect(reply.errors).toHaveLength(1);
+      expect(reply.errors?.[0].message).not.toMatch(/did you mean/i);
+    }
+  });
+
   test('ordinary operations still work', async () => {
     const reply = await post(production.server.url, '{ credentials { totalCount } }', { authorization: `Bearer ${adminToken()}` });
 

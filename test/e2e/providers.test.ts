@@ -181,6 +181,22 @@ describe('createProvider', () => {
     expectBadUserInput(response, 'input.credentialId');
   });
 
+  test.each<[ModelProvider, ModelProvider, string]>([
+    ['OPENAI', 'ANTHROPIC', 'An OPENAI credential cannot back an ANTHROPIC provider;'],
+    ['XAI', 'GROQ', 'An XAI credential cannot back a GROQ provider;'],
+    ['GROQ', 'OPENAI', 'A GROQ credential cannot back an OPENAI provider;'],
+  ])(
+    'a %s credential for a %s provider is refused in a sentence with the right articles',
+    async (credentialProvider, modelProvider, sentence) => {
+      const org = anOrganization(vault);
+      const credential = await credentialOf(org, credentialProvider);
+
+      const response = await org.admin.providers.create(aProviderInput(credential.id, { modelProvider }));
+
+      expectBadUserInput(response, 'input.credentialId', sentence);
+    },
+  );
+
   test('a duplicate provider name in the organization is CONFLICT and keeps the first', async () => {
     const org = anOrganization(vault);
     const credential = await credentialOf(org);

@@ -623,14 +623,17 @@ const refusals: Refusal[] = [
       }),
   },
   {
-    name: 'google-vertex-validate without project_id',
+    // The key file's own project_id stands in for a missing project_id: without both, a 400.
+    name: 'google-vertex-validate without project_id, with a key file that names no project',
     status: 400,
-    run: (source) =>
-      admin(source).post('/connections/google-vertex-validate', {
+    run: (source) => {
+      const { project_id: _project, ...credentials } = withPrivateKey(plant(privateKeyCanary('validateNoProject')).value).credentials;
+      return admin(source).post('/connections/google-vertex-validate', {
         location: 'us-central1',
         auth_type: 'google_service_account',
-        credentials: withPrivateKey(plant(privateKeyCanary('validateNoProject')).value).credentials,
-      }),
+        credentials,
+      });
+    },
   },
 ];
 

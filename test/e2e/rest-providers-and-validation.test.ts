@@ -741,6 +741,55 @@ describe.each(REST_PREFIXES)('under %s', (prefix) => {
       expect(vertexCaller(google, requests)).toBe(runtime.clientEmail);
     });
 
+    test('with {connection_id} and no project_id uses the settings.project_id of a google_adc connection', async () => {
+      const org = anOrganization(prefix);
+      const connection = await aConnection(org.admin, {
+        model_provider: 'vertex',
+        auth_type: 'google_adc',
+        api_key: undefined,
+        settings: { project_id: PROJECT, location: 'us-central1' },
+      });
+
+      const { value: response, requests } = await requestsDuring(google, () =>
+        validate(org.admin, { location: 'us-central1', connection_id: connection.id }),
+      );
+
+      expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
+      expect(requests.filter((request) => request.service === 'vertex').map((request) => request.path)).toEqual([
+        `/v1/projects/${PROJECT}/locations/us-central1/publishers/google/models/gemini-2.5-flash:countTokens`,
+      ]);
+    });
+
+    test("with {connection_id} and no project_id uses a google_service_account connection's own project", async () => {
+      const org = anOrganization(prefix);
+      const account = aServiceAccount({ vertex: true });
+      const connection = await aConnection(org.admin, {
+        model_provider: 'vertex',
+        auth_type: 'google_service_account',
+        api_key: undefined,
+        credentials: account.keyFile(google.tokenUrl),
+      });
+
+      const { value: response, requests } = await requestsDuring(google, () =>
+        validate(org.admin, { location: 'us-central1', connection_id: connection.id }),
+      );
+
+      expect(outcomes(okBody(response))).toEqual(OK_CHECKS);
+      expect(vertexCaller(google, requests)).toBe(account.clientEmail);
+    });
+
+    test('with {connection_id} of a google_adc connection without a project setting, no project_id is 400 on project_id', async () => {
+      const org = anOrganization(prefix);
+      const connection = await aConnection(org.admin, { model_provider: 'vertex', auth_type: 'google_adc', api_key: undefined });
+
+      const { value: response, requests } = await requestsDuring(google, () =>
+        validate(org.admin, { location: 'us-central1', connection_id: connection.id }),
+      );
+
+      expectRestError(response, { status: 400, type: 'invalid_request_error', param: 'project_id' });
+      expect(requests).toEqual([]);
+    });
+
     test('connection_id beside credentials is 400 on credentials', async () => {
       const org = anOrganization(prefix);
       const connection = await aConnection(org.admin, { model_provider: 'vertex', auth_type: 'google_adc', api_key: undefined });

@@ -1,7 +1,9 @@
-// The vault as a Federation 2 subgraph in a real supergraph: composed with a second subgraph
-// (organizations, whose Organization.primaryCredential references the vault's Credential entity)
-// by @apollo/composition, served by @apollo/gateway on loopback, the caller's Authorization
-// header forwarded to every subgraph.
+// The vault as a Federation 2 subgraph in a real supergraph: composed with two neighbours by
+// @apollo/composition, served by @apollo/gateway on loopback, the caller's Authorization header
+// forwarded to every subgraph. One neighbour (organizations) references the vault's Credential
+// entity; the other (usage) is a Relay-style subgraph with its own PageInfo, its own paginated
+// Usage entity referencing Credential and Provider, and its own CredentialConnection: the shared
+// value types compose because both sides mark them @shareable with the same fields.
 import { randomUUID } from 'node:crypto';
 import type { CompositionResult } from '@apollo/composition';
 import { parse } from 'graphql';
@@ -14,9 +16,12 @@ import {
   type RunningSubgraph,
   startGateway,
   startOrganizationsSubgraph,
+  startUsageSubgraph,
+  type UsageRecord,
+  usageCursor,
 } from '../support/federation-harness';
 import { anAdmin, anOrganization } from '../support/organizations';
-import { aProviderInput } from '../support/provider-client';
+import { aProviderInput, type ProviderView } from '../support/provider-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { wronglySignedToken } from '../support/tokens';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -25,15 +30,20 @@ import { type CredentialView, dataOf, expectError } from '../support/vault-clien
 let database: TestDatabase;
 let vault: TestApp;
 let organizations: RunningSubgraph;
+let usage: RunningSubgraph;
 let composition: CompositionResult;
 let gateway: RunningGateway | undefined;
 
 const records = new Map<string, OrganizationRecord>();
+const usageRecords: UsageRecord[] = [];
 const orgA = randomUUID();
 const orgB = randomUUID();
 let tokenA: string;
 let credentialA: CredentialView;
+let credentialA2: CredentialView;
 let credentialB: CredentialView;
+let providerUs: ProviderView;
+let providerEu: ProviderView;
 
 const ORGANIZATION_WITH_CREDENTIAL = `query Organization($id: ID!) {
   organization(id: $id) {
@@ -61,36 +71,54 @@ beforeAll(async () => {
   const adminA = anOrganization(vault, orgA).admin;
   tokenA = adminA.token;
   credentialA = await adminA.created(aCredentialInput({ modelProvider: 'BEDROCK', auth: awsRoleAuth(), name: 'bedrock-prod' }));
-  await adminA.providers.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-us' }));
-  await adminA.providers.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-eu' }));
+  providerUs = await adminA.providers.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-us' }));
+  providerEu = await adminA.providers.created(aProviderInput(credentialA.id, { modelProvider: 'BEDROCK', name: 'bedrock-eu' }));
+  credentialA2 = await adminA.created(aCredentialInput({ modelProvider: 'OPENAI', name: 'openai-staging' }));
   credentialB = await anOrganization(vault, orgB).admin.created(aCredentialInput({ modelProvider: 'OPENAI', name: 'openai-of-b' }));
 
   records.set('acme', { id: 'acme', name: 'Acme', primaryCredentialId: credentialA.id });
   records.set('misconfigured', { id: 'misconfigured', name: 'Acme (points at B)', primaryCredentialId: credentialB.id });
   records.set('dangling', { id: 'dangling', name: 'Acme (dangling)', primaryCredentialId: randomUUID() });
+  usageRecords.push(
+    { id: 'usage-1', requests: 120, credentialId: credentialA.id, providerId: providerUs.id },
+    { id: 'usage-2', requests: 30, credentialId: credentialA2.id, providerId: null },
+    { id: 'usage-3', requests: 80, credentialId: credentialA.id, providerId: providerEu.id },
+  );
+  usage = await startUsageSubgraph(usageRecords);
 
   const vaultSdl = await fetchSubgraphSdl(vault.url);
-  composition = composeSupergraph([{ name: 'vault', url: vault.url, typeDefs: parse(vaultSdl) }, organizations]);
+  composition = composeSupergraph([{ name: 'vault', url: vault.url, typeDefs: parse(vaultSdl) }, organizations, usage]);
   if (composition.supergraphSdl) gateway = await startGateway(composition.supergraphSdl);
 }, 60_000);
 
 afterAll(async () => {
   await gateway?.stop();
   await organizations?.stop();
+  await usage?.stop();
   await vault?.stop();
   await database?.drop();
 });
 
 describe('composition', () => {
-  test('the vault and the organizations subgraph compose without errors', () => {
+  test('the vault composes without errors with the organizations subgraph and with a Relay subgraph that has its own PageInfo', () => {
     expect(composition.errors?.map((error) => error.message)).toBeUndefined();
     expect(composition.supergraphSdl).toEqual(expect.stringContaining('type Organization'));
+    expect(composition.supergraphSdl).toEqual(expect.stringContaining('type UsageConnection'));
   });
 
-  test('the supergraph knows Credential as an entity of both subgraphs, resolvable only in the vault', () => {
+  test.each(['PageInfo', 'CredentialConnection', 'CredentialEdge'])(
+    '%s is a value type both the vault and the usage subgraph resolve',
+    (typeName) => {
+      expect(composition.supergraphSdl ?? '').toMatch(
+        new RegExp(`type ${typeName}\\s+@join__type\\(graph: USAGE\\)\\s+@join__type\\(graph: VAULT\\)`),
+      );
+    },
+  );
+
+  test('the supergraph knows Credential as an entity of every subgraph, resolvable only in the vault', () => {
     const sdl = composition.supergraphSdl ?? '';
     expect(sdl).toMatch(
-      /type Credential\s+@join__type\(graph: ORGANIZATIONS, key: "id", resolvable: false\)\s+@join__type\(graph: VAULT, key: "id"\)/,
+      /type Credential\s+@join__type\(graph: ORGANIZATIONS, key: "id", resolvable: false\)\s+@join__type\(graph: USAGE, key: "id", resolvable: false\)\s+@join__type\(graph: VAULT, key: "id"\)/,
     );
   });
 });
@@ -156,7 +184,101 @@ describe('queries through the gateway', () => {
       { token: tokenA },
     );
 
-    expect(dataOf(response).credentials.edges.map((edge) => edge.node.id)).toEqual([credentialA.id]);
+    expect(dataOf(response).credentials.edges.map((edge) => edge.node.id)).toEqual([credentialA.id, credentialA2.id]);
+  });
+});
+
+describe('Relay lists of both subgraphs through the gateway', () => {
+  const PAGE_INFO = 'pageInfo { hasNextPage hasPreviousPage startCursor endCursor }';
+
+  interface PageInfoView {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  }
+
+  interface ListView<Node> {
+    totalCount: number;
+    edges: { cursor: string; node: Node }[];
+    pageInfo: PageInfoView;
+  }
+
+  test("the usage subgraph's entities resolve their credential and provider from the vault", async () => {
+    const response = await throughGateway().graphql<{
+      usages: ListView<{ id: string; requests: number; credential: { name: string; authType: string }; provider: { name: string } | null }>;
+    }>(`{ usages { totalCount edges { node { id requests credential { name authType } provider { name } } } } }`, {}, { token: tokenA });
+
+    expect(dataOf(response).usages.totalCount).toBe(3);
+    expect(dataOf(response).usages.edges.map((edge) => edge.node)).toEqual([
+      { id: 'usage-1', requests: 120, credential: { name: 'bedrock-prod', authType: 'AWS_ROLE' }, provider: { name: 'bedrock-us' } },
+      { id: 'usage-2', requests: 30, credential: { name: 'openai-staging', authType: 'API_KEY' }, provider: null },
+      { id: 'usage-3', requests: 80, credential: { name: 'bedrock-prod', authType: 'AWS_ROLE' }, provider: { name: 'bedrock-eu' } },
+    ]);
+  });
+
+  test("the vault's providers page through the gateway with the four fields of Relay's PageInfo", async () => {
+    const PROVIDERS = `query($after: String) { providers(first: 1, after: $after) { edges { cursor node { name } } ${PAGE_INFO} } }`;
+
+    const first = dataOf(await throughGateway().graphql<{ providers: ListView<{ name: string }> }>(PROVIDERS, {}, { token: tokenA }));
+    const cursor = first.providers.edges[0].cursor;
+    const second = dataOf(
+      await throughGateway().graphql<{ providers: ListView<{ name: string }> }>(PROVIDERS, { after: cursor }, { token: tokenA }),
+    );
+
+    expect(first.providers.edges.map((edge) => edge.node.name)).toEqual(['bedrock-us']);
+    expect(first.providers.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: cursor, endCursor: cursor });
+    expect(second.providers.edges.map((edge) => edge.node.name)).toEqual(['bedrock-eu']);
+    expect(second.providers.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
+  });
+
+  test("one operation reads both subgraphs' lists, each PageInfo from the subgraph that returned it", async () => {
+    const response = await throughGateway().graphql<{ providers: ListView<never>; usages: ListView<never> }>(
+      `{ providers(first: 1) { ${PAGE_INFO} } usages(first: 2) { ${PAGE_INFO} } }`,
+      {},
+      { token: tokenA },
+    );
+
+    const { providers, usages } = dataOf(response);
+    expect(usages.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: usageCursor('usage', 0),
+      endCursor: usageCursor('usage', 1),
+    });
+    expect(providers.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    expect(providers.pageInfo.endCursor).not.toMatch(/^usage:/);
+    const nextProviders = await throughGateway().graphql<{ providers: ListView<{ name: string }> }>(
+      'query($after: String) { providers(first: 1, after: $after) { edges { node { name } } } }',
+      { after: providers.pageInfo.endCursor },
+      { token: tokenA },
+    );
+    expect(dataOf(nextProviders).providers.edges.map((edge) => edge.node.name)).toEqual(['bedrock-eu']);
+  });
+
+  test("the usage subgraph's own CredentialConnection ranks the vault's credentials, their fields resolved by the vault", async () => {
+    const RANKED = `query($after: String) {
+      mostUsedCredentials(first: 1, after: $after) { totalCount edges { cursor node { id name modelProvider } } ${PAGE_INFO} }
+    }`;
+
+    const first = dataOf(
+      await throughGateway().graphql<{ mostUsedCredentials: ListView<{ id: string; name: string }> }>(RANKED, {}, { token: tokenA }),
+    );
+    const second = dataOf(
+      await throughGateway().graphql<{ mostUsedCredentials: ListView<{ id: string; name: string }> }>(
+        RANKED,
+        { after: first.mostUsedCredentials.pageInfo.endCursor },
+        { token: tokenA },
+      ),
+    );
+
+    expect(first.mostUsedCredentials.totalCount).toBe(2);
+    expect(first.mostUsedCredentials.edges).toEqual([
+      { cursor: usageCursor('rank', 0), node: { id: credentialA.id, name: 'bedrock-prod', modelProvider: 'BEDROCK' } },
+    ]);
+    expect(first.mostUsedCredentials.pageInfo).toMatchObject({ hasNextPage: true, endCursor: usageCursor('rank', 0) });
+    expect(second.mostUsedCredentials.edges.map((edge) => edge.node.name)).toEqual(['openai-staging']);
+    expect(second.mostUsedCredentials.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
   });
 });
 
@@ -184,11 +306,10 @@ describe('mutations through the gateway', () => {
     ]);
   });
 
-  // The supergraph does not carry @oneOf (composition drops the directive), so the gateway
-  // forwards the operation and the vault enforces it. The vault answers such request-level
-  // errors with HTTP 400, which @apollo/gateway's RemoteGraphQLDataSource turns into its own
-  // "400: Bad Request" error, code INTERNAL_SERVER_ERROR, with the vault's body and URL nested in
-  // extensions.response. These two tests state what a client should see.
+  // The supergraph's API schema has no @oneOf (README, "Federation": composition drops the
+  // directive, and the gateway's API schema would drop it even if composed), so the gateway
+  // forwards the operation and the vault enforces the rule. The vault answers with HTTP 200 and a
+  // BAD_USER_INPUT error, which the gateway passes through as it is.
   test('two auth members in variables come back as BAD_USER_INPUT saying exactly one member is allowed', async () => {
     const input = aCredentialInput({ name: 'two-members-var', auth: { ...apiKeyAuth(), ...awsRoleAuth() } });
 

@@ -482,6 +482,126 @@ describe('validateGoogleVertex by credentialId', () => {
   });
 });
 
+describe('validateGoogleVertex without projectId', () => {
+  const OTHER_PROJECT = 'vault-other-project';
+  const vertexPaths = (requests: { service: string; path: string }[]) =>
+    requests.filter((request) => request.service === 'vertex').map((request) => request.path);
+  const countTokensIn = (project: string) =>
+    `/v1/projects/${project}/locations/us-central1/publishers/google/models/${DEFAULT_MODEL}:countTokens`;
+
+  async function storedWithSettings(caller: Member, auth: Record<string, unknown>, settings: Record<string, unknown>): Promise<string> {
+    return (await caller.created(aCredentialInput({ modelProvider: 'VERTEX', auth, settings }))).id;
+  }
+
+  test("uses a stored service account's own project", async () => {
+    const caller = anAdmin(vault);
+    const id = await storedVertexCredential(caller, { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
+
+    const { value: result, requests } = await requestsDuring(google, () => validated(caller, { input: { credentialId: id } }));
+
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexPaths(requests)).toEqual([countTokensIn(PROJECT)]);
+  });
+
+  test("prefers a stored service account's settings.project_id to its own project", async () => {
+    const caller = anAdmin(vault);
+    const account = aServiceAccount();
+    google.grantVertex(account.clientEmail, OTHER_PROJECT);
+    const id = await storedWithSettings(caller, { googleServiceAccount: serviceAccountInput(account) }, { project_id: OTHER_PROJECT });
+
+    const { value: result, requests } = await requestsDuring(google, () => validated(caller, { input: { credentialId: id } }));
+
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexPaths(requests)).toEqual([countTokensIn(OTHER_PROJECT)]);
+  });
+
+  test('uses the settings.project_id of a stored GOOGLE_ADC credential', async () => {
+    google.grantVertex(runtime.clientEmail, OTHER_PROJECT);
+    const caller = anAdmin(vault);
+    const id = await storedWithSettings(caller, { googleAdc: {} }, { project_id: OTHER_PROJECT });
+
+    const { value: result, requests } = await requestsDuring(google, () => validated(caller, { input: { credentialId: id } }));
+
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexPaths(requests)).toEqual([countTokensIn(OTHER_PROJECT)]);
+  });
+
+  test('uses the settings.projectId of a stored GOOGLE_IMPERSONATION credential', async () => {
+    const caller = anAdmin(vault);
+    const target = aTarget({ tokenCreator: true });
+    google.grantVertex(target.clientEmail, OTHER_PROJECT);
+    const id = await storedWithSettings(
+      caller,
+      { googleImpersonation: { targetPrincipal: target.clientEmail } },
+      { projectId: OTHER_PROJECT },
+    );
+
+    const { value: result, requests } = await requestsDuring(google, () => validated(caller, { input: { credentialId: id } }));
+
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexPaths(requests)).toEqual([countTokensIn(OTHER_PROJECT)]);
+  });
+
+  test("uses an inline service account's own project", async () => {
+    const { value: result, requests } = await requestsDuring(google, () =>
+      validated(anAdmin(vault), { input: { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) } }),
+    );
+
+    expect(outcomes(result)).toEqual(OK_CHECKS);
+    expect(vertexPaths(requests)).toEqual([countTokensIn(PROJECT)]);
+  });
+
+  test('a projectId given wins over the settings', async () => {
+    const caller = anAdmin(vault);
+    const id = await storedWithSettings(
+      caller,
+      { googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) },
+      { project_id: OTHER_PROJECT },
+    );
+
+    const { requests } = await requestsDuring(google, () => validated(caller, { input: { credentialId: id }, projectId: PROJECT }));
+
+    expect(vertexPaths(requests)).toEqual([countTokensIn(PROJECT)]);
+  });
+
+  test.each<[string, () => Record<string, unknown>]>([
+    ['GOOGLE_ADC', () => ({ googleAdc: {} })],
+    [
+      'GOOGLE_IMPERSONATION',
+      () => ({ googleImpersonation: { targetPrincipal: aTarget({ tokenCreator: true, vertex: true }).clientEmail } }),
+    ],
+  ])('is BAD_USER_INPUT on projectId for a stored %s credential without a project setting, before any request', async (_authType, auth) => {
+    const caller = anAdmin(vault);
+    const id = await storedVertexCredential(caller, auth());
+
+    const { value: response, requests } = await requestsDuring(google, () => validate(caller, { input: { credentialId: id } }));
+
+    expectBadUserInput(response, 'projectId', /projectId is required/);
+    expect(requests).toEqual([]);
+  });
+
+  test('is BAD_USER_INPUT on projectId for inline ADC or impersonation, before any request', async () => {
+    const caller = anAdmin(vault);
+    const { value: responses, requests } = await requestsDuring(google, async () => [
+      await validate(caller, { input: { googleAdc: {} } }),
+      await validate(caller, { input: { googleImpersonation: { targetPrincipal: aTarget({ tokenCreator: true }).clientEmail } } }),
+    ]);
+
+    for (const response of responses) expectBadUserInput(response, 'projectId', /projectId is required/);
+    expect(requests).toEqual([]);
+  });
+
+  test('is BAD_USER_INPUT on projectId when the stored settings.project_id is not a project id, before any request', async () => {
+    const caller = anAdmin(vault);
+    const id = await storedWithSettings(caller, { googleAdc: {} }, { project_id: 'Not A Project' });
+
+    const { value: response, requests } = await requestsDuring(google, () => validate(caller, { input: { credentialId: id } }));
+
+    expectBadUserInput(response, 'projectId', /settings\.project_id must be a Google Cloud project id/);
+    expect(requests).toEqual([]);
+  });
+});
+
 describe('validateGoogleVertex argument errors', () => {
   const anyValidInput = () => ({ googleServiceAccount: serviceAccountInput(aServiceAccount({ vertex: true })) });
 

@@ -43,7 +43,10 @@ export interface FailNextOptions {
 
 export interface FakeKms {
   port: number;
-  /** `http://127.0.0.1:<port>` — the KMS_API_ENDPOINT form for a plaintext emulator. */
+  /**
+   * The KMS_API_ENDPOINT that reaches it: `http://127.0.0.1:<port>` (plaintext, as for an emulator),
+   * or `localhost:<port>` when it serves TLS (the form Cloud KMS itself is reached by).
+   */
   endpoint: string;
   /** The CryptoKey resource name it serves, e.g. projects/test/locations/global/keyRings/vault/cryptoKeys/secrets */
   keyName: string;
@@ -72,6 +75,8 @@ export interface FakeKms {
 export interface StartFakeKmsOptions {
   /** The CryptoKey resource name to serve (default projects/test/locations/global/keyRings/vault/cryptoKeys/secrets). */
   keyName?: string;
+  /** Serve TLS with this certificate (PEM, for the name `localhost`) and its private key instead of plaintext. */
+  tls?: { certificate: string; privateKey: string };
 }
 
 /**
@@ -387,14 +392,17 @@ export async function startFakeKms(options: StartFakeKmsOptions = {}): Promise<F
     Decrypt: unary<DecryptRequest, DecryptResponse>('decrypt', decrypt),
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-      error ? reject(error) : resolve(boundPort),
-    );
+    const credentials = options.tls
+      ? grpc.ServerCredentials.createSsl(null, [
+          { cert_chain: Buffer.from(options.tls.certificate), private_key: Buffer.from(options.tls.privateKey) },
+        ])
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync('127.0.0.1:0', credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort)));
   });
 
   return {
     port,
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: options.tls ? `localhost:${port}` : `http://127.0.0.1:${port}`,
     keyName,
     primaryVersion: () => versionName(primary),
     rotate: addVersion,

@@ -15,7 +15,7 @@ export const VALIDATE_AWS_ROLE = `mutation ValidateAwsRole($input: AwsRoleValida
   validateAwsRole(input: $input, region: $region) { ${VALIDATION_RESULT_FIELDS} }
 }`;
 
-export const VALIDATE_GOOGLE_VERTEX = `mutation ValidateGoogleVertex($input: GoogleVertexValidationInput!, $projectId: String!, $location: String, $model: String, $modelApiFamily: VertexApiFamily) {
+export const VALIDATE_GOOGLE_VERTEX = `mutation ValidateGoogleVertex($input: GoogleVertexValidationInput!, $projectId: String, $location: String, $model: String, $modelApiFamily: VertexApiFamily) {
   validateGoogleVertex(input: $input, projectId: $projectId, location: $location, model: $model, modelApiFamily: $modelApiFamily) { ${VALIDATION_RESULT_FIELDS} }
 }`;
 

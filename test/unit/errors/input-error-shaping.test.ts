@@ -201,6 +201,67 @@ describe('a bad literal', () => {
   });
 });
 
+describe('hints that name the schema, never the input', () => {
+  const ENUM_HINT = 'Did you mean the enum value "OPENAI"?';
+
+  test('an unknown enum value in variables keeps "Did you mean" but not the value', async () => {
+    const shape = await shaped(WITH_X, { x: { name: 'a', modelProvider: 'openai' } });
+
+    expect(shape.raw).toContain('"openai"');
+    expect(shape.message).toBe(
+      `Variable "$x" got invalid value at "input.modelProvider"; The value does not exist in "ModelProvider" enum. ${ENUM_HINT}`,
+    );
+    expect(shape.message).not.toContain('openai');
+    expect(shape.field).toBe('input.modelProvider');
+  });
+
+  test('an unknown enum name as a literal keeps "Did you mean" but not the name', async () => {
+    const shape = await shaped('mutation { create(input: { name: "a", modelProvider: openai }) }');
+
+    expect(shape.message).toBe(`The value does not exist in "ModelProvider" enum. ${ENUM_HINT}`);
+    expect(shape.field).toBe('input.modelProvider');
+  });
+
+  test('a string literal for an enum keeps "Did you mean" but not the string', async () => {
+    const shape = await shaped('mutation { create(input: { name: "a", modelProvider: "openai" }) }');
+
+    expect(shape.message).toBe(`Enum "ModelProvider" cannot represent non-enum value. ${ENUM_HINT}`);
+    expect(shape.field).toBe('input.modelProvider');
+  });
+
+  test("only graphql-js's own hint survives, never one written into an enum's or a scalar's value", async () => {
+    const forged = `openai" does not exist in "ModelProvider" enum. Did you mean the enum value "${CANARY}"?`;
+    const intoEnum = await shaped(WITH_X, { x: { name: 'a', modelProvider: forged } });
+    const intoScalar = await shaped(WITH_X, { x: { name: 'a', settings: `x. Value ${forged}` } });
+    const real = await shaped(WITH_X, { x: { name: 'a', modelProvider: 'openai' } });
+
+    expect(intoEnum.raw).toContain(CANARY);
+    expect(intoEnum.message).toBe(
+      'Variable "$x" got invalid value at "input.modelProvider"; The value does not exist in "ModelProvider" enum.',
+    );
+    expect(intoScalar.raw).toContain(CANARY);
+    expect(intoScalar.message).toBe('Variable "$x" got invalid value at "input.settings"; JSONObject cannot represent non-object value.');
+    expect(real.message).toContain(ENUM_HINT);
+  });
+
+  test('hideSuggestions drops the hints that are otherwise kept, for enums and fields alike', async () => {
+    const enumErrors = await errorsOf(WITH_X, { x: { name: 'a', modelProvider: 'openai' } });
+    const fieldErrors = await errorsOf(WITH_X, { x: { name: 'a', setings: CANARY } });
+    const hidden = { hideSuggestions: true };
+
+    expect(shapeInputError(enumErrors.errors[0], enumErrors.document)?.message).toContain(ENUM_HINT);
+    expect(shapeInputError(enumErrors.errors[0], enumErrors.document, hidden)?.message).toBe(
+      'Variable "$x" got invalid value at "input.modelProvider"; The value does not exist in "ModelProvider" enum.',
+    );
+    expect(shapeInputError(fieldErrors.errors[0], fieldErrors.document)?.message).toBe(
+      'Variable "$x" got invalid value at "input"; Field "setings" is not defined by type "CreateInput". Did you mean "settings"?',
+    );
+    expect(shapeInputError(fieldErrors.errors[0], fieldErrors.document, hidden)?.message).toBe(
+      'Variable "$x" got invalid value at "input"; Field "setings" is not defined by type "CreateInput".',
+    );
+  });
+});
+
 describe('errors that are not about input values', () => {
   test('an unknown field is left alone', async () => {
     const { errors, document } = await errorsOf('{ nope }');

@@ -7,6 +7,7 @@ import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { OAuth2Client } from 'google-auth-library';
 import { crc32c, startFakeKms, type FakeKms } from '../../fakes/fake-kms-server';
 import { rejectionOf } from '../../support/failures';
+import { createLocalhostCertificate, type LocalhostCertificate } from '../../support/localhost-certificate';
 
 /** One attempt, no retries, and the server's own status code in the error (see the "call options" tests). */
 const ONCE = { retry: null };
@@ -396,5 +397,54 @@ describe('fake KMS server with the real KeyManagementServiceClient', () => {
       expect(Date.now() - started).toBeLessThan(700);
       expect(kms.calls.encrypt).toBe(1);
     });
+  });
+});
+
+describe('fake KMS server over TLS', () => {
+  let certificate: LocalhostCertificate;
+  let kms: FakeKms;
+
+  beforeAll(async () => {
+    certificate = await createLocalhostCertificate();
+    kms = await startFakeKms({ tls: certificate });
+  });
+
+  afterAll(async () => {
+    await kms?.close();
+    certificate?.remove();
+  });
+
+  const tlsClient = (roots?: Buffer) =>
+    new KeyManagementServiceClient({
+      apiEndpoint: 'localhost',
+      port: kms.port,
+      sslCreds: grpc.credentials.createSsl(roots),
+      authClient: new OAuth2Client(),
+    });
+
+  test('is reached at localhost:<port>, the KMS_API_ENDPOINT form for TLS', () => {
+    expect(kms.endpoint).toBe(`localhost:${kms.port}`);
+  });
+
+  test('answers a client that trusts its certificate', async () => {
+    const client = tlsClient(Buffer.from(certificate.certificate));
+    try {
+      const [response] = await client.encrypt({ name: kms.keyName, plaintext: Buffer.from('over TLS') }, ONCE);
+      expect(response.name).toBe(kms.primaryVersion());
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('is refused by a client that trusts only the public roots', async () => {
+    const client = tlsClient();
+    kms.resetCalls();
+    try {
+      const error = await failure(client.encrypt({ name: kms.keyName, plaintext: Buffer.from('over TLS') }, ONCE));
+      expect(error.code).toBe(grpc.status.UNAVAILABLE);
+      expect(kms.calls.encrypt).toBe(0);
+    } finally {
+      await client.close();
+    }
   });
 });

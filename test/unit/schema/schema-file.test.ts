@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { buildSchema, isInputObjectType, parse } from 'graphql';
+import { buildSchema, isInputObjectType, isObjectType, parse } from 'graphql';
 import { printServedSchema } from '../../../src/cli/print-schema';
 
 const committed = readFileSync(path.resolve(__dirname, '../../../schema.graphql'), 'utf8');
@@ -23,4 +23,27 @@ test('CredentialAuthInput is declared @oneOf in schema.graphql', () => {
 
 test.each(['Credential', 'Provider'])('%s is an entity keyed by id', (typeName) => {
   expect(committed).toMatch(new RegExp(`type ${typeName}\\s+@key\\(fields: "id"\\)`));
+});
+
+test.each([
+  'PageInfo',
+  'CredentialConnection',
+  'CredentialEdge',
+  'ProviderConnection',
+  'ProviderEdge',
+  'AuditEventConnection',
+  'AuditEventEdge',
+])('%s is a shareable value type, as every Relay-style subgraph defines its own', (typeName) => {
+  expect(committed).toMatch(new RegExp(`type ${typeName}\\s+@shareable\\s*\\{`));
+});
+
+test("PageInfo has the four fields of Relay's specification, which a neighbour's PageInfo declares too", () => {
+  const type = buildSchema(committed).getType('PageInfo');
+  const fields = isObjectType(type) ? Object.values(type.getFields()) : [];
+  expect(Object.fromEntries(fields.map((field) => [field.name, String(field.type)]))).toEqual({
+    hasNextPage: 'Boolean!',
+    hasPreviousPage: 'Boolean!',
+    startCursor: 'String',
+    endCursor: 'String',
+  });
 });
