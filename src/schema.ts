@@ -12,6 +12,7 @@ import { type GraphQLSchema, isInputObjectType, parse } from 'graphql';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { credentialReferenceResolvers } from './credentials/credential.reference';
 import { AuditResolver } from './audit/audit.resolver';
+import { ModelProviderInfoResolver } from './catalog/model-provider-info.resolver';
 import { CredentialResolver } from './credentials/credential.resolver';
 import { providerReferenceResolvers } from './providers/provider.reference';
 import { ProviderResolver } from './providers/provider.resolver';
@@ -30,7 +31,7 @@ directive @oneOf on INPUT_OBJECT
 
 export async function createSchema(): Promise<GraphQLSchema> {
   const typeGraphqlSchema = await buildSchema({
-    resolvers: [AuditResolver, CredentialResolver, ProviderResolver, ValidationResolver],
+    resolvers: [AuditResolver, CredentialResolver, ModelProviderInfoResolver, ProviderResolver, ValidationResolver],
     validate: false,
     emitSchemaFile: false,
   });

@@ -56,6 +56,15 @@ export interface ModelProviderEntry {
   oauthPassthrough?: boolean;
   /** How the vendor expects an API key; `Authorization: Bearer <key>` when absent. */
   apiKeyHeader?: ApiKeyHeader;
+  /** Settings the service reads besides `urlParameter` (which is a settings key of its own). */
+  settingsKeys?: readonly SettingsKey[];
+}
+
+/** A key of a credential's `settings` that the service reads. */
+export interface SettingsKey {
+  key: string;
+  description: string;
+  required: boolean;
 }
 
 /** The header an API key travels in, and any header the vendor requires beside it. */
@@ -115,6 +124,13 @@ export const MODEL_PROVIDER_CATALOG: Readonly<Record<ModelProvider, ModelProvide
     authTypes: ['GOOGLE_ADC', 'GOOGLE_SERVICE_ACCOUNT', 'GOOGLE_IMPERSONATION'],
     defaultBaseUrl: 'https://{location}-aiplatform.googleapis.com',
     urlParameter: VERTEX_LOCATION,
+    settingsKeys: [
+      {
+        key: 'project_id',
+        description: 'The Google Cloud project validateGoogleVertex uses when its projectId is left out.',
+        required: false,
+      },
+    ],
   },
   GROQ: apiKeyModelProvider('groq', 'Groq', 'https://api.groq.com/openai/v1', true),
   TOGETHER: apiKeyModelProvider('together', 'Together AI', 'https://api.together.xyz/v1', true),
@@ -126,6 +142,105 @@ export const MODEL_PROVIDER_CATALOG: Readonly<Record<ModelProvider, ModelProvide
   OPENROUTER: apiKeyModelProvider('openrouter', 'OpenRouter', 'https://openrouter.ai/api/v1', true),
   DEEPSEEK: apiKeyModelProvider('deepseek', 'DeepSeek', 'https://api.deepseek.com', true),
   CUSTOM: apiKeyModelProvider('custom', 'Custom (OpenAI-compatible)', undefined, true),
+};
+
+/** The settings keys a model provider's credentials use: the one its default base URL is built from first. */
+export function settingsKeysOf(modelProvider: ModelProvider): SettingsKey[] {
+  const entry = MODEL_PROVIDER_CATALOG[modelProvider];
+  const parameter = entry.urlParameter;
+  const fromUrl: SettingsKey[] = parameter
+    ? [
+        {
+          key: parameter.setting,
+          description: `${capitalized(parameter.description)}; the default base URL is built from it (${parameter.fallback} when absent).`,
+          required: false,
+        },
+      ]
+    : [];
+  return [...fromUrl, ...(entry.settingsKeys ?? [])];
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Auth types a credential can hold (OAUTH_PASSTHROUGH is configured on a provider instead). */
+export type CredentialAuthType = Exclude<AuthType, 'OAUTH_PASSTHROUGH'>;
+
+/**
+ * How a form shows an input field of an auth type. The field names, and whether each is required,
+ * are those of the auth type's GraphQL input (src/credentials/credential.inputs.ts); a description
+ * given there is not repeated here.
+ */
+export interface AuthFieldPresentation {
+  label: string;
+  /** Write-only: a password-style field whose value is never shown again. */
+  secret: boolean;
+  /** Several lines of text, such as a PEM key. */
+  multiline?: boolean;
+  description?: string;
+}
+
+export const AUTH_INPUT_FIELDS: Readonly<Record<CredentialAuthType, Readonly<Record<string, AuthFieldPresentation>>>> = {
+  API_KEY: {
+    apiKey: {
+      label: 'API key',
+      secret: true,
+      description: 'The key as the vendor issued it (printable ASCII, no spaces); only its last 4 characters are shown again.',
+    },
+  },
+  AWS_ROLE: {
+    iamRoleArn: { label: 'IAM role ARN', secret: false },
+    externalId: { label: 'External ID', secret: false },
+  },
+  AWS_KEYS: {
+    accessKeyId: { label: 'Access key ID', secret: false, description: '16 to 128 upper-case letters and digits (AKIA...).' },
+    secretAccessKey: { label: 'Secret access key', secret: true, description: 'Issued by AWS together with the access key ID.' },
+    sessionToken: { label: 'Session token', secret: true, description: 'Only for temporary credentials.' },
+  },
+  BEDROCK_API_KEY: {
+    apiKey: {
+      label: 'Bedrock API key',
+      secret: true,
+      description: 'An Amazon Bedrock API key (a bearer token); only its last 4 characters are shown again.',
+    },
+  },
+  GOOGLE_ADC: {
+    quotaProjectId: {
+      label: 'Quota project ID',
+      secret: false,
+      description: "The Google Cloud project billed for quota; left out: the identity's own.",
+    },
+  },
+  GOOGLE_SERVICE_ACCOUNT: {
+    clientEmail: {
+      label: 'Client email',
+      secret: false,
+      description: "The service account's email address (client_email in the key file).",
+    },
+    privateKey: { label: 'Private key', secret: true, multiline: true },
+    privateKeyId: { label: 'Private key ID', secret: false, description: 'private_key_id in the key file.' },
+    projectId: {
+      label: 'Project ID',
+      secret: false,
+      description: 'project_id in the key file: 6 to 30 lower-case letters, digits or hyphens.',
+    },
+    clientId: { label: 'Client ID', secret: false, description: 'The numeric client_id in the key file.' },
+    tokenUri: { label: 'Token URI', secret: false },
+  },
+  GOOGLE_IMPERSONATION: {
+    targetPrincipal: {
+      label: 'Target service account',
+      secret: false,
+      description: 'The service account to impersonate (name@project.iam.gserviceaccount.com).',
+    },
+    delegates: { label: 'Delegates', secret: false, description: 'A list of at most 10 service account emails: the delegation chain.' },
+    scopes: {
+      label: 'Scopes',
+      secret: false,
+      description: 'A list of 1 to 20 Google OAuth scope URLs; left out: https://www.googleapis.com/auth/cloud-platform.',
+    },
+  },
 };
 
 export function modelProviderEntry(modelProvider: ModelProvider): ModelProviderEntry {
