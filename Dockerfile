@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The service's image, in three stages: the production dependencies, the build, and the runtime,
-# which takes from the other two only what runs: node_modules, dist/, package.json (the version)
-# and the migrations. test/e2e/dockerfile-replay.test.ts replays these steps and starts the result.
+# which takes from the other two only what runs: node_modules, dist/, the built admin page
+# (portal/dist), package.json (the version) and the migrations. test/e2e/dockerfile-replay.test.ts replays these steps and starts the result.
 # Node 26 is the Active LTS (since 2026-10-28); package.json's `engines` lists every version the
 # code supports.
 
@@ -27,6 +27,11 @@ RUN npm run prisma:generate
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
+# The admin page: typed operations generated from schema.graphql, then `vite build` into portal/dist.
+COPY schema.graphql ./
+COPY scripts/portal-build.js ./scripts/
+COPY portal ./portal
+RUN npm run portal:build
 
 FROM node:26-trixie-slim AS runtime
 # The runtime listener (the gateway's data plane) binds all interfaces too: inside a container,
@@ -37,6 +42,7 @@ COPY package.json ./
 COPY prisma/migrations ./prisma/migrations
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/portal/dist ./portal/dist
 # Everything above belongs to root; the service writes nothing under /app.
 USER node
 EXPOSE 4000 4001

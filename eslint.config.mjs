@@ -7,7 +7,19 @@ import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'src/generated/', '.data/', 'node_modules/', '.test-build/'] },
+  {
+    ignores: [
+      'dist/',
+      'coverage/',
+      'src/generated/',
+      '.data/',
+      'node_modules/',
+      '.test-build/',
+      'portal/dist/',
+      'portal/src/gql/',
+      'test-output/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -30,7 +42,7 @@ export default tseslint.config(
   },
   {
     // Tools that load these files want a default export.
-    files: ['eslint.config.mjs', 'prisma.config.ts'],
+    files: ['eslint.config.mjs', 'prisma.config.ts', 'portal/vite.config.mts', 'portal/codegen.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -1,5 +1,5 @@
 // The HTTP surface: POST/GET /graphql (Apollo Server 5 on Express), the REST door under /admin and
-// /api/llm-gateway/admin with /openapi.json, /healthz, /readyz and /metrics. The first three answer
+// /api/llm-gateway/admin with /openapi.json, /healthz, /readyz, /metrics and the admin page at /portal. The first three answer
 // pages of the CORS_ORIGINS origins (src/cors/cors-allow-list.ts); the others never do.
 // createServer takes its dependencies ready-made so that main.ts and the tests wire it alike.
 import http from 'node:http';
@@ -23,6 +23,7 @@ import { graphqlMetricsPlugin } from './metrics/graphql-metrics.plugin';
 import { metricsEndpoint } from './metrics/metrics-endpoint';
 import { restRequestMetrics } from './metrics/rest-metrics';
 import { projectVersion } from './db/project-paths';
+import { portalRouter } from './portal/portal-router';
 import { openApiDocument, REST_MOUNTS } from './rest/openapi';
 import { createRestRouter } from './rest/rest.router';
 import { REST_ROUTES } from './rest/rest.routes';
@@ -153,6 +154,9 @@ export async function createServer(deps: ServerDependencies) {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+
+  // The admin page (portal/), same origin as /graphql: it needs no CORS.
+  app.use('/portal', portalRouter());
 
   app.use(bodyErrorHandler(deps.logger));
 

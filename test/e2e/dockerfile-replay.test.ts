@@ -191,8 +191,10 @@ maybeDescribe('the Docker image, replayed without Docker', () => {
     expect(bases[0]).toMatch(/^node:\d+-/);
   });
 
-  test('the runtime holds the compiled service, its production dependencies, its migrations and package.json, and nothing else', () => {
-    expect(fs.readdirSync(app).sort()).toEqual(['dist', 'node_modules', 'package.json', 'prisma']);
+  test('the runtime holds the compiled service, the built admin page, its production dependencies, its migrations and package.json, and nothing else', () => {
+    expect(fs.readdirSync(app).sort()).toEqual(['dist', 'node_modules', 'package.json', 'portal', 'prisma']);
+    expect(fs.readdirSync(path.join(app, 'portal'))).toEqual(['dist']);
+    expect(fs.existsSync(path.join(app, 'portal', 'dist', 'index.html'))).toBe(true);
     expect(fs.readdirSync(path.join(app, 'prisma'))).toEqual(['migrations']);
     expect(fs.readdirSync(path.join(app, 'prisma', 'migrations')).sort()).toEqual(
       fs.readdirSync(path.join(PROJECT_ROOT, 'prisma', 'migrations')).sort(),
@@ -248,6 +250,12 @@ maybeDescribe('the Docker image, replayed without Docker', () => {
     const id = created.data?.createCredential?.id ?? '';
     const read = await post(GET_CREDENTIAL, { id });
     expect(read.data?.credential).toMatchObject({ id, name: input.name });
+  });
+
+  test('serves the admin page at /portal from the image', async () => {
+    const response = await fetch(`${baseUrl}/portal/credentials`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/<script type="module" crossorigin src="\/portal\/assets\/index-[\w-]+\.js">/);
   });
 
   test('its HEALTHCHECK command exits 0 while the service is ready', async () => {
