@@ -7,7 +7,8 @@ import { storedToken } from './session';
 
 export function createVaultClient(): Client {
   return new Client({
-    url: new URL('../graphql', document.baseURI).pathname,
+    // Next to where the portal is mounted (BASE_URL, /portal/), whatever page of it is open.
+    url: new URL('../graphql', new URL(import.meta.env.BASE_URL, window.location.origin)).pathname,
     exchanges: [fetchExchange],
     requestPolicy: 'network-only',
     preferGetMethod: false,

@@ -5,6 +5,9 @@
 // providers keep a credential in use, creates and deletes a provider, and validates an AWS role
 // and a Vertex AI identity. After every flow the page (DOM and input values), sessionStorage,
 // localStorage and every /graphql response are searched for the secrets typed in.
+// The last tests each open a signed-in tab of their own: editing replaces a credential's settings,
+// a key-service (a second service on the fake Cloud KMS) or network failure keeps all but the
+// secret, every form control is labelled, Tab shows a visible focus, and a provider is repointed.
 // Screenshots of each page at 1280 and 390 px go to test-output/portal/ (git-ignored).
 //
 // Without a chromium binary on PATH the suite is skipped, saying so, unless CI is set: CI
@@ -12,10 +15,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { findProjectRoot } from '../../src/db/project-paths';
 import { apiKeyCanary, type Canary, canary, findCanaries, type Haystack, pemNeedle } from '../support/canaries';
-import { type CloudFakes, startCloudFakes } from '../support/cloud-fakes';
+import { type CloudFakes, startCloudFakes, startKmsVault } from '../support/cloud-fakes';
 import { hex } from '../support/factories';
 import { anAdmin } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -52,6 +56,9 @@ const VERTEX_PROJECT = 'vault-portal-project';
 
 /** An input by its id, which holds dots (`credential-auth.apiKey.apiKey`). */
 const byId = (id: string) => `[id="${id}"]`;
+
+/** Where the page keeps the signed-in token (portal/src/session.ts). */
+const TOKEN_KEY = 'credential-vault.token';
 
 describeWithBrowser('the admin page at /portal, in Chromium', () => {
   let database: TestDatabase;
@@ -324,5 +331,229 @@ describeWithBrowser('the admin page at /portal, in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await inPage<number>('sessionStorage.length')).toBe(0);
     expect(await leaks()).toEqual([]);
+  });
+  /** A tab of its own, already signed in: the tests below do not depend on the ones above. */
+  async function signedInTab(baseUrl = vault.baseUrl, bearer = token): Promise<Page> {
+    const tab = await browser.newPage({ viewport: WIDTHS[0] });
+    tab.setDefaultTimeout(10_000);
+    await tab.addInitScript(`sessionStorage.setItem(${JSON.stringify(TOKEN_KEY)}, ${JSON.stringify(bearer)})`);
+    await tab.goto(`${baseUrl}/portal/`);
+    await tab.getByRole('heading', { name: 'Credentials' }).waitFor();
+    return tab;
+  }
+
+  /** A GraphQL request straight to the service, outside the page. */
+  async function graphql<Data>(query: string, variables: Record<string, unknown>, baseUrl = vault.baseUrl, bearer = token): Promise<Data> {
+    const response = await fetch(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: Data; errors?: unknown[] };
+    if (!body.data || body.errors) throw new Error(`GraphQL request failed: ${JSON.stringify(body.errors)}`);
+    return body.data;
+  }
+
+  async function anOpenAiCredential(name: string): Promise<string> {
+    const { createCredential } = await graphql<{ createCredential: { id: string } }>(
+      'mutation ($input: CreateCredentialInput!) { createCredential(input: $input) { id } }',
+      { input: { name, modelProvider: 'OPENAI', auth: { apiKey: { apiKey: apiKeyCanary('fixtureKey').value } } } },
+    );
+    return createCredential.id;
+  }
+
+  async function openNewCredentialIn(tab: Page, modelProvider: string, authType?: string): Promise<void> {
+    await tab.getByRole('link', { name: 'Credentials', exact: true }).click();
+    await tab.getByRole('link', { name: 'New credential' }).click();
+    await tab.getByLabel('Model provider', { exact: true }).selectOption(modelProvider);
+    if (authType) await tab.getByLabel('Auth type').selectOption(authType);
+  }
+
+  /** The form controls in `tab` that have no accessible name, as `<tag>#<id>`. */
+  async function unnamedControls(tab: Page): Promise<string[]> {
+    return tab.evaluate(`[...document.querySelectorAll('input:not([type="hidden"]), select, textarea')]
+      .filter((element) => {
+        const labelled = (element.getAttribute('aria-labelledby') ?? '').split(/\\s+/).filter(Boolean)
+          .some((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
+        const labels = [...(element.labels ?? [])].some((label) => label.textContent.trim() !== '');
+        return !labelled && !labels && (element.getAttribute('aria-label') ?? '').trim() === '';
+      })
+      .map((element) => element.tagName.toLowerCase() + '#' + element.id)`);
+  }
+
+  test('editing replaces the settings: an emptied setting is removed, and the new name and base URL are shown', async () => {
+    const tab = await signedInTab();
+    try {
+      const name = `portal-edit-${hex(3)}`;
+      await openNewCredentialIn(tab, 'VERTEX', 'GOOGLE_ADC');
+      await tab.fill('#credential-name', name);
+      await tab.fill(byId('credential-settings.location'), 'europe-west4');
+      await tab.fill(byId('credential-settings.project_id'), 'portal-edit-project');
+      await tab.getByRole('button', { name: 'Create credential' }).click();
+      await tab.waitForURL(/\/portal\/credentials\/[0-9a-f-]{36}$/);
+      const id = tab.url().split('/').pop() ?? '';
+      expect(await tab.inputValue(byId('edit-settings.project_id'))).toBe('portal-edit-project');
+
+      const renamed = `${name}-renamed`;
+      await tab.fill('#edit-name', renamed);
+      await tab.fill('#edit-baseUrl', 'https://vertex-proxy.example.com');
+      await tab.fill(byId('edit-settings.project_id'), '');
+      await tab.getByRole('button', { name: 'Save changes' }).click();
+
+      await tab.getByRole('heading', { name: renamed }).waitFor();
+      await tab.locator('.facts', { hasText: 'https://vertex-proxy.example.com' }).waitFor();
+      const { credential } = await graphql<{ credential: { name: string; baseUrl: string; settings: Record<string, unknown> } }>(
+        'query ($id: ID!) { credential(id: $id) { name baseUrl settings } }',
+        { id },
+      );
+      expect(credential).toEqual({ name: renamed, baseUrl: 'https://vertex-proxy.example.com', settings: { location: 'europe-west4' } });
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test("a credential's page opened directly by its address (a bookmark, a reload) loads and shows it", async () => {
+    const name = `portal-deep-link-${hex(3)}`;
+    const id = await anOpenAiCredential(name);
+    const tab = await signedInTab();
+    try {
+      await tab.goto(`${vault.baseUrl}/portal/credentials/${id}`);
+      await tab.getByRole('heading', { name }).waitFor();
+      await tab.reload();
+      await tab.getByRole('heading', { name }).waitFor();
+      expect(await tab.getByRole('heading', { name }).count()).toBe(1);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('a key-service failure and then a network failure are shown, keeping every input but the secret', async () => {
+    const kmsVault = await startKmsVault('portal_browser_kms');
+    const tab = await signedInTab(kmsVault.vault.baseUrl, anAdmin(kmsVault.vault).token);
+    try {
+      const accessKeyId = `AKIA${hex(8).toUpperCase()}`;
+      await openNewCredentialIn(tab, 'BEDROCK', 'AWS_KEYS');
+      const typeTheSecret = async () => {
+        await tab.fill(byId('credential-auth.awsKeys.secretAccessKey'), canary('portalSecretAccessKey').value);
+      };
+      await tab.fill('#credential-name', 'portal-kms-refused');
+      await tab.fill(byId('credential-auth.awsKeys.accessKeyId'), accessKeyId);
+      await tab.fill(byId('credential-settings.region'), 'eu-west-1');
+      const kept = async () => ({
+        name: await tab.inputValue('#credential-name'),
+        accessKeyId: await tab.inputValue(byId('credential-auth.awsKeys.accessKeyId')),
+        region: await tab.inputValue(byId('credential-settings.region')),
+        secretAccessKey: await tab.inputValue(byId('credential-auth.awsKeys.secretAccessKey')),
+      });
+      const expected = { name: 'portal-kms-refused', accessKeyId, region: 'eu-west-1', secretAccessKey: '' };
+
+      await typeTheSecret();
+      kmsVault.kms.failNext(grpc.status.PERMISSION_DENIED, { method: 'encrypt' });
+      await tab.getByRole('button', { name: 'Create credential' }).click();
+      await tab.getByText('The key service did not answer, so nothing was saved.').waitFor();
+      expect(await kept()).toEqual(expected);
+
+      await typeTheSecret();
+      await tab.route('**/graphql', (route) => route.abort(), { times: 1 });
+      await tab.getByRole('button', { name: 'Create credential' }).click();
+      await tab.getByText('The service could not be reached, so nothing was saved.').waitFor();
+      expect(await kept()).toEqual(expected);
+      expect(new URL(tab.url()).pathname).toBe('/portal/credentials/new');
+    } finally {
+      await tab.close();
+      await kmsVault.stop();
+    }
+  });
+
+  test('every input, select and textarea on each page has an accessible name', async () => {
+    const name = `portal-labels-${hex(3)}`;
+    await anOpenAiCredential(name);
+    const tab = await signedInTab();
+    try {
+      const unnamed: Record<string, string[]> = {};
+      unnamed.credentials = await unnamedControls(tab);
+      await openNewCredentialIn(tab, 'VERTEX', 'GOOGLE_SERVICE_ACCOUNT');
+      unnamed.newCredential = await unnamedControls(tab);
+      await tab.getByRole('link', { name: 'Credentials', exact: true }).click();
+      await tab.getByRole('link', { name, exact: true }).click();
+      await tab.getByRole('button', { name: 'Save changes' }).waitFor();
+      unnamed.credential = await unnamedControls(tab);
+      await tab.getByRole('link', { name: 'Providers', exact: true }).click();
+      await tab.getByLabel('Model provider', { exact: true }).selectOption('OPENAI');
+      unnamed.providers = await unnamedControls(tab);
+      await tab.getByRole('button', { name: 'Sign out' }).click();
+      await tab.getByRole('heading', { name: 'Sign in' }).waitFor();
+      unnamed.signIn = await unnamedControls(tab);
+      expect(unnamed).toEqual({ credentials: [], newCredential: [], credential: [], providers: [], signIn: [] });
+      expect(await tab.locator('input, select, textarea').count()).toBeGreaterThan(0);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('Tab moves through the create form in order, each control showing a visible focus indicator', async () => {
+    const tab = await signedInTab();
+    try {
+      await openNewCredentialIn(tab, 'OPENAI');
+      await tab.focus('#credential-name');
+      const reached: { id: string; visible: boolean }[] = [];
+      for (let presses = 0; presses < 10; presses++) {
+        const focused = await tab.evaluate<{ id: string; tag: string; visible: boolean }>(`(() => {
+          const element = document.activeElement;
+          const style = getComputedStyle(element);
+          return {
+            id: element.id,
+            tag: element.tagName,
+            visible: element.matches(':focus-visible') && (style.outlineStyle !== 'none' || style.boxShadow !== 'none'),
+          };
+        })()`);
+        reached.push({ id: focused.tag === 'BUTTON' ? 'submit' : focused.id, visible: focused.visible });
+        if (focused.tag === 'BUTTON') break;
+        await tab.keyboard.press('Tab');
+      }
+      expect(reached).toEqual(
+        [
+          'credential-name',
+          'credential-model-provider',
+          'credential-auth-type',
+          'credential-auth.apiKey.apiKey',
+          'credential-baseUrl',
+          'submit',
+        ].map((id) => ({ id, visible: true })),
+      );
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('repoints a provider to another credential of its model provider', async () => {
+    const suffix = hex(3);
+    const first = await anOpenAiCredential(`portal-first-${suffix}`);
+    await anOpenAiCredential(`portal-second-${suffix}`);
+    const providerName = `portal-repointed-${suffix}`;
+    const { createProvider } = await graphql<{ createProvider: { id: string } }>(
+      'mutation ($input: CreateProviderInput!) { createProvider(input: $input) { id } }',
+      { input: { name: providerName, modelProvider: 'OPENAI', credentialId: first } },
+    );
+    const tab = await signedInTab();
+    try {
+      await tab.getByRole('link', { name: 'Providers', exact: true }).click();
+      const row = tab.locator(`tr[data-provider="${providerName}"]`);
+      expect(await row.locator('td[data-label="Credential"]').textContent()).toBe(`portal-first-${suffix}`);
+      await row.getByRole('button', { name: `Repoint ${providerName}` }).click();
+      const picker = row.getByLabel('Credential', { exact: true });
+      await picker.locator('option', { hasText: `portal-second-${suffix}` }).waitFor({ state: 'attached' });
+      await picker.selectOption({ label: `portal-second-${suffix} (API_KEY)` });
+      await row.getByRole('button', { name: 'Repoint', exact: true }).click();
+
+      await row.locator('td[data-label="Credential"]', { hasText: `portal-second-${suffix}` }).waitFor();
+      const { provider } = await graphql<{ provider: { credential: { name: string } } }>(
+        'query ($id: ID!) { provider(id: $id) { credential { name } } }',
+        { id: createProvider.id },
+      );
+      expect(provider.credential.name).toBe(`portal-second-${suffix}`);
+    } finally {
+      await tab.close();
+    }
   });
 });

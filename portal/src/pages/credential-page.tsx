@@ -78,6 +78,21 @@ function stringSettings(settings: Record<string, unknown>): Record<string, strin
   );
 }
 
+/**
+ * The whole settings object to store (the update replaces it): each key the form shows as typed, an
+ * emptied one left out so that it is removed; stored keys the form does not show are kept as they are.
+ */
+function editedSettings(
+  stored: Record<string, unknown>,
+  shown: readonly { key: string }[],
+  typed: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const shownKeys = new Set(shown.map((setting) => setting.key));
+  const unshown = Object.entries(stored).filter(([key]) => !shownKeys.has(key));
+  const fromForm = Object.entries(settingsOf(typed)).filter(([key]) => shownKeys.has(key));
+  return Object.fromEntries([...unshown, ...fromForm]);
+}
+
 function EditPanel({ credential, onSaved }: { credential: Credential; onSaved: () => void }) {
   const client = useClient();
   const entry = useModelProvider(credential.modelProvider);
@@ -95,7 +110,7 @@ function EditPanel({ credential, onSaved }: { credential: Credential; onSaved: (
       input: {
         name,
         baseUrl: baseUrl.trim() === '' ? null : baseUrl.trim(),
-        settings: { ...credential.settings, ...settingsOf(settings) },
+        ...(entry ? { settings: editedSettings(credential.settings, entry.settingsKeys, settings) } : {}),
       },
     });
     setProblems(problemsOf(result.error));
