@@ -8,7 +8,6 @@
 //
 // Without a chromium binary on PATH the suite is skipped, saying so, unless CI is set: CI
 // installs Chromium (.ci/run), so a missing binary there fails the suite.
-import { execFileSync } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { aCredentialInput } from '../support/factories';
 import { closeHttpServer, type LoopbackHttpServer, startHttpServer } from '../support/loopback';
@@ -16,6 +15,7 @@ import { anAdmin } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { countCredentials, type VaultClient } from '../support/vault-client';
+import { browserSuite } from '../support/chromium';
 
 /** The portal's steps, as its script reports them. */
 interface PortalStep {
@@ -73,26 +73,7 @@ window.runPortal = async (vault, token, input) => {
 </script>
 </body></html>`;
 
-function chromiumPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const executablePath = chromiumPath();
-const inCi = Boolean(process.env.CI);
-if (!executablePath && !inCi) {
-  console.warn(
-    [
-      'Skipping the cross-origin browser test: no chromium binary on PATH (`command -v chromium` found nothing).',
-      "It drives Debian's Chromium through playwright-core; install it with `apt-get install -y chromium` to run it.",
-      'In CI (CI set) a missing chromium fails the suite instead: .ci/run installs it.',
-    ].join('\n'),
-  );
-}
-const describeWithBrowser = executablePath || inCi ? describe : describe.skip;
+const { executablePath, describeWithBrowser } = browserSuite('the cross-origin browser test');
 
 describeWithBrowser('a portal page on another origin, in Chromium', () => {
   let database: TestDatabase;

@@ -24,27 +24,9 @@ import { hex } from '../support/factories';
 import { anAdmin } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { browserSuite } from '../support/chromium';
 
-function chromiumPath(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const executablePath = chromiumPath();
-const inCi = Boolean(process.env.CI);
-if (!executablePath && !inCi) {
-  console.warn(
-    [
-      'Skipping the portal browser tests: no chromium binary on PATH (`command -v chromium` found nothing).',
-      "They drive Debian's Chromium through playwright-core; install it with `apt-get install -y chromium` to run them.",
-      'In CI (CI set) a missing chromium fails the suite instead: .ci/run installs it.',
-    ].join('\n'),
-  );
-}
-const describeWithBrowser = executablePath || inCi ? describe : describe.skip;
+const { executablePath, describeWithBrowser } = browserSuite('the portal browser tests');
 
 const PROJECT_ROOT = findProjectRoot();
 const SCREENSHOTS = path.join(PROJECT_ROOT, 'test-output', 'portal');
