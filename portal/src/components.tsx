@@ -1,4 +1,5 @@
-// Small building blocks: a labelled field with its error, a link that routes in the page, notices.
+// Small building blocks: a labelled field with its error, a link that routes in the page, notices,
+// the pager of a list.
 import type { ReactNode } from 'react';
 import { navigate } from './navigation';
 import type { Problems } from './problems';
@@ -111,4 +112,31 @@ export function formatTime(value: string | null | undefined): string {
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
+}
+
+/**
+ * Previous and next page of a Relay list: `cursors` holds the `after` of every page seen so far
+ * (null for the first), so going back needs no backwards paging from the server.
+ */
+export function Pager({
+  label,
+  cursors,
+  setCursors,
+  pageInfo,
+}: {
+  label: string;
+  cursors: (string | null)[];
+  setCursors: (cursors: (string | null)[]) => void;
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null } | undefined;
+}) {
+  return (
+    <nav className="pager" aria-label={label}>
+      <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+        Previous page
+      </button>
+      <button type="button" disabled={!pageInfo?.hasNextPage} onClick={() => setCursors([...cursors, pageInfo?.endCursor ?? null])}>
+        Next page
+      </button>
+    </nav>
+  );
 }

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
 import { displayNameOf, useCatalog } from '../catalog';
-import { formatTime, Link, ProblemNotice } from '../components';
+import { formatTime, Link, Pager, ProblemNotice } from '../components';
 import type { ModelProvider } from '../gql/graphql';
 import { CredentialsQuery } from '../graphql/operations';
 import { problemsOf } from '../problems';
@@ -83,18 +83,7 @@ export function CredentialsPage() {
           </tbody>
         </table>
       ) : null}
-      <nav className="pager" aria-label="Pages of credentials">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!connection?.pageInfo.hasNextPage}
-          onClick={() => setCursors([...cursors, connection?.pageInfo.endCursor ?? null])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager label="Pages of credentials" cursors={cursors} setCursors={setCursors} pageInfo={connection?.pageInfo} />
     </main>
   );
 }

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { useClient, useQuery } from 'urql';
 import { displayNameOf, useCatalog, useModelProvider } from '../catalog';
 import { send } from '../client';
-import { Field, Link, ProblemNotice } from '../components';
+import { Field, Link, Pager, ProblemNotice } from '../components';
 import type { ModelProvider, ProvidersQuery as ProvidersResult } from '../gql/graphql';
 import {
   CompatibleCredentialsQuery,
@@ -52,18 +52,7 @@ export function ProvidersPage() {
           </tbody>
         </table>
       ) : null}
-      <nav className="pager" aria-label="Pages of providers">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!connection?.pageInfo.hasNextPage}
-          onClick={() => setCursors([...cursors, connection?.pageInfo.endCursor ?? null])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager label="Pages of providers" cursors={cursors} setCursors={setCursors} pageInfo={connection?.pageInfo} />
       <NewProviderForm onCreated={refresh} />
     </main>
   );
