@@ -13,7 +13,16 @@ export const LOCAL_KEY_ID_PREFIX = 'local:';
 
 export interface LocalKeyringOptions {
   production: boolean;
+  /**
+   * Longest time a rotation made by another process (`npm run keys:rotate`) can go unnoticed when
+   * the directory watcher misses it: at most one stat() of the file per this many ms. Default 1 s.
+   */
+  recheckIntervalMs?: number;
+  /** Watch the directory for changes to the file (default true); without it, only the interval notices. */
+  watch?: boolean;
 }
+
+const DEFAULT_RECHECK_INTERVAL_MS = 1_000;
 
 /** What versions() reports: everything about a key version except the key. */
 export interface KeyVersionInfo {
@@ -56,12 +65,21 @@ export class LocalKeyring implements KeyService {
   readonly name = 'local-keyring';
   private loadedMtimeMs = -1;
   private loadedSize = -1;
+  /** Set when the watcher saw the file change, and at first: the next write looks at the file. */
+  private stale = true;
+  private checkedAt = 0;
+  private readonly recheckIntervalMs: number;
+  private watcher: fs.FSWatcher | undefined;
 
   private constructor(
     /** Absolute path of keyring.json. */
     readonly filePath: string,
     private ring: Ring,
-  ) {}
+    options: LocalKeyringOptions,
+  ) {
+    this.recheckIntervalMs = options.recheckIntervalMs ?? DEFAULT_RECHECK_INTERVAL_MS;
+    if (options.watch !== false) this.watcher = watchRingFile(filePath, () => (this.stale = true));
+  }
 
   /**
    * Loads the key ring under dataDir, creating it (with one key) on first use. Two processes opening a
@@ -77,16 +95,16 @@ export class LocalKeyring implements KeyService {
     const filePath = path.join(dir, LOCAL_KEYRING_FILE);
 
     const existing = readRing(filePath);
-    if (existing) return new LocalKeyring(filePath, existing);
+    if (existing) return new LocalKeyring(filePath, existing, options);
 
     const fresh: Ring = { primary: 1, keys: new Map([[1, newKey(1)]]) };
-    if (publishExclusiveSync(filePath, serialize(fresh))) return new LocalKeyring(filePath, fresh);
+    if (publishExclusiveSync(filePath, serialize(fresh))) return new LocalKeyring(filePath, fresh, options);
 
     // Another process created the ring between our read and our link: use theirs.
     zeroRing(fresh);
     const winner = readRing(filePath);
     if (!winner) throw new Error(`Key ring ${filePath} vanished while it was being created`);
-    return new LocalKeyring(filePath, winner);
+    return new LocalKeyring(filePath, winner, options);
   }
 
   get primaryVersion(): number {
@@ -165,11 +183,23 @@ export class LocalKeyring implements KeyService {
     return `${LOCAL_KEY_ID_PREFIX}${this.ring.primary}`;
   }
 
+  /** Stops watching the file. The ring keeps working, noticing other processes' rotations by the interval alone. */
+  async close(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
   /**
    * `npm run keys:rotate` runs in another process: a changed file means a new primary, which
-   * every later wrap must use. One stat per write keeps a running server current.
+   * every later wrap must use. The directory watcher marks the ring stale as soon as the file is
+   * replaced; in case it misses that (some file systems never report), the file is stat()ed at
+   * most once per recheck interval. A write between the two costs no file-system call.
    */
   private async followRotation(): Promise<void> {
+    const now = performance.now();
+    if (!this.stale && now - this.checkedAt < this.recheckIntervalMs) return;
+    this.stale = false;
+    this.checkedAt = now;
     const { mtimeMs, size } = await fs.promises.stat(this.filePath);
     if (mtimeMs === this.loadedMtimeMs && size === this.loadedSize) return;
     this.reload();
@@ -219,6 +249,28 @@ export class LocalKeyring implements KeyService {
       fs.closeSync(fd);
       fs.rmSync(lockPath, { force: true });
     }
+  }
+}
+
+/**
+ * Calls onChange whenever keyring.json in its directory is written or replaced (rotations rename a
+ * new file over it). The watcher never keeps the process alive; where the platform cannot watch,
+ * there is none and the recheck interval alone notices.
+ */
+function watchRingFile(filePath: string, onChange: () => void): fs.FSWatcher | undefined {
+  const name = path.basename(filePath);
+  try {
+    const watcher = fs.watch(path.dirname(filePath), { persistent: false }, (_event, changed) => {
+      if (changed === null || changed === name) onChange();
+    });
+    // A failed watcher (the directory removed, inotify limits) stops reporting; the interval takes over.
+    watcher.on('error', () => {
+      onChange();
+      watcher.close();
+    });
+    return watcher;
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import type { ChangedTable, ChangeFeed } from '../../src/db/change-feed';
 import { apiKeyAuth, aCredentialInput } from '../support/factories';
 import { anAdmin } from '../support/organizations';
 import { aProviderInput } from '../support/provider-client';
-import { sleep } from '../support/sleep';
+import { eventually, sleep } from '../support/sleep';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -31,14 +31,6 @@ function record(feed: ChangeFeed): Heard {
     reset: () => events.push(`reset:${feed.live ? 'live' : 'down'}`),
   });
   return { events, feed };
-}
-
-async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** A credential used by a provider, created through the API. */

@@ -12,6 +12,7 @@ import { LOCAL_KEYRING_FILE, LocalKeyring } from '../../src/secrets/local-keyrin
 import { aCredentialInput, apiKeyAuth, expectedSecretPayload, hex } from '../support/factories';
 import { anAdmin } from '../support/organizations';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/sleep';
 import { TempDirs } from '../support/temp-dirs';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { openSecret } from '../support/vault-client';
@@ -231,6 +232,10 @@ describe('a running application and a rotation made by the CLI', () => {
     await vault?.stop();
   });
 
+  /** The running application sees another process's rotation within the key ring's recheck interval (1 s), usually at once. */
+  const noticedBy = (running: TestApp, keyId: string) =>
+    eventually(async () => (await running.app.keyService.primaryKeyId()) === keyId, `the application to use ${keyId}`, 1_500);
+
   const keyIdOf = async (id: string) =>
     (await database.query<{ secret_key_id: string }>(`SELECT secret_key_id FROM ${table} WHERE id = $1`, [id]))[0].secret_key_id;
 
@@ -241,6 +246,7 @@ describe('a running application and a rotation made by the CLI', () => {
     expect(await keyIdOf(older.id)).toBe('local:1');
 
     expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo())).toBe(0);
+    await noticedBy(vault, 'local:2');
 
     const newer = await admin.created(aCredentialInput());
     expect(await keyIdOf(newer.id)).toBe('local:2');
@@ -252,6 +258,7 @@ describe('a running application and a rotation made by the CLI', () => {
     const created = await admin.created(aCredentialInput());
     expect(await main(['rotate'], { DATA_DIR: dataDir, DATABASE_URL: database.url }, captureIo())).toBe(0);
     const primary = `local:${(await LocalKeyring.open(dataDir, dev)).primaryVersion}`;
+    await noticedBy(vault, primary);
     const auth = apiKeyAuth();
     const response = await admin.update(created.id, { auth });
     expect(response.body.errors).toBeUndefined();

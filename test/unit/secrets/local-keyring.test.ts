@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DecryptionError } from '../../../src/secrets/aead';
 import { LOCAL_KEYRING_FILE, LocalKeyring, UnknownKeyIdError } from '../../../src/secrets/local-keyring';
 import { rejectionOf } from '../../support/failures';
+import { eventually, sleep } from '../../support/sleep';
 import { TempDirs } from '../../support/temp-dirs';
 
 const dev = { production: false };
@@ -166,6 +167,55 @@ describe('LocalKeyring', () => {
     const wrapped = await admin.wrap(dataKey, aad);
     expect(wrapped.keyId).toBe('local:2');
     expect(await server.unwrap(wrapped, aad)).toEqual(dataKey);
+  });
+
+  test('notices a rotation by another instance through its directory watcher, long before the recheck interval', async () => {
+    const dataDir = tempDir();
+    const server = await LocalKeyring.open(dataDir, { ...dev, recheckIntervalMs: 3_600_000 });
+    try {
+      expect((await server.wrap(randomBytes(32), aad)).keyId).toBe('local:1');
+      (await LocalKeyring.open(dataDir, { ...dev, watch: false })).rotate();
+      await eventually(
+        async () => (await server.wrap(randomBytes(32), aad)).keyId === 'local:2',
+        'the watcher to report the rotation',
+        2_000,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('without a watcher, notices a rotation by another instance once the recheck interval has passed, not before', async () => {
+    const dataDir = tempDir();
+    const server = await LocalKeyring.open(dataDir, { ...dev, watch: false, recheckIntervalMs: 200 });
+    expect(await server.primaryKeyId()).toBe('local:1');
+    (await LocalKeyring.open(dataDir, { ...dev, watch: false })).rotate();
+    // Inside the interval the ring does not look at the file, so the older primary still wraps.
+    expect((await server.wrap(randomBytes(32), aad)).keyId).toBe('local:1');
+    await sleep(250);
+    expect((await server.wrap(randomBytes(32), aad)).keyId).toBe('local:2');
+  });
+
+  test('makes no file-system call for writes inside the recheck interval', async () => {
+    const server = await LocalKeyring.open(tempDir(), { ...dev, recheckIntervalMs: 3_600_000 });
+    const stat = jest.spyOn(fs.promises, 'stat');
+    const statSync = jest.spyOn(fs, 'statSync');
+    const openSync = jest.spyOn(fs, 'openSync');
+    try {
+      // The first write looks at the file (the ring starts out stale); the next 1,000 look at nothing.
+      await server.wrap(randomBytes(32), aad);
+      expect(stat).toHaveBeenCalledTimes(1);
+      for (const spy of [stat, statSync, openSync]) spy.mockClear();
+      for (let i = 0; i < 1_000; i += 1) await server.wrap(randomBytes(32), aad);
+      expect(stat).not.toHaveBeenCalled();
+      expect(statSync).not.toHaveBeenCalled();
+      expect(openSync).not.toHaveBeenCalled();
+    } finally {
+      stat.mockRestore();
+      statSync.mockRestore();
+      openSync.mockRestore();
+      await server.close();
+    }
   });
 
   test('keeps a rotation made by another instance when rotating again', async () => {
