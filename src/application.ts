@@ -100,7 +100,14 @@ export async function startApplication(config: Config, options: ApplicationOptio
     // /metrics reports whether the change feed is live (change_feed_live) until the application stops.
     const unwatchChangeFeed = watchChangeFeed(changeFeed);
     logger.info(
-      { event: 'started', url: running.url, runtimeUrl: runtime?.url ?? null, database: database.kind, keyService: keyService.name },
+      {
+        event: 'started',
+        url: running.url,
+        runtimeUrl: runtime?.url ?? null,
+        database: database.kind,
+        ...(database.embeddedCluster ? { embeddedCluster: database.embeddedCluster } : {}),
+        keyService: keyService.name,
+      },
       'credential vault listening',
     );
     const runtimeListener = runtime;

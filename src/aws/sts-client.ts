@@ -1,8 +1,10 @@
 // One way to build an STS client: the configured region and endpoint (AWS_STS_ENDPOINT for
 // emulators and private endpoints), one attempt per call and firm deadlines, so that an STS that
 // accepts a connection and never answers cannot hold a request. Used by the AWS role validation
-// and by the runtime route that mints session credentials.
-import { STSClient } from '@aws-sdk/client-sts';
+// and by the runtime route that mints session credentials. The SDK is loaded with the first client:
+// a vault that never calls STS never loads it.
+import type * as StsSdk from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { stsOutcome } from '../metrics/call-outcomes';
 import { timedCloudCall } from '../metrics/metrics';
 
@@ -16,8 +18,15 @@ export interface StsClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-export function createStsClient(options: StsClientOptions): STSClient {
-  const client = new STSClient({
+/** The STS package: its client and command classes. */
+export type StsModule = typeof StsSdk;
+
+let loading: Promise<StsModule> | undefined;
+
+/** A configured client, with the package its commands come from. The caller destroys the client. */
+export async function createStsClient(options: StsClientOptions): Promise<{ client: STSClient; sts: StsModule }> {
+  const sts = await (loading ??= import('@aws-sdk/client-sts'));
+  const client = new sts.STSClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -35,5 +44,5 @@ export function createStsClient(options: StsClientOptions): STSClient {
       timedCloudCall('sts', (context.commandName ?? 'unknown').replace(/Command$/, ''), () => next(args), { ofError: stsOutcome }),
     { step: 'initialize', name: 'cloudCallMetrics' },
   );
-  return client;
+  return { client, sts };
 }

@@ -5,7 +5,7 @@ import { DEFAULT_JWT_MAX_TTL_SECONDS, MIN_JWT_SECRET_LENGTH } from '../auth/toke
 import { DATABASE_DEADLINE_DEFAULTS, type DatabaseDeadlines, MAX_DEADLINE_MS, QUERY_TIMEOUT_MARGIN_MS } from '../db/database-deadlines';
 import { GOOGLE_OAUTH_TOKEN_URL } from '../google/google-apis';
 import { DATA_KEY_CACHE_DEFAULTS } from '../secrets/data-key-cache';
-import { KMS_CALL_TIMEOUT_DEFAULT_MS } from '../secrets/gcp-kms';
+import { KMS_CALL_TIMEOUT_DEFAULT_MS } from '../secrets/kms-endpoint';
 import { parseKmsEndpoint } from '../secrets/kms-endpoint';
 import { parseCorsOrigins } from '../cors/cors-origins';
 import { OPERATION_LIMIT_DEFAULTS, type OperationLimits } from '../request-guards/operation-limits';

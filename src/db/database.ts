@@ -3,7 +3,7 @@
 // migrations before the Prisma client is handed out. PGlite and its adapter are optional
 // dependencies, loaded only for the embedded database: an install without optional dependencies
 // (the Docker image) runs on PostgreSQL alone.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -14,6 +14,14 @@ import type { Logger } from '../logging/logger';
 import { SEALED_SECRET_COLUMNS } from '../secrets/sealed-columns';
 import { type ChangeFeed, PgliteChangeFeed, PostgresChangeFeed } from './change-feed';
 import { acquireEmbeddedOwnerLock } from './embedded-owner-lock';
+import {
+  defaultEmbeddedTemplateDir,
+  embeddedFingerprint,
+  embeddedStartParams,
+  prepareEmbeddedTemplate,
+  seedFromTemplate,
+  type TemplateOutcome,
+} from './embedded-template';
 import { DATABASE_DEADLINE_DEFAULTS, type DatabaseDeadlines, openDeadlinePool } from './database-deadlines';
 import { migrate, readMigrations } from './migrate';
 import { migrationsDirectory } from './project-paths';
@@ -28,6 +36,11 @@ export interface DatabaseHandle {
   prisma: Database;
   /** `postgresql` or `embedded` (PGlite). */
   kind: 'postgresql' | 'embedded';
+  /**
+   * Embedded only: how its cluster came to be on this start: copied from the prepared template, created
+   * here (initdb, the slow way), or already there. Null on PostgreSQL.
+   */
+  embeddedCluster: 'template' | 'created' | 'existing' | null;
   /** Starts hearing of other replicas' (and this one's) credential and provider writes; the caller closes it. */
   openChangeFeed(logger: Logger): Promise<ChangeFeed>;
   close(): Promise<void>;
@@ -38,6 +51,11 @@ export interface DatabaseOptions {
   dataDir: string;
   /** How long PostgreSQL may take (the embedded database runs in this process and needs none). */
   deadlines?: DatabaseDeadlines;
+  /**
+   * Embedded only: the prepared cluster a first start copies (src/db/embedded-template.ts); null to
+   * always create one. Default: dist/embedded-template, written by `npm run embedded:prepare`.
+   */
+  embeddedTemplateDir?: string | null;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
@@ -71,6 +89,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     return {
       prisma,
       kind: 'postgresql',
+      embeddedCluster: null,
       openChangeFeed: (logger) => PostgresChangeFeed.open({ connectionString, logger, connectTimeoutMs: deadlines.connectTimeoutMs }),
       close: () => prisma.$disconnect(),
     };
@@ -78,12 +97,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 
   const embeddedModules = await loadEmbeddedDatabaseModules();
   const directory = path.join(options.dataDir, 'pgdata');
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   // One process at a time: a second one opening the same files corrupts them.
   const owner = acquireEmbeddedOwnerLock(options.dataDir);
   let pglite: PGlite | undefined;
+  let cluster: 'template' | 'created' | 'existing';
   try {
-    pglite = new embeddedModules.PGlite(directory);
+    const templateDir = options.embeddedTemplateDir === undefined ? defaultEmbeddedTemplateDir() : options.embeddedTemplateDir;
+    if (existsSync(path.join(directory, 'PG_VERSION'))) cluster = 'existing';
+    else if (templateDir !== null && seedFromTemplate(templateDir, embeddedFingerprint(embeddedModules.PGlite, migrations), directory)) {
+      cluster = 'template';
+    } else cluster = 'created';
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    pglite = new embeddedModules.PGlite(directory, { startParams: embeddedStartParams(embeddedModules.PGlite) });
     await pglite.waitReady;
     await migrate(pgliteSession(pglite), migrations);
   } catch (error) {
@@ -96,6 +122,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return {
     prisma,
     kind: 'embedded',
+    embeddedCluster: cluster,
     openChangeFeed: () => PgliteChangeFeed.open(embedded),
     async close() {
       try {
@@ -106,6 +133,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       }
     },
   };
+}
+
+/**
+ * Builds the embedded database's template (see embedded-template.ts) unless a matching one is there;
+ * 'unavailable' when PGlite is not installed (then there is no embedded database to prepare for).
+ */
+export async function prepareEmbeddedDatabaseTemplate(
+  templateDir: string = defaultEmbeddedTemplateDir(),
+): Promise<TemplateOutcome | 'unavailable'> {
+  let modules;
+  try {
+    modules = await loadEmbeddedDatabaseModules();
+  } catch {
+    return 'unavailable';
+  }
+  return prepareEmbeddedTemplate(modules.PGlite, await readMigrations(migrationsDirectory()), templateDir);
 }
 
 const EMBEDDED_DATABASE_PACKAGES = ['@electric-sql/pglite', 'pglite-prisma-adapter'];

@@ -1,8 +1,10 @@
 // Access tokens for a Google identity, obtained the way the gateway uses them: a service-account
 // JWT grant, this service's own Application Default Credentials, or ADC impersonating a target
 // through IAM Credentials. Every request goes through the outbound client (SSRF-safe, with
-// deadlines); the library's own retries are off so a deadline means what it says.
-import { GoogleAuth, Impersonated, JWT, gaxios } from 'google-auth-library';
+// deadlines); the library's own retries are off so a deadline means what it says. The library is
+// loaded on the first token asked for: a vault without Google identities never loads it.
+import type * as GoogleAuthSdk from 'google-auth-library';
+import type { GoogleAuth, Impersonated, JWT, gaxios } from 'google-auth-library';
 import { httpStatusOutcome, outboundFailureOutcome } from '../metrics/call-outcomes';
 import { timedCloudCall } from '../metrics/metrics';
 import type { GoogleAdcAuth, GoogleImpersonationAuth, GoogleServiceAccountAuth } from '../secrets/secret-payload';
@@ -32,12 +34,22 @@ export interface GoogleAccessToken {
   expiresAt: Date | null;
 }
 
-export class GoogleAccessTokens {
-  private readonly transporter: InstanceType<typeof gaxios.Gaxios>;
+type GoogleAuthLibrary = typeof GoogleAuthSdk;
 
-  constructor(private readonly options: GoogleAccessTokensOptions) {
+export class GoogleAccessTokens {
+  private loaded: Promise<{ library: GoogleAuthLibrary; transporter: InstanceType<typeof gaxios.Gaxios> }> | undefined;
+
+  constructor(private readonly options: GoogleAccessTokensOptions) {}
+
+  /** The library and the transporter every one of its clients sends through, made on first use. */
+  private load() {
+    return (this.loaded ??= import('google-auth-library').then((library) => ({ library, transporter: this.transporterOf(library) })));
+  }
+
+  private transporterOf(library: GoogleAuthLibrary): InstanceType<typeof gaxios.Gaxios> {
+    const options = this.options;
     const fetch = options.outbound.fetch;
-    this.transporter = new gaxios.Gaxios({
+    const transporter = new library.gaxios.Gaxios({
       // Every token request is counted and timed (cloud_calls_total{service="google"}).
       fetchImplementation: (input: string | URL | Request, init?: RequestInit) =>
         timedCloudCall('google', googleOperation(input, options.tokenUrl), () => fetch(input, init), {
@@ -45,7 +57,7 @@ export class GoogleAccessTokens {
           ofError: outboundFailureOutcome,
         }),
     });
-    this.transporter.interceptors.request.add({
+    transporter.interceptors.request.add({
       resolved: async (config) => {
         // google-auth-library ignores token_uri and always posts to Google's own token URL.
         if (String(config.url) === GOOGLE_OAUTH_TOKEN_URL && options.tokenUrl !== GOOGLE_OAUTH_TOKEN_URL) {
@@ -57,32 +69,34 @@ export class GoogleAccessTokens {
         return config;
       },
     });
+    return transporter;
   }
 
   async accessToken(identity: GoogleIdentity): Promise<GoogleAccessToken> {
+    const { library, transporter } = await this.load();
     let client: JWT | Impersonated | Awaited<ReturnType<GoogleAuth['getClient']>>;
     switch (identity.type) {
       case 'GOOGLE_SERVICE_ACCOUNT':
-        client = new JWT({
+        client = new library.JWT({
           email: identity.clientEmail,
           key: identity.privateKey,
           keyId: identity.privateKeyId,
           scopes: [CLOUD_PLATFORM_SCOPE],
-          transporter: this.transporter,
+          transporter,
         });
         break;
       case 'GOOGLE_ADC':
-        client = await this.applicationDefaultClient();
+        client = await this.applicationDefaultClient(library, transporter);
         break;
       case 'GOOGLE_IMPERSONATION':
-        client = new Impersonated({
-          sourceClient: await this.applicationDefaultClient(),
+        client = new library.Impersonated({
+          sourceClient: await this.applicationDefaultClient(library, transporter),
           targetPrincipal: identity.targetPrincipal,
           delegates: identity.delegates ?? [],
           targetScopes: identity.scopes ?? [CLOUD_PLATFORM_SCOPE],
           lifetime: this.options.impersonationLifetimeSeconds ?? 600,
           endpoint: this.options.iamCredentialsEndpoint ?? GOOGLE_IAM_CREDENTIALS_ENDPOINT,
-          transporter: this.transporter,
+          transporter,
         });
         break;
     }
@@ -92,11 +106,11 @@ export class GoogleAccessTokens {
     return { token, expiresAt: typeof expiry === 'number' ? new Date(expiry) : null };
   }
 
-  private async applicationDefaultClient() {
-    const auth = new GoogleAuth({
+  private async applicationDefaultClient(library: GoogleAuthLibrary, transporter: InstanceType<typeof gaxios.Gaxios>) {
+    const auth = new library.GoogleAuth({
       ...(this.options.applicationCredentials ? { keyFilename: this.options.applicationCredentials } : {}),
       scopes: [CLOUD_PLATFORM_SCOPE],
-      clientOptions: { transporter: this.transporter },
+      clientOptions: { transporter },
     });
     return auth.getClient();
   }

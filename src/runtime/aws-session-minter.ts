@@ -2,7 +2,7 @@
 // GetSessionToken signed with a stored long-lived key pair, so that the key pair itself never
 // leaves the vault. STS failures become UPSTREAM_AUTH_FAILED naming the call, never STS's text.
 import { randomBytes } from 'node:crypto';
-import { AssumeRoleCommand, GetSessionTokenCommand, type Credentials } from '@aws-sdk/client-sts';
+import type { Credentials } from '@aws-sdk/client-sts';
 import { createStsClient } from '../aws/sts-client';
 import { UpstreamAuthFailedError } from '../errors/app-error';
 import type { AwsKeysAuth, AwsRoleAuth } from '../secrets/secret-payload';
@@ -29,10 +29,10 @@ export class AwsSessionMinter {
   constructor(private readonly options: AwsSessionMinterOptions = {}) {}
 
   async assumeRole(role: AwsRoleAuth, context: { organizationId: string; region: string }): Promise<Minted<AwsSession>> {
-    const client = createStsClient({ region: context.region, endpoint: this.options.stsEndpoint });
+    const { client, sts } = await createStsClient({ region: context.region, endpoint: this.options.stsEndpoint });
     try {
       const response = await client.send(
-        new AssumeRoleCommand({
+        new sts.AssumeRoleCommand({
           RoleArn: role.iamRoleArn,
           ExternalId: role.externalId,
           // Names this service and the organization in the role's CloudTrail entries.
@@ -59,13 +59,13 @@ export class AwsSessionMinter {
         expiresAt: null,
       };
     }
-    const client = createStsClient({
+    const { client, sts } = await createStsClient({
       region,
       endpoint: this.options.stsEndpoint,
       credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
     });
     try {
-      const response = await client.send(new GetSessionTokenCommand({ DurationSeconds: this.sessionSeconds() }));
+      const response = await client.send(new sts.GetSessionTokenCommand({ DurationSeconds: this.sessionSeconds() }));
       return sessionOf(response.Credentials, region, 'sts:GetSessionToken');
     } catch (error) {
       throw asUpstreamFailure('sts:GetSessionToken', error);

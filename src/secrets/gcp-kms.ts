@@ -14,7 +14,7 @@ import { timedCloudCall } from '../metrics/metrics';
 import { crc32c } from './crc32c';
 import { DataKeyCache, type DataKeyCacheOptions, dataKeyCacheKey } from './data-key-cache';
 import type { KeyService, WrappedDataKey } from './key-service';
-import { parseKmsEndpoint } from './kms-endpoint';
+import { KMS_CALL_TIMEOUT_DEFAULT_MS, parseKmsEndpoint } from './kms-endpoint';
 
 export interface GcpKmsOptions {
   /** projects/P/locations/L/keyRings/R/cryptoKeys/K */
@@ -42,7 +42,6 @@ export class KmsIntegrityError extends KmsUnavailableError {
 }
 
 /** The deadline of one Cloud KMS call when KMS_TIMEOUT_MS is unset. */
-export const KMS_CALL_TIMEOUT_DEFAULT_MS = 5000;
 
 const RETRYABLE = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED]);
 const READINESS_CACHE_MS = 15_000;

@@ -2,6 +2,9 @@
 // `host:port` (TLS with Google credentials) or `http://host:port` (plaintext, no credentials:
 // emulators and the tests' fake). IPv6 hosts come in brackets, `[::1]:8443`.
 
+/** Deadline of one KMS call when KMS_TIMEOUT_MS is unset. */
+export const KMS_CALL_TIMEOUT_DEFAULT_MS = 5000;
+
 export interface KmsEndpoint {
   host: string;
   port: number;

@@ -3,8 +3,8 @@
 // second AssumeRole without the external id probes for the confused-deputy hole. The temporary
 // credentials STS returns are dropped at once: never stored, logged or returned.
 import { randomBytes } from 'node:crypto';
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { createStsClient } from '../aws/sts-client';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { createStsClient, type StsModule } from '../aws/sts-client';
 import type { AwsRoleAuth } from '../secrets/secret-payload';
 import { resultOf, runStep, type ValidationCheck, type ValidationResult } from './validation-result';
 
@@ -23,7 +23,7 @@ export class AwsRoleValidator {
   constructor(private readonly options: AwsRoleValidatorOptions) {}
 
   async validate(role: AwsRoleAuth, context: { organizationId: string; region?: string }): Promise<ValidationResult> {
-    const client = createStsClient({
+    const { client, sts } = await createStsClient({
       region: context.region ?? this.options.region,
       endpoint: this.options.stsEndpoint,
       connectTimeoutMs: this.options.connectTimeoutMs,
@@ -35,7 +35,7 @@ export class AwsRoleValidator {
         checks,
         'assume-role',
         async () => {
-          const arn = await assumeRole(client, role.iamRoleArn, role.externalId, context.organizationId);
+          const arn = await assumeRole(client, sts, role.iamRoleArn, role.externalId, context.organizationId);
           return { ok: true, detail: `assumed ${arn.assumedRoleArn}; temporary credentials valid until ${arn.expiration} were discarded` };
         },
         describeStsFailure,
@@ -46,7 +46,7 @@ export class AwsRoleValidator {
           'external-id-required',
           async () => {
             try {
-              const withoutExternalId = await assumeRole(client, role.iamRoleArn, undefined, context.organizationId);
+              const withoutExternalId = await assumeRole(client, sts, role.iamRoleArn, undefined, context.organizationId);
               return {
                 ok: false,
                 detail: `the role can be assumed without an external id (as ${withoutExternalId.assumedRoleArn}): its trust policy must require sts:ExternalId, or any AWS customer of this service could use it`,
@@ -69,12 +69,13 @@ export class AwsRoleValidator {
 
 async function assumeRole(
   client: STSClient,
+  sts: StsModule,
   roleArn: string,
   externalId: string | undefined,
   organizationId: string,
 ): Promise<{ assumedRoleArn: string; expiration: string }> {
   const response = await client.send(
-    new AssumeRoleCommand({
+    new sts.AssumeRoleCommand({
       RoleArn: roleArn,
       ...(externalId !== undefined ? { ExternalId: externalId } : {}),
       // Names this service and the organization in the role's CloudTrail entries.
