@@ -2,8 +2,11 @@
 // request as soon as its previous answer has been read, over keep-alive connections (one Agent,
 // one socket per caller), until a deadline or a request budget, whichever comes first. Records
 // every latency (request written to body fully read) and every status, so a fast error can never
-// pass for a fast answer.
+// pass for a fast answer. Each request may be a different one (`next`: unique names, a caller's own
+// row), and a 200 may be checked further (`accept`: a GraphQL answer without errors). The same loop
+// drives any other operation (`runClosedLoop`: SQL straight to the database, for instance).
 import http from 'node:http';
+import { round } from './report';
 
 /** What to send, again and again. */
 export interface Target {
@@ -13,21 +16,38 @@ export interface Target {
   body?: string;
 }
 
-export interface LoadOptions extends Target {
+/** How many in parallel, how long and how many at most: the shape of every closed loop. */
+export interface LoopSettings {
   concurrency: number;
-  /** Stop issuing new requests after this long. */
+  /** Stop starting new operations after this long. */
   durationMs: number;
-  /** And after this many requests in all (a bound even on a very fast machine). */
+  /** And after this many in all (a bound even on a very fast machine). */
   maxRequests: number;
+}
+
+interface LoadSettings extends LoopSettings {
   /** A request that takes longer counts as failed (default 10 s). */
   requestTimeoutMs?: number;
+  /**
+   * Whether a 200 answer's body is a success (default: every 200 is). One that is not counts as
+   * failed, under the status `200 not accepted`.
+   */
+  accept?: (body: string) => boolean;
 }
+
+/** The same request every time, or `next`: the request numbered `sequence` (0, 1, ... over all callers), sent by `caller` (0 to concurrency - 1). */
+export type LoadOptions = LoadSettings & (Target | { next: (sequence: number, caller: number) => Target });
+
+/** The status recorded for a 200 whose body `accept` refused. */
+export const NOT_ACCEPTED = '200 not accepted';
 
 export interface LoadResult {
   requests: number;
-  /** Answers other than 200, and requests that errored or timed out. */
+  /** Answers other than 200, 200s that `accept` refused, and requests that errored or timed out. */
   failures: number;
   statuses: Record<string, number>;
+  /** The first failure: its status and the beginning of its body (or the error), to say what went wrong. */
+  firstFailure?: string;
   elapsedMs: number;
   /** Answered requests (any status) per second over the whole window. */
   ratePerSecond: number;
@@ -61,40 +81,56 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+/** What one operation of a closed loop came to: `ok`, and otherwise a status to count it under and what to show. */
+export interface Outcome {
+  ok: boolean;
+  status: string;
+  detail?: string;
+}
+
+/**
+ * Runs `operation` in a closed loop: `concurrency` callers, each starting its next operation as
+ * soon as its previous one has settled, until `durationMs` has passed or `maxRequests` have been
+ * started. An operation that throws counts as failed under the status `error`.
+ */
+export async function runClosedLoop(
+  settings: LoopSettings,
+  operation: (sequence: number, caller: number) => Promise<Outcome>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let issued = 0;
   let failures = 0;
+  let firstFailure: string | undefined;
   const started = performance.now();
-  const deadline = started + options.durationMs;
-  const caller = async (): Promise<void> => {
-    while (performance.now() < deadline && issued < options.maxRequests) {
+  const deadline = started + settings.durationMs;
+  const caller = async (index: number): Promise<void> => {
+    while (performance.now() < deadline && issued < settings.maxRequests) {
+      const sequence = issued;
       issued += 1;
       const sent = performance.now();
-      let status: string;
+      let outcome: Outcome;
       try {
-        status = String((await send(agent, options)).status);
-      } catch {
-        status = 'error';
+        outcome = await operation(sequence, index);
+      } catch (error) {
+        outcome = { ok: false, status: 'error', detail: error instanceof Error ? error.message : String(error) };
       }
       latencies.push(performance.now() - sent);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status !== '200') failures += 1;
+      statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
+      if (!outcome.ok) {
+        failures += 1;
+        firstFailure ??= `${outcome.status}: ${(outcome.detail ?? '').slice(0, 500)}`;
+      }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: options.concurrency }, caller));
-  } finally {
-    agent.destroy();
-  }
+  await Promise.all(Array.from({ length: settings.concurrency }, (_, index) => caller(index)));
   const elapsedMs = performance.now() - started;
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
     failures,
     statuses,
+    ...(firstFailure === undefined ? {} : { firstFailure }),
     elapsedMs,
     ratePerSecond: (latencies.length / elapsedMs) * 1000,
     latencyMs: {
@@ -102,6 +138,36 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       p99: percentile(latencies, 99),
       max: latencies.length > 0 ? latencies[latencies.length - 1] : Number.NaN,
       mean: latencies.length > 0 ? latencies.reduce((sum, value) => sum + value, 0) / latencies.length : Number.NaN,
+    },
+  };
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const targetOf = 'next' in options ? options.next : () => options;
+  try {
+    return await runClosedLoop(options, async (sequence, caller) => {
+      const answer = await send(agent, { ...targetOf(sequence, caller), requestTimeoutMs: options.requestTimeoutMs });
+      const status = answer.status === 200 && options.accept && !options.accept(answer.body) ? NOT_ACCEPTED : String(answer.status);
+      return { ok: status === '200', status, detail: answer.body };
+    });
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** A result as the JSON records keep it: counts, rate and latencies rounded. */
+export function loadSummary(result: LoadResult): Record<string, unknown> {
+  return {
+    requests: result.requests,
+    failures: result.failures,
+    elapsedMs: round(result.elapsedMs, 1),
+    ratePerSecond: round(result.ratePerSecond, 1),
+    latencyMs: {
+      p50: round(result.latencyMs.p50),
+      p99: round(result.latencyMs.p99),
+      max: round(result.latencyMs.max),
+      mean: round(result.latencyMs.mean),
     },
   };
 }

@@ -91,3 +91,8 @@ export function reproduceCommand(prefix: string, command: string): string {
     command,
   ].join(' ');
 }
+
+/** How a figure stands against its goal, for the end of its printed line: `[goal < 1 s: met]`. */
+export function goalNote(goal: string, met: boolean): string {
+  return `[goal ${goal}: ${met ? 'met' : 'NOT MET'}]`;
+}

@@ -1,0 +1,151 @@
+// A process as an orchestrator sees it: spawned, polled on GET /healthz every few milliseconds until
+// the first 200 (timed from just before the spawn), its memory read from /proc/<pid>/status at that
+// moment, then sent SIGTERM and timed until it exits. For the process-level benchmarks, which start
+// the compiled service (and a trivial node server, the floor) as children of their own.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A port nothing listens on right now (the kernel's choice, released at once for the child to take). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident set (VmRSS) and its peak so far (VmHWM), in MiB; null where /proc is not there (not Linux) or the process is gone. */
+export interface Memory {
+  rssMb: number;
+  hwmMb: number;
+}
+
+export function memoryOf(pid: number | undefined): Memory | null {
+  if (pid === undefined) return null;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  const rss = kib('VmRSS');
+  const hwm = kib('VmHWM');
+  return Number.isFinite(rss) && Number.isFinite(hwm) ? { rssMb: rss / 1024, hwmMb: hwm / 1024 } : null;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** performance.now() when the 'exit' event came. */
+  at: number;
+}
+
+export interface StartedProcess {
+  child: ChildProcess;
+  /** Milliseconds from just before the spawn to the first 200 of GET /healthz. */
+  startMs: number;
+  /** Read as soon as that 200 was read. */
+  memory: Memory | null;
+  /** Requests sent before the 200 (refused connections included). */
+  probes: number;
+  /** Every line the process wrote to stdout and stderr so far. */
+  lines: string[];
+  exited: Promise<Exit>;
+}
+
+export interface StartOptions {
+  /** Arguments to `node` (process.execPath). */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** Polled until it answers 200. */
+  healthzUrl: string;
+  /** Pause after each probe that did not get a 200. */
+  pollMs: number;
+  /** Give up (SIGKILL, and throw) after this long without a 200. */
+  timeoutMs: number;
+}
+
+/** One GET on a connection of its own: the status, or null when the connection was refused or failed. */
+function probe(url: string, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? null));
+      response.on('error', () => resolve(null));
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(new Error('probe timed out')));
+    request.on('error', () => resolve(null));
+  });
+}
+
+/** Spawns `node ...args` and resolves once GET healthzUrl answers 200; throws if the process exits first or the timeout passes. */
+export async function startUntilHealthy(options: StartOptions): Promise<StartedProcess> {
+  const lines: string[] = [];
+  let exit: Exit | undefined;
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, options.args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => resolve((exit = { code, signal, at: performance.now() })));
+  });
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+
+  const deadline = spawnedAt + options.timeoutMs;
+  let probes = 0;
+  for (;;) {
+    probes += 1;
+    const status = await Promise.race([probe(options.healthzUrl, 1_000), spawnError.then((error) => error)]);
+    if (status instanceof Error) throw new Error(`could not start ${options.args[0] ?? 'node'}: ${status.message}`);
+    if (status === 200) {
+      const startMs = performance.now() - spawnedAt;
+      return { child, startMs, memory: memoryOf(child.pid), probes, lines, exited };
+    }
+    if (exit) {
+      throw new Error(
+        `the process exited (code ${exit.code}, signal ${exit.signal}) before answering ${options.healthzUrl}:\n${lines.join('\n')}`,
+      );
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`no 200 from ${options.healthzUrl} within ${options.timeoutMs} ms:\n${lines.join('\n')}`);
+    }
+    await sleep(options.pollMs);
+  }
+}
+
+export interface Stop {
+  /** Milliseconds from the signal to the 'exit' event. */
+  elapsedMs: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Sends `signal` and times the exit; a process still running after `timeoutMs` is killed and the stop throws. */
+export async function stopAndTime(started: StartedProcess, timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<Stop> {
+  const sentAt = performance.now();
+  started.child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const exit = await Promise.race([
+    started.exited,
+    new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!exit) {
+    started.child.kill('SIGKILL');
+    await started.exited;
+    throw new Error(`the process did not exit within ${timeoutMs} ms of ${signal}:\n${started.lines.join('\n')}`);
+  }
+  return { elapsedMs: exit.at - sentAt, code: exit.code, signal: exit.signal };
+}
