@@ -61,15 +61,19 @@ export async function startApplication(config: Config, options: ApplicationOptio
   let changes: ChangeFeed | undefined;
   let runtime: RunningRuntimeServer | undefined;
   try {
-    const database = (opened = await openDatabase({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.dataDir,
-      deadlines: config.databaseDeadlines,
-    }));
+    // The schema is built (CPU) while the database is opened (mostly waiting on files and the
+    // network); both settle before anything goes on, so a failure of one never leaves the other unowned.
+    const [databaseOpened, schemaBuilt] = await Promise.allSettled([
+      openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, deadlines: config.databaseDeadlines }),
+      createSchema(),
+    ]);
+    if (databaseOpened.status === 'fulfilled') opened = databaseOpened.value;
+    const database = settledValue(databaseOpened);
+    const schema = settledValue(schemaBuilt);
     const changeFeed = (changes = await database.openChangeFeed(logger));
     const services = createServices(config, database, keyService, logger, changeFeed);
     const server = await createServer({
-      schema: await createSchema(),
+      schema,
       services,
       verifier,
       logger,
@@ -139,6 +143,11 @@ export async function startApplication(config: Config, options: ApplicationOptio
     await keyService.close?.();
     throw error;
   }
+}
+
+function settledValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 /**
