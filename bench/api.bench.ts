@@ -1,25 +1,27 @@
-// Benchmark of the admin API's requests, each against a floor measured in the same run: GraphQL
-// createCredential, updateCredential (a rotation), credential(id:) and credentials(first: 100)
-// against `{ __typename }` on the same listener with the same token; createCredential against a
-// plain parameterized INSERT of the same row through pg; the REST create against the cheapest
-// authenticated REST GET. Also the resident set before and after the load, the Cloud KMS calls per
-// create, rotation and read (the fake KMS counts them) and the STS calls per validateAwsRole (the
-// fake STS counts them). The real application runs in this process (loadConfig + startApplication)
-// over a PostgreSQL database of its own. Figures are printed and appended to bench/results/api.jsonl;
-// goals are reported, not asserted. The only assertions are that the setup worked and that every
-// answer was a success (a 200, and for GraphQL an answer with data and no errors).
-// Run: npx jest -c bench/jest.config.js --runInBand bench/api.bench.ts  (see bench/README.md)
+// Benchmark of the admin API's requests, measured from outside the service as a user runs it: the
+// compiled service (`node dist/src/main.js`, as `npm start` runs it) is a child process of its own,
+// on the default configuration (the local key ring under DATA_DIR, PostgreSQL through DATABASE_URL,
+// log level info, NODE_ENV unset), and this process is only the load client. Each request is
+// measured against a floor in the same run: GraphQL createCredential, updateCredential (a
+// rotation), credential(id:) and credentials(first: 100) against `{ __typename }` on the same
+// listener with the same token; createCredential against a plain parameterized INSERT of the same
+// row through pg; the REST create against the cheapest authenticated REST GET. Also the service's
+// resident set (VmRSS and VmHWM from /proc) after start and after the load. A second service,
+// configured with Cloud KMS (the fake KMS in this process) and STS (the fake STS), gives the cloud
+// calls per create, rotation, read and validateAwsRole: counts, not rates. Figures are printed and
+// appended to bench/results/api.jsonl; goals are reported, not asserted. The only assertions are
+// that the setup worked and that every answer was a success (a 200, and for GraphQL an answer with
+// data, no errors and what the operation returns).
+// Run: npm run bench -- bench/api.bench.ts  (builds dist/ first; see bench/README.md)
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Pool } from 'pg';
-import { type Application, startApplication } from '../src/application';
 import { mintDevelopmentToken } from '../src/auth/token-minter';
-import { type Config, loadConfig } from '../src/config/config';
 import { type FakeKms, startFakeKms } from '../test/fakes/fake-kms-server';
 import { type FakeSts, startFakeSts } from '../test/fakes/fake-sts-server';
+import { kmsEnv } from '../test/support/cloud-fakes';
 import { aCredentialInput } from '../test/support/factories';
 import { aProviderInput } from '../test/support/provider-client';
 import { postGraphQL } from '../test/support/test-app';
@@ -27,7 +29,17 @@ import { createTestDatabase, type TestDatabase } from '../test/support/test-data
 import { useAwsIdentity, VALIDATE_AWS_ROLE } from '../test/support/validation-harness';
 import { CREATE_CREDENTIAL, GET_CREDENTIAL, UPDATE_CREDENTIAL } from '../test/support/vault-client';
 import { type LoadResult, loadSummary, type LoopSettings, runClosedLoop, runLoad, type Target } from './support/load';
-import { residentSetMb } from './support/memory';
+import {
+  freePort,
+  type Memory,
+  memoryOf,
+  SERVICE_MAIN,
+  staleOutputs,
+  type StartedProcess,
+  startUntilHealthy,
+  type Stop,
+  stopAndTime,
+} from './support/process';
 import { appendResult, environment, type Figure, fmt, goalNote, printFigures, reproduceCommand, round, setting } from './support/report';
 
 const CONCURRENCY = setting('BENCH_CONCURRENCY', 32);
@@ -37,19 +49,28 @@ const DURATION_MS = setting('BENCH_DURATION_MS', 4000);
 const WARMUP_MS = setting('BENCH_WARMUP_MS', 1000);
 /** Credentials the listed organization holds, one provider each (at least 100: the page listed, and at least CONCURRENCY: one to rotate per caller). */
 const LIST_CREDENTIALS = setting('BENCH_API_CREDENTIALS', 120);
-/** validateAwsRole calls, one at a time, for the STS calls per validation. */
-const VALIDATIONS = setting('BENCH_API_VALIDATIONS', 100);
 /** The resident set is read again once this many requests have been answered. */
 const RSS_REQUESTS = setting('BENCH_API_RSS_REQUESTS', 10_000);
+/** Creates, rotations, reads and REST creates each sent to the service on Cloud KMS, for the calls per operation. */
+const CLOUD_OPERATIONS = setting('BENCH_API_CLOUD_OPERATIONS', 200);
+/** validateAwsRole calls, one at a time, for the STS calls per validation. */
+const VALIDATIONS = setting('BENCH_API_VALIDATIONS', 100);
 /** A hard bound on any one window's requests, whatever the machine. */
 const MAX_REQUESTS_PER_WINDOW = 200_000;
 const PAGE = 100;
+/** A service that has not answered GET /healthz by then fails the benchmark. */
+const START_TIMEOUT_MS = 60_000;
+/** SHUTDOWN_GRACE_MS (10 s) plus the margin the service gives closing the database and the key service (5 s), and some. */
+const STOP_TIMEOUT_MS = 30_000;
+/** Lines of a service's output kept for an error message (all are counted). */
+const KEEP_LINES = 200;
 
-const BASE_COMMAND = 'npx jest -c bench/jest.config.js --runInBand bench/api.bench.ts';
+const BASE_COMMAND = 'npm run bench -- bench/api.bench.ts';
 const COMMAND = reproduceCommand('BENCH_', BASE_COMMAND);
 
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 const AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/bench-validate';
+const AWS_REGION = 'us-east-1';
 /** Names of this run's rows: unique across windows and scenarios. */
 const RUN = randomBytes(3).toString('hex');
 /** Seeding sends this many aliased mutations per request (the alias limit). */
@@ -68,60 +89,91 @@ const LIST = `query Credentials {
 /** The cheapest authenticated REST route: the principal is checked, nothing is read from the database. */
 const REST_FLOOR_PATH = '/admin/connections/aws-role-config';
 
-let database: TestDatabase;
-let kms: FakeKms;
-let sts: FakeSts;
-let restoreAwsEnv: (() => void) | undefined;
-let dataDir: string;
-let config: Config;
-let app: Application;
+const live = new Set<StartedProcess>();
+const databases = new Set<TestDatabase>();
+const dataDirs = new Set<string>();
+let kms: FakeKms | undefined;
+let sts: FakeSts | undefined;
 let rawPool: Pool | undefined;
-/** Log lines the application wrote (kept as a count only: the bench measures serialisation, not a disk). */
-let logLines = 0;
-/** The resident set once the application has started, before any request. */
-let rssAtStart: { mb: number; collected: boolean };
+let stale: string[] = [];
 
-beforeAll(async () => {
-  database = await createTestDatabase('bench_api');
-  kms = await startFakeKms();
-  sts = await startFakeSts();
-  // AssumeRole is signed with this process's AWS identity, read by the SDK's default chain.
-  restoreAwsEnv = useAwsIdentity(sts.caller);
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'vault-bench-api-'));
-  config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    RUNTIME_PORT: 'off',
-    DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
-    JWT_SECRET,
-    // Production's level: every request's line and every write's audit line are logged.
-    LOG_LEVEL: 'info',
-    KMS_KEY_NAME: kms.keyName,
-    KMS_API_ENDPOINT: kms.endpoint,
-    AWS_STS_ENDPOINT: sts.endpoint,
-    AWS_REGION: 'us-east-1',
-    OUTBOUND_ALLOW_PRIVATE: 'true',
-  });
-  const logDestination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const byte of chunk) if (byte === 0x0a) logLines += 1;
-      callback();
-    },
-  });
-  app = await startApplication(config, { logDestination });
-  rssAtStart = residentSetMb();
-}, 60_000);
+beforeAll(() => {
+  // `npm run bench` builds first; run directly, the figures are of whatever dist/ holds.
+  stale = staleOutputs();
+});
 
 afterAll(async () => {
+  for (const started of live) if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
+  await Promise.all([...live].map((started) => started.exited));
   await rawPool?.end();
-  await app?.close();
   await sts?.close();
   await kms?.close();
-  restoreAwsEnv?.();
-  await database?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}, 30_000);
+  for (const database of databases) await database.drop();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+/** A running service: the child process and where it answers. */
+interface Service {
+  started: StartedProcess;
+  graphqlUrl: string;
+  restBase: string;
+}
+
+/**
+ * Starts `node dist/src/main.js` as `npm start` does (NODE_ENV unset, no tracing) on a free port,
+ * with a fresh DATA_DIR, this run's JWT secret, log level info (its output is read and counted, as a
+ * log collector would), no runtime listener, and `env` on top of `base`; resolves at the first 200
+ * of GET /healthz.
+ */
+async function startService(env: Record<string, string>, base: NodeJS.ProcessEnv = process.env): Promise<Service> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vault-bench-api-'));
+  dataDirs.add(dataDir);
+  const childEnv: NodeJS.ProcessEnv = {
+    ...base,
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    RUNTIME_PORT: 'off',
+    DATA_DIR: dataDir,
+    JWT_SECRET,
+    LOG_LEVEL: 'info',
+    ...env,
+  };
+  // What the jest process carries (NODE_ENV=test) is not what `npm start` gives.
+  delete childEnv.NODE_ENV;
+  const restBase = `http://127.0.0.1:${port}`;
+  const started = await startUntilHealthy({
+    args: [SERVICE_MAIN],
+    env: childEnv,
+    healthzUrl: `${restBase}/healthz`,
+    pollMs: 10,
+    timeoutMs: START_TIMEOUT_MS,
+    keepLines: KEEP_LINES,
+  });
+  live.add(started);
+  return { started, graphqlUrl: `${restBase}/graphql`, restBase };
+}
+
+/** SIGTERM, timed until the exit; a stop that is not a clean exit 0 is printed with the service's last lines. */
+async function stopService(service: Service, label: string): Promise<Stop> {
+  const stop = await stopAndTime(service.started, STOP_TIMEOUT_MS);
+  live.delete(service.started);
+  if (stop.code !== 0) {
+    process.stdout.write(`${label}: exit code ${stop.code}, signal ${stop.signal}:\n${service.started.lines.join('\n')}\n`);
+  }
+  return stop;
+}
+
+/** This process's environment with `caller` as the AWS identity the SDK's default chain finds there, as useAwsIdentity sets it. */
+function withAwsIdentity(caller: { accessKeyId: string; secretAccessKey: string }): NodeJS.ProcessEnv {
+  const restore = useAwsIdentity(caller);
+  try {
+    return { ...process.env };
+  } finally {
+    restore();
+  }
+}
 
 type Data = Record<string, unknown>;
 
@@ -138,14 +190,14 @@ function field<T>(data: Data, name: string): T | undefined {
 }
 
 /** Runs `mutation` once per input, SEED_BATCH aliased mutations a request; returns the created ids. */
-async function seed(token: string, mutation: string, inputType: string, inputs: unknown[]): Promise<string[]> {
+async function seed(url: string, token: string, mutation: string, inputType: string, inputs: unknown[]): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; start < inputs.length; start += SEED_BATCH) {
     const chunk = inputs.slice(start, start + SEED_BATCH);
     const declarations = chunk.map((_, index) => `$i${index}: ${inputType}!`).join(', ');
     const fields = chunk.map((_, index) => `r${index}: ${mutation}(input: $i${index}) { id }`).join(' ');
     const variables = Object.fromEntries(chunk.map((input, index) => [`i${index}`, input]));
-    const { body } = await postGraphQL<Record<string, { id: string }>>(app.url, `mutation Seed(${declarations}) { ${fields} }`, variables, {
+    const { body } = await postGraphQL<Record<string, { id: string }>>(url, `mutation Seed(${declarations}) { ${fields} }`, variables, {
       token,
     });
     if (!body.data || body.errors) throw new Error(`seeding failed: ${JSON.stringify(body.errors)}`);
@@ -154,45 +206,122 @@ async function seed(token: string, mutation: string, inputType: string, inputs: 
   return ids;
 }
 
-interface Scenario {
-  /** Its results, by window name. */
-  windows: Record<string, LoadResult>;
-  /** Requests made in all (warm-ups included), for the per-operation call counts. */
-  operations: number;
-  kmsEncrypt: number;
-  kmsDecrypt: number;
-  sts: number;
+/** `count` OpenAI API-key credentials named `<prefix>-<RUN>-<n>`: their ids. */
+function seedApiKeys(service: Service, token: string, prefix: string, count: number): Promise<string[]> {
+  const inputs = Array.from({ length: count }, (_, index) => aCredentialInput({ name: `${prefix}-${RUN}-${index}` }));
+  return seed(service.graphqlUrl, token, 'createCredential', 'CreateCredentialInput', inputs);
 }
 
-function stsCalls(): number {
-  return Object.values(sts.calls).reduce((sum, count) => sum + count, 0);
-}
-
-test('GraphQL and REST requests (create, rotate, get, list, validate) against their floors', async () => {
-  expect(LIST_CREDENTIALS).toBeGreaterThanOrEqual(Math.max(PAGE, CONCURRENCY));
-  const orgId = randomUUID();
-  const token = mintDevelopmentToken(JWT_SECRET, { orgId, roles: ['admin'], sub: 'bench-admin' });
-  const restBase = app.url.replace(/\/graphql$/, '');
+/** The requests of one service, with the token they carry, as load targets and answer checks. */
+function requestsFor(service: Service, token: string) {
   const graphql = (query: string, variables?: Record<string, unknown>): Target => ({
-    url: app.url,
+    url: service.graphqlUrl,
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(variables ? { query, variables } : { query }),
   });
+  let created = 0;
+  let restCreated = 0;
+  return {
+    graphql,
+    /** createCredential of an OpenAI API key, a new name every time. */
+    create: (): Target => {
+      created += 1;
+      const suffix = `${RUN}-${created}`;
+      return graphql(CREATE_CREDENTIAL, {
+        input: {
+          name: `bench-create-${suffix}`,
+          modelProvider: 'OPENAI',
+          auth: { apiKey: { apiKey: `sk-bench-${suffix}-0123456789abcdef` } },
+        },
+      });
+    },
+    createOk: graphqlSuccess((data) => typeof field<{ id?: unknown }>(data, 'createCredential')?.id === 'string'),
+    /** updateCredential with a new API key of `id`. */
+    rotate: (id: string, sequence: number): Target =>
+      graphql(UPDATE_CREDENTIAL, { id, input: { auth: { apiKey: { apiKey: `sk-bench-rotated-${RUN}-${sequence}` } } } }),
+    rotateOk: graphqlSuccess((data) => (field<{ secretVersion?: number }>(data, 'updateCredential')?.secretVersion ?? 0) > 1),
+    get: (id: string): Target => graphql(GET_CREDENTIAL, { id }),
+    getOk: graphqlSuccess((data) => typeof field<{ id?: unknown }>(data, 'credential')?.id === 'string'),
+    /** POST /admin/connections of an OpenAI api_key, a new name every time. */
+    restCreate: (): Target => {
+      restCreated += 1;
+      const suffix = `${RUN}-${restCreated}`;
+      return {
+        url: `${service.restBase}/admin/connections`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: `bench-rest-${suffix}`,
+          model_provider: 'openai',
+          auth_type: 'api_key',
+          api_key: `sk-bench-${suffix}-0123456789abcdef`,
+        }),
+      };
+    },
+    restCreateOk: (body: string) => typeof (JSON.parse(body) as { id?: unknown }).id === 'string',
+  };
+}
+
+/** A reading of the service's memory, with the requests it had answered by then. */
+interface MemoryReading extends Memory {
+  requests: number;
+}
+
+function readMemory(service: Service, requests: number): MemoryReading {
+  const memory = memoryOf(service.started.child.pid);
+  if (!memory) throw new Error(`no /proc/${String(service.started.child.pid)}/status to read the service's memory from`);
+  return { requests, ...memory };
+}
+
+/**
+ * Not a goal: a failed answer would make every figure meaningless, so the first window with one
+ * fails the run at once, naming what was answered.
+ */
+function succeeded(result: LoadResult): LoadResult {
+  expect(result.firstFailure).toBeUndefined();
+  expect(result.failures).toBe(0);
+  return result;
+}
+
+const loopOf = (concurrency: number, durationMs: number): LoopSettings => ({
+  concurrency,
+  durationMs,
+  maxRequests: MAX_REQUESTS_PER_WINDOW,
+});
+const ms = (value: number) => `${fmt(value, 2)} ms`;
+const mb = (value: number) => `${fmt(value, 1)} MB`;
+const rate = (result: LoadResult) => `${fmt(result.ratePerSecond)} req/s`;
+const latencies = (name: string, result: LoadResult, note?: string): Figure[] => [
+  { name: `${name} p50`, value: ms(result.latencyMs.p50), note },
+  { name: `${name} p99`, value: ms(result.latencyMs.p99) },
+];
+
+/** The rates and latencies, on the default configuration: figures and the record's part. */
+async function measureDefaultService(): Promise<{
+  figures: Figure[];
+  record: Record<string, unknown>;
+  service: Record<string, unknown>;
+  goals: Record<string, boolean>;
+}> {
+  const database = await createTestDatabase('bench_api');
+  databases.add(database);
+  // The default key service, the local key ring, even where the shell running the benchmark names a Cloud KMS key.
+  const service = await startService({ DATABASE_URL: database.url, KMS_KEY_NAME: '', KMS_API_ENDPOINT: '' });
+  const atStart = readMemory(service, 0);
+
+  const orgId = randomUUID();
+  const token = mintDevelopmentToken(JWT_SECRET, { orgId, roles: ['admin'], sub: 'bench-admin' });
+  const requests = requestsFor(service, token);
 
   // Every answered request, for the resident set read once RSS_REQUESTS have been.
   let answered = 0;
-  let rssAfterRequests: { requests: number; mb: number; collected: boolean } | undefined;
+  let afterRequests: MemoryReading | undefined;
   const counted = (result: LoadResult): LoadResult => {
     answered += result.requests;
-    if (!rssAfterRequests && answered >= RSS_REQUESTS) rssAfterRequests = { requests: answered, ...residentSetMb() };
+    if (!afterRequests && answered >= RSS_REQUESTS) afterRequests = readMemory(service, answered);
     return result;
   };
-  const loopOf = (concurrency: number, durationMs: number): LoopSettings => ({
-    concurrency,
-    durationMs,
-    maxRequests: MAX_REQUESTS_PER_WINDOW,
-  });
   /** One closed-loop window of `next` at `concurrency` callers, every answer checked by `accept`. */
   const window = async (
     next: (sequence: number, caller: number) => Target,
@@ -200,113 +329,54 @@ test('GraphQL and REST requests (create, rotate, get, list, validate) against th
     durationMs: number,
     concurrency = CONCURRENCY,
   ): Promise<LoadResult> => succeeded(counted(await runLoad({ ...loopOf(concurrency, durationMs), next, accept })));
-  /** Runs `body` and counts the requests it made and the calls the fakes received meanwhile. */
-  const scenario = async (body: (windows: Record<string, LoadResult>) => Promise<void>): Promise<Scenario> => {
-    const before = { encrypt: kms.calls.encrypt, decrypt: kms.calls.decrypt, sts: stsCalls() };
-    const windows: Record<string, LoadResult> = {};
-    await body(windows);
-    return {
-      windows,
-      operations: Object.values(windows).reduce((sum, result) => sum + result.requests, 0),
-      kmsEncrypt: kms.calls.encrypt - before.encrypt,
-      kmsDecrypt: kms.calls.decrypt - before.decrypt,
-      sts: stsCalls() - before.sts,
-    };
-  };
 
-  // The listed organization: LIST_CREDENTIALS OpenAI API keys, one provider each, and an AWS role to validate.
-  const credentialIds = await seed(
-    token,
-    'createCredential',
-    'CreateCredentialInput',
-    Array.from({ length: LIST_CREDENTIALS }, (_, index) => aCredentialInput({ name: `seed-${RUN}-${index}` })),
-  );
+  // The listed organization: LIST_CREDENTIALS OpenAI API keys, one provider each.
+  const credentialIds = await seedApiKeys(service, token, 'seed', LIST_CREDENTIALS);
   await seed(
+    service.graphqlUrl,
     token,
     'createProvider',
     'CreateProviderInput',
     credentialIds.map((id, index) => aProviderInput(id, { name: `route-${RUN}-${index}` })),
   );
-  const externalId = `ext-${randomBytes(8).toString('hex')}`;
-  sts.addRole({ arn: AWS_ROLE_ARN, externalId });
-  const [roleId] = await seed(token, 'createCredential', 'CreateCredentialInput', [
-    { name: `role-${RUN}`, modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: AWS_ROLE_ARN, externalId } } },
-  ]);
-  answered += Math.ceil(LIST_CREDENTIALS / SEED_BATCH) * 2 + 1;
+  answered += Math.ceil(LIST_CREDENTIALS / SEED_BATCH) * 2;
 
   // The floor: `{ __typename }`, same listener, same token, same client.
-  const typename = graphql(TYPENAME);
+  const typename = requests.graphql(TYPENAME);
   const typenameOk = graphqlSuccess((data) => data.__typename === 'Query');
-  const floor = await scenario(async (w) => {
-    w.warmup = await window(() => typename, typenameOk, WARMUP_MS);
-    w.at1 = await window(() => typename, typenameOk, DURATION_MS, 1);
-    w.before = await window(() => typename, typenameOk, DURATION_MS);
-  });
+  await window(() => typename, typenameOk, WARMUP_MS);
+  const floorAt1 = await window(() => typename, typenameOk, DURATION_MS, 1);
+  const floorBefore = await window(() => typename, typenameOk, DURATION_MS);
 
   // The list: a page of 100 credentials, each with its providers.
-  const listTarget = graphql(LIST);
+  const listTarget = requests.graphql(LIST);
   const listOk = graphqlSuccess((data) => {
     const connection = field<{ totalCount: number; edges: { node: { providers: unknown[] } }[] }>(data, 'credentials');
     return connection?.edges.length === PAGE && connection.edges.every((edge) => edge.node.providers.length === 1);
   });
-  const list = await scenario(async (w) => {
-    w.warmup = await window(() => listTarget, listOk, WARMUP_MS);
-    w.at1 = await window(() => listTarget, listOk, DURATION_MS, 1);
-    w.loaded = await window(() => listTarget, listOk, DURATION_MS);
-  });
+  await window(() => listTarget, listOk, WARMUP_MS);
+  const listAt1 = await window(() => listTarget, listOk, DURATION_MS, 1);
+  const listLoaded = await window(() => listTarget, listOk, DURATION_MS);
 
   // Get by id, round the seeded credentials.
-  const getTargets = credentialIds.map((id) => graphql(GET_CREDENTIAL, { id }));
-  const getOk = graphqlSuccess((data) => typeof field<{ id?: unknown }>(data, 'credential')?.id === 'string');
-  const get = await scenario(async (w) => {
-    w.warmup = await window((sequence) => getTargets[sequence % getTargets.length], getOk, WARMUP_MS);
-    w.loaded = await window((sequence) => getTargets[sequence % getTargets.length], getOk, DURATION_MS);
-  });
+  const getTargets = credentialIds.map((id) => requests.get(id));
+  const getNext = (sequence: number) => getTargets[sequence % getTargets.length];
+  await window(getNext, requests.getOk, WARMUP_MS);
+  const getLoaded = await window(getNext, requests.getOk, DURATION_MS);
 
   // Rotation: updateCredential with a new API key; each caller rotates a credential of its own,
   // so no two rotations race for one row (a lost compare-and-set would retry and measure that).
-  const rotateOf = (sequence: number, caller: number): Target =>
-    graphql(UPDATE_CREDENTIAL, {
-      id: credentialIds[caller],
-      input: { auth: { apiKey: { apiKey: `sk-bench-rotated-${RUN}-${sequence}` } } },
-    });
-  const rotateOk = graphqlSuccess((data) => (field<{ secretVersion?: number }>(data, 'updateCredential')?.secretVersion ?? 0) > 1);
-  const rotate = await scenario(async (w) => {
-    w.warmup = await window(rotateOf, rotateOk, WARMUP_MS);
-    w.loaded = await window(rotateOf, rotateOk, DURATION_MS);
-  });
-
-  // validateAwsRole of the stored role, one at a time: AssumeRole with the external id, then the probe without.
-  const validate = graphql(VALIDATE_AWS_ROLE, { input: { credentialId: roleId } });
-  const validateOk = graphqlSuccess((data) => field<{ ok?: boolean }>(data, 'validateAwsRole')?.ok === true);
-  const validations = await scenario(async (w) => {
-    w.sequential = succeeded(
-      counted(await runLoad({ concurrency: 1, durationMs: 60_000, maxRequests: VALIDATIONS, next: () => validate, accept: validateOk })),
-    );
-  });
+  const rotateNext = (sequence: number, caller: number) => requests.rotate(credentialIds[caller], sequence);
+  await window(rotateNext, requests.rotateOk, WARMUP_MS);
+  const rotateLoaded = await window(rotateNext, requests.rotateOk, DURATION_MS);
 
   // createCredential: an OpenAI API key, a new name every time (the listed page is measured already).
-  let created = 0;
-  const createOf = (): Target => {
-    created += 1;
-    const suffix = `${RUN}-${created}`;
-    return graphql(CREATE_CREDENTIAL, {
-      input: {
-        name: `bench-create-${suffix}`,
-        modelProvider: 'OPENAI',
-        auth: { apiKey: { apiKey: `sk-bench-${suffix}-0123456789abcdef` } },
-      },
-    });
-  };
-  const createOk = graphqlSuccess((data) => typeof field<{ id?: unknown }>(data, 'createCredential')?.id === 'string');
-  const create = await scenario(async (w) => {
-    w.warmup = await window(createOf, createOk, WARMUP_MS);
-    w.at1 = await window(createOf, createOk, DURATION_MS, 1);
-    w.loaded = await window(createOf, createOk, DURATION_MS);
-  });
+  await window(requests.create, requests.createOk, WARMUP_MS);
+  const createAt1 = await window(requests.create, requests.createOk, DURATION_MS, 1);
+  const createLoaded = await window(requests.create, requests.createOk, DURATION_MS);
 
   // The raw floor of a create: one parameterized INSERT of the same row through pg, sealed columns
-  // copied from a row the application sealed, into the same table of the same organization.
+  // copied from a row the service sealed, into the same table of the same organization.
   const [template] = await database.query<{
     base_url: string;
     key_last4: string;
@@ -321,7 +391,7 @@ test('GraphQL and REST requests (create, rotate, get, list, validate) against th
     [orgId],
   );
   expect(template).toBeDefined();
-  // pg's default pool size, as the application's pool (src/db/database-deadlines.ts sets no max).
+  // pg's default pool size, as the service's pool (src/db/database-deadlines.ts sets no max).
   const pool = (rawPool = new Pool({ connectionString: database.url }));
   const insertSql = `INSERT INTO credentials (id, organization_id, name, model_provider, auth_type, base_url, settings, auth_parameters,
       key_last4, stores_key_material, secret_version, created_by, updated_by, change_note,
@@ -347,66 +417,34 @@ test('GraphQL and REST requests (create, rotate, get, list, validate) against th
   succeeded(await runClosedLoop(loopOf(CONCURRENCY, WARMUP_MS), insert));
   const raw = succeeded(await runClosedLoop(loopOf(CONCURRENCY, DURATION_MS), insert));
   const rawPoolSize = pool.options.max;
+  await pool.end();
+  rawPool = undefined;
 
   // REST: the create (POST /admin/connections) against the cheapest authenticated GET.
-  const restFloorTarget: Target = { url: `${restBase}${REST_FLOOR_PATH}`, method: 'GET', headers: { authorization: `Bearer ${token}` } };
-  const restFloorOk = (body: string) => typeof (JSON.parse(body) as { configured?: unknown }).configured === 'boolean';
-  let restCreated = 0;
-  const restCreateOf = (): Target => {
-    restCreated += 1;
-    const suffix = `${RUN}-${restCreated}`;
-    return {
-      url: `${restBase}/admin/connections`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: `bench-rest-${suffix}`,
-        model_provider: 'openai',
-        auth_type: 'api_key',
-        api_key: `sk-bench-${suffix}-0123456789abcdef`,
-      }),
-    };
+  const restFloorTarget: Target = {
+    url: `${service.restBase}${REST_FLOOR_PATH}`,
+    method: 'GET',
+    headers: { authorization: `Bearer ${token}` },
   };
-  const restCreateOk = (body: string) => typeof (JSON.parse(body) as { id?: unknown }).id === 'string';
-  const restFloor = await scenario(async (w) => {
-    w.warmup = await window(() => restFloorTarget, restFloorOk, WARMUP_MS);
-    w.loaded = await window(() => restFloorTarget, restFloorOk, DURATION_MS);
-  });
-  const restCreate = await scenario(async (w) => {
-    w.warmup = await window(restCreateOf, restCreateOk, WARMUP_MS);
-    w.loaded = await window(restCreateOf, restCreateOk, DURATION_MS);
-  });
+  const restFloorOk = (body: string) => typeof (JSON.parse(body) as { configured?: unknown }).configured === 'boolean';
+  await window(() => restFloorTarget, restFloorOk, WARMUP_MS);
+  const restFloor = await window(() => restFloorTarget, restFloorOk, DURATION_MS);
+  await window(requests.restCreate, requests.restCreateOk, WARMUP_MS);
+  const restCreate = await window(requests.restCreate, requests.restCreateOk, DURATION_MS);
 
   // The floor again, so that a machine that got busier (or quieter) meanwhile shows.
-  const typenameAfter = await window(() => typename, typenameOk, DURATION_MS);
-  const rssAtEnd = { requests: answered, ...residentSetMb() };
+  const floorAfter = await window(() => typename, typenameOk, DURATION_MS);
+  const atEnd = readMemory(service, answered);
+  const logLines = service.started.written.stdout;
+  const stop = await stopService(service, 'the service on the default configuration');
 
   // Figures.
-  const floorAt1 = floor.windows.at1;
-  const floorRate = (floor.windows.before.ratePerSecond + typenameAfter.ratePerSecond) / 2;
+  const floorRate = (floorBefore.ratePerSecond + floorAfter.ratePerSecond) / 2;
   const ratioToFloor = (result: LoadResult) => result.ratePerSecond / floorRate;
-  const createRatio = ratioToFloor(create.windows.loaded);
-  const listAt1 = list.windows.at1;
-  const goals = {
-    createRatio: createRatio >= GOALS.createRatio,
-    listP50: listAt1.latencyMs.p50 <= GOALS.listP50Ms,
-  };
-  const per1000 = (count: number, operations: number) => (count / operations) * 1000;
-  const ms = (value: number) => `${fmt(value, 2)} ms`;
-  const rate = (result: LoadResult) => `${fmt(result.ratePerSecond)} req/s`;
-  const latencies = (name: string, result: LoadResult, note?: string): Figure[] => [
-    { name: `${name} p50`, value: ms(result.latencyMs.p50), note },
-    { name: `${name} p99`, value: ms(result.latencyMs.p99) },
-  ];
+  const createRatio = ratioToFloor(createLoaded);
+  const goals = { createRatio: createRatio >= GOALS.createRatio, listP50: listAt1.latencyMs.p50 <= GOALS.listP50Ms };
   const c = CONCURRENCY;
-  const rssGrowth = (reading: { mb: number }) => `${reading.mb >= rssAtStart.mb ? '+' : ''}${fmt(reading.mb - rssAtStart.mb, 1)} MB`;
-  const rssNote = (reading: { collected: boolean }) =>
-    `the jest process: application, load client, fakes and compiled sources${reading.collected ? ', after a full collection' : ''}`;
-  const kmsFigure = (name: string, s: Scenario): Figure => ({
-    name: `KMS Encrypt / Decrypt per 1,000 ${name}`,
-    value: `${fmt(per1000(s.kmsEncrypt, s.operations), 1)} / ${fmt(per1000(s.kmsDecrypt, s.operations), 1)}`,
-    note: `(${fmt(s.kmsEncrypt)} Encrypt, ${fmt(s.kmsDecrypt)} Decrypt in ${fmt(s.operations)} ${name}, warm-ups included)`,
-  });
+  const growth = (reading: Memory) => `${reading.rssMb >= atStart.rssMb ? '+' : ''}${fmt(reading.rssMb - atStart.rssMb, 1)} MB`;
 
   const figures: Figure[] = [
     {
@@ -418,182 +456,277 @@ test('GraphQL and REST requests (create, rotate, get, list, validate) against th
     {
       name: `{ __typename } rate @${c}`,
       value: `${fmt(floorRate)} req/s`,
-      note: `(mean of ${fmt(floor.windows.before.ratePerSecond)} before and ${fmt(typenameAfter.ratePerSecond)} after the scenarios)`,
+      note: `(mean of ${fmt(floorBefore.ratePerSecond)} before and ${fmt(floorAfter.ratePerSecond)} after the scenarios)`,
     },
-    ...latencies(`{ __typename } @${c}`, floor.windows.before, '(before the scenarios; under load: includes queueing)'),
+    ...latencies(`{ __typename } @${c}`, floorBefore, '(before the scenarios; under load: includes queueing)'),
     {
       name: 'createCredential rate @1',
-      value: rate(create.windows.at1),
-      note: `(ratio to { __typename } @1: ${fmt(create.windows.at1.ratePerSecond / floorAt1.ratePerSecond, 3)})`,
+      value: rate(createAt1),
+      note: `(ratio to { __typename } @1: ${fmt(createAt1.ratePerSecond / floorAt1.ratePerSecond, 3)})`,
     },
-    ...latencies('createCredential @1', create.windows.at1),
+    ...latencies('createCredential @1', createAt1),
     {
       name: `createCredential rate @${c}`,
-      value: rate(create.windows.loaded),
-      note: `(${fmt(create.windows.loaded.requests)} in ${fmt(create.windows.loaded.elapsedMs / 1000, 1)} s)`,
+      value: rate(createLoaded),
+      note: `(${fmt(createLoaded.requests)} in ${fmt(createLoaded.elapsedMs / 1000, 1)} s)`,
     },
     {
       name: `createCredential ratio to { __typename } @${c}`,
       value: fmt(createRatio, 3),
       note: goalNote(`>= ${GOALS.createRatio}`, goals.createRatio),
     },
-    ...latencies(`createCredential @${c}`, create.windows.loaded),
+    ...latencies(`createCredential @${c}`, createLoaded),
     {
       name: `raw INSERT rate @${c}`,
       value: rate(raw),
-      note: `(pg.Pool of ${String(rawPoolSize)} connections, one INSERT of the same row, sealed bytes included; no transaction, no audit event)`,
+      note: `(pg.Pool of ${String(rawPoolSize)} connections from this process, one INSERT of the same row, sealed bytes included; no transaction, no audit event)`,
     },
     {
       name: `createCredential / raw INSERT @${c}`,
-      value: fmt(create.windows.loaded.ratePerSecond / raw.ratePerSecond, 3),
+      value: fmt(createLoaded.ratePerSecond / raw.ratePerSecond, 3),
       note: '(reported, no goal)',
     },
-    {
-      name: `rotate (updateCredential auth) rate @${c}`,
-      value: rate(rotate.windows.loaded),
-      note: '(each caller rotates a credential of its own)',
-    },
-    { name: `rotate ratio to { __typename } @${c}`, value: fmt(ratioToFloor(rotate.windows.loaded), 3) },
-    ...latencies(`rotate @${c}`, rotate.windows.loaded),
-    { name: `credential(id:) rate @${c}`, value: rate(get.windows.loaded) },
-    { name: `credential(id:) ratio to { __typename } @${c}`, value: fmt(ratioToFloor(get.windows.loaded), 3) },
-    ...latencies(`credential(id:) @${c}`, get.windows.loaded),
+    { name: `rotate (updateCredential auth) rate @${c}`, value: rate(rotateLoaded), note: '(each caller rotates a credential of its own)' },
+    { name: `rotate ratio to { __typename } @${c}`, value: fmt(ratioToFloor(rotateLoaded), 3) },
+    ...latencies(`rotate @${c}`, rotateLoaded),
+    { name: `credential(id:) rate @${c}`, value: rate(getLoaded) },
+    { name: `credential(id:) ratio to { __typename } @${c}`, value: fmt(ratioToFloor(getLoaded), 3) },
+    ...latencies(`credential(id:) @${c}`, getLoaded),
     {
       name: `credentials(first: ${PAGE}) @1 p50`,
       value: ms(listAt1.latencyMs.p50),
-      note: `(${PAGE} of ${LIST_CREDENTIALS + 1} credentials, a provider each, with totalCount; ${fmt(listAt1.requests)} one at a time) ${goalNote(`<= ${GOALS.listP50Ms} ms`, goals.listP50)}`,
+      note: `(${PAGE} of ${LIST_CREDENTIALS} credentials, a provider each, with totalCount; ${fmt(listAt1.requests)} one at a time) ${goalNote(`<= ${GOALS.listP50Ms} ms`, goals.listP50)}`,
     },
     { name: `credentials(first: ${PAGE}) @1 p99`, value: ms(listAt1.latencyMs.p99) },
-    { name: `credentials(first: ${PAGE}) rate @${c}`, value: rate(list.windows.loaded) },
-    { name: `credentials(first: ${PAGE}) ratio to { __typename } @${c}`, value: fmt(ratioToFloor(list.windows.loaded), 3) },
+    { name: `credentials(first: ${PAGE}) rate @${c}`, value: rate(listLoaded) },
+    { name: `credentials(first: ${PAGE}) ratio to { __typename } @${c}`, value: fmt(ratioToFloor(listLoaded), 3) },
+    { name: `REST floor rate @${c}`, value: rate(restFloor), note: `(GET ${REST_FLOOR_PATH}: authenticated, no database read)` },
+    { name: `REST create rate @${c}`, value: rate(restCreate), note: '(POST /admin/connections, an OpenAI api_key)' },
+    { name: `REST create ratio to REST floor @${c}`, value: fmt(restCreate.ratePerSecond / restFloor.ratePerSecond, 3) },
+    ...latencies(`REST create @${c}`, restCreate),
     {
-      name: `REST floor rate @${c}`,
-      value: rate(restFloor.windows.loaded),
-      note: `(GET ${REST_FLOOR_PATH}: authenticated, no database read)`,
+      name: 'service RSS after start',
+      value: mb(atStart.rssMb),
+      note: `(VmRSS of node dist/src/main.js at its first /healthz 200, before any request; VmHWM ${mb(atStart.hwmMb)})`,
     },
-    { name: `REST create rate @${c}`, value: rate(restCreate.windows.loaded), note: '(POST /admin/connections, an OpenAI api_key)' },
-    {
-      name: `REST create ratio to REST floor @${c}`,
-      value: fmt(restCreate.windows.loaded.ratePerSecond / restFloor.windows.loaded.ratePerSecond, 3),
-    },
-    ...latencies(`REST create @${c}`, restCreate.windows.loaded),
-    { name: 'RSS after start', value: `${fmt(rssAtStart.mb, 1)} MB`, note: `(before any request; ${rssNote(rssAtStart)})` },
   ];
-  if (rssAfterRequests) {
-    figures.push(
-      {
-        name: `RSS after ${fmt(rssAfterRequests.requests)} requests`,
-        value: `${fmt(rssAfterRequests.mb, 1)} MB`,
-        note: `(read at the first window's end past ${fmt(RSS_REQUESTS)} requests)`,
-      },
-      { name: `RSS growth over those ${fmt(rssAfterRequests.requests)}`, value: rssGrowth(rssAfterRequests) },
-    );
+  if (afterRequests) {
+    figures.push({
+      name: `service RSS after ${fmt(afterRequests.requests)} requests`,
+      value: mb(afterRequests.rssMb),
+      note: `(${growth(afterRequests)} since start; VmHWM ${mb(afterRequests.hwmMb)}; the first window's end past ${fmt(RSS_REQUESTS)})`,
+    });
   }
-  figures.push(
-    {
-      name: `RSS after ${fmt(rssAtEnd.requests)} requests`,
-      value: `${fmt(rssAtEnd.mb, 1)} MB`,
-      note: `(${rssGrowth(rssAtEnd)} since start; the end of the run)`,
-    },
-    kmsFigure('creates', create),
-    kmsFigure('rotates', rotate),
-    kmsFigure('gets', get),
-    kmsFigure('REST creates', restCreate),
-    {
-      name: `STS calls per 100 validateAwsRole`,
-      value: fmt((validations.sts / validations.operations) * 100, 1),
-      note: `(${fmt(validations.sts)} in ${fmt(validations.operations)}, one at a time: p50 ${ms(validations.windows.sequential.latencyMs.p50)}; KMS Decrypt ${fmt(validations.kmsDecrypt)})`,
-    },
-  );
+  figures.push({
+    name: `service RSS after ${fmt(atEnd.requests)} requests`,
+    value: mb(atEnd.rssMb),
+    note: `(${growth(atEnd)} since start; VmHWM ${mb(atEnd.hwmMb)}; the end of the run, ${fmt(logLines)} log lines written)`,
+  });
 
+  const memoryRecord = (reading: MemoryReading) => ({
+    requests: reading.requests,
+    rssMb: round(reading.rssMb, 1),
+    hwmMb: round(reading.hwmMb, 1),
+  });
+  const record = {
+    floor: {
+      at1: loadSummary(floorAt1),
+      ratePerSecond: round(floorRate, 1),
+      before: loadSummary(floorBefore),
+      after: loadSummary(floorAfter),
+    },
+    create: {
+      at1: loadSummary(createAt1),
+      loaded: loadSummary(createLoaded),
+      ratioToFloor: round(createRatio, 4),
+      ratioToRawInsert: round(createLoaded.ratePerSecond / raw.ratePerSecond, 4),
+    },
+    rawInsert: { loaded: loadSummary(raw), poolSize: rawPoolSize },
+    rotate: { loaded: loadSummary(rotateLoaded), ratioToFloor: round(ratioToFloor(rotateLoaded), 4) },
+    get: { loaded: loadSummary(getLoaded), ratioToFloor: round(ratioToFloor(getLoaded), 4) },
+    list: {
+      page: PAGE,
+      credentials: LIST_CREDENTIALS,
+      at1: loadSummary(listAt1),
+      loaded: loadSummary(listLoaded),
+      ratioToFloor: round(ratioToFloor(listLoaded), 4),
+    },
+    rest: {
+      floorPath: REST_FLOOR_PATH,
+      floor: loadSummary(restFloor),
+      create: loadSummary(restCreate),
+      ratioToFloor: round(restCreate.ratePerSecond / restFloor.ratePerSecond, 4),
+    },
+  };
+  const serviceRecord = {
+    startMs: round(service.started.startMs, 1),
+    memory: {
+      start: memoryRecord(atStart),
+      afterRequests: afterRequests ? memoryRecord(afterRequests) : null,
+      end: memoryRecord(atEnd),
+    },
+    logLines,
+    stop: { elapsedMs: round(stop.elapsedMs, 1), code: stop.code, signal: stop.signal },
+  };
+  return { figures, record, service: serviceRecord, goals };
+}
+
+/** Calls the fake KMS and STS received during one run of operations. */
+interface CloudCount {
+  result: LoadResult;
+  encrypt: number;
+  decrypt: number;
+  sts: number;
+}
+
+/** The Cloud KMS and STS calls per operation, on a second service configured with both: figures and the record's part. */
+async function countCloudCalls(): Promise<{ figures: Figure[]; record: Record<string, unknown> }> {
+  const database = await createTestDatabase('bench_api_cloud');
+  databases.add(database);
+  const fakeKms = (kms = await startFakeKms());
+  const fakeSts = (sts = await startFakeSts({ region: AWS_REGION }));
+  const service = await startService(
+    {
+      DATABASE_URL: database.url,
+      ...kmsEnv(fakeKms),
+      AWS_STS_ENDPOINT: fakeSts.endpoint,
+      AWS_REGION,
+      // The fake STS listens on loopback.
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+    },
+    // The service signs AssumeRole with its own AWS identity, which the SDK reads from its environment.
+    withAwsIdentity(fakeSts.caller),
+  );
+  const orgId = randomUUID();
+  const token = mintDevelopmentToken(JWT_SECRET, { orgId, roles: ['admin'], sub: 'bench-admin' });
+  const requests = requestsFor(service, token);
+
+  // One credential per caller to rotate, and a role the fake STS knows to validate.
+  const credentialIds = await seedApiKeys(service, token, 'cloud', CONCURRENCY);
+  const externalId = `ext-${randomBytes(8).toString('hex')}`;
+  fakeSts.addRole({ arn: AWS_ROLE_ARN, externalId });
+  const [roleId] = await seed(service.graphqlUrl, token, 'createCredential', 'CreateCredentialInput', [
+    { name: `role-${RUN}`, modelProvider: 'BEDROCK', auth: { awsRole: { iamRoleArn: AWS_ROLE_ARN, externalId } } },
+  ]);
+
+  const stsCalls = () => Object.values(fakeSts.calls).reduce((sum, count) => sum + count, 0);
+  /** `operations` requests of `next` at `concurrency` callers, and the calls the fakes received meanwhile. */
+  const count = async (
+    operations: number,
+    next: (sequence: number, caller: number) => Target,
+    accept: (body: string) => boolean,
+    concurrency = CONCURRENCY,
+  ): Promise<CloudCount> => {
+    const before = { encrypt: fakeKms.calls.encrypt, decrypt: fakeKms.calls.decrypt, sts: stsCalls() };
+    const result = succeeded(await runLoad({ concurrency, durationMs: 120_000, maxRequests: operations, next, accept }));
+    expect(result.requests).toBe(operations);
+    return {
+      result,
+      encrypt: fakeKms.calls.encrypt - before.encrypt,
+      decrypt: fakeKms.calls.decrypt - before.decrypt,
+      sts: stsCalls() - before.sts,
+    };
+  };
+  const creates = await count(CLOUD_OPERATIONS, requests.create, requests.createOk);
+  const rotates = await count(CLOUD_OPERATIONS, (sequence, caller) => requests.rotate(credentialIds[caller], sequence), requests.rotateOk);
+  const gets = await count(CLOUD_OPERATIONS, (sequence) => requests.get(credentialIds[sequence % credentialIds.length]), requests.getOk);
+  const restCreates = await count(CLOUD_OPERATIONS, requests.restCreate, requests.restCreateOk);
+  // validateAwsRole of the stored role, one at a time: AssumeRole with the external id, then the probe without.
+  const validate = requests.graphql(VALIDATE_AWS_ROLE, { input: { credentialId: roleId } });
+  const validateOk = graphqlSuccess((data) => field<{ ok?: boolean }>(data, 'validateAwsRole')?.ok === true);
+  const validations = await count(VALIDATIONS, () => validate, validateOk, 1);
+  const stop = await stopService(service, 'the service on Cloud KMS');
+
+  const per = (calls: number, operations: number, scale: number) => (calls / operations) * scale;
+  const kmsFigure = (name: string, counted: CloudCount): Figure => ({
+    name: `KMS Encrypt / Decrypt per 1,000 ${name}`,
+    value: `${fmt(per(counted.encrypt, counted.result.requests, 1000), 1)} / ${fmt(per(counted.decrypt, counted.result.requests, 1000), 1)}`,
+    note: `(${fmt(counted.encrypt)} Encrypt, ${fmt(counted.decrypt)} Decrypt in ${fmt(counted.result.requests)} ${name} at ${CONCURRENCY} callers, on the service with Cloud KMS)`,
+  });
+  const figures: Figure[] = [
+    kmsFigure('creates', creates),
+    kmsFigure('rotates', rotates),
+    kmsFigure('gets', gets),
+    kmsFigure('REST creates', restCreates),
+    {
+      name: 'STS calls per 100 validateAwsRole',
+      value: fmt(per(validations.sts, validations.result.requests, 100), 1),
+      note: `(${fmt(validations.sts)} in ${fmt(validations.result.requests)}, one at a time: p50 ${ms(validations.result.latencyMs.p50)}; KMS Decrypt ${fmt(validations.decrypt)})`,
+    },
+  ];
+  const callsRecord = (counted: CloudCount) => ({
+    operations: counted.result.requests,
+    kmsEncrypt: counted.encrypt,
+    kmsDecrypt: counted.decrypt,
+    stsCalls: counted.sts,
+    kmsEncryptPer1000: round(per(counted.encrypt, counted.result.requests, 1000), 3),
+    kmsDecryptPer1000: round(per(counted.decrypt, counted.result.requests, 1000), 3),
+  });
+  const record = {
+    concurrency: CONCURRENCY,
+    create: callsRecord(creates),
+    rotate: callsRecord(rotates),
+    get: callsRecord(gets),
+    restCreate: callsRecord(restCreates),
+    validateAwsRole: {
+      sequential: loadSummary(validations.result),
+      ...callsRecord(validations),
+      stsPer100: round(per(validations.sts, validations.result.requests, 100), 3),
+    },
+    service: {
+      startMs: round(service.started.startMs, 1),
+      logLines: service.started.written.stdout,
+      stop: { elapsedMs: round(stop.elapsedMs, 1), code: stop.code, signal: stop.signal },
+    },
+  };
+  return { figures, record };
+}
+
+test('GraphQL and REST requests (create, rotate, get, list, validate) against their floors, on the compiled service', async () => {
+  expect(LIST_CREDENTIALS).toBeGreaterThanOrEqual(Math.max(PAGE, CONCURRENCY));
+  const measured = await measureDefaultService();
+  const cloud = await countCloudCalls();
+
+  const figures = [...measured.figures, ...cloud.figures];
+  if (stale.length > 0) {
+    figures.push({
+      name: 'dist/ older than src/',
+      value: `${stale.length} file(s)`,
+      note: `(${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}): the figures are of an older build; npm run bench builds first`,
+    });
+  }
   const record: Record<string, unknown> = {
     bench: 'api',
     ...environment(),
     command: COMMAND,
-    // What the libraries see (graphql-js checks more outside production); the application's own config never reads it here.
-    nodeEnv: process.env.NODE_ENV ?? null,
+    distCurrent: stale.length === 0,
+    // What the service ran with: `npm start`'s environment, PostgreSQL, the local key ring (Cloud KMS only for `cloud`).
+    service: {
+      main: path.relative(process.cwd(), SERVICE_MAIN),
+      nodeEnv: null,
+      logLevel: 'info',
+      runtimeListener: false,
+      keyService: 'local key ring',
+      ...measured.service,
+    },
     settings: {
       concurrency: CONCURRENCY,
       durationMs: DURATION_MS,
       warmupMs: WARMUP_MS,
       credentials: LIST_CREDENTIALS,
-      validations: VALIDATIONS,
       rssRequests: RSS_REQUESTS,
+      cloudOperations: CLOUD_OPERATIONS,
+      validations: VALIDATIONS,
     },
-    floor: {
-      at1: loadSummary(floorAt1),
-      ratePerSecond: round(floorRate, 1),
-      before: loadSummary(floor.windows.before),
-      after: loadSummary(typenameAfter),
-    },
-    create: {
-      at1: loadSummary(create.windows.at1),
-      loaded: loadSummary(create.windows.loaded),
-      ratioToFloor: round(createRatio, 4),
-      ratioToRawInsert: round(create.windows.loaded.ratePerSecond / raw.ratePerSecond, 4),
-      ...callsRecord(create),
-    },
-    rawInsert: { loaded: loadSummary(raw), poolSize: rawPoolSize },
-    rotate: {
-      loaded: loadSummary(rotate.windows.loaded),
-      ratioToFloor: round(ratioToFloor(rotate.windows.loaded), 4),
-      ...callsRecord(rotate),
-    },
-    get: { loaded: loadSummary(get.windows.loaded), ratioToFloor: round(ratioToFloor(get.windows.loaded), 4), ...callsRecord(get) },
-    list: {
-      page: PAGE,
-      credentials: LIST_CREDENTIALS + 1,
-      at1: loadSummary(listAt1),
-      loaded: loadSummary(list.windows.loaded),
-      ratioToFloor: round(ratioToFloor(list.windows.loaded), 4),
-    },
-    rest: {
-      floorPath: REST_FLOOR_PATH,
-      floor: loadSummary(restFloor.windows.loaded),
-      create: loadSummary(restCreate.windows.loaded),
-      ratioToFloor: round(restCreate.windows.loaded.ratePerSecond / restFloor.windows.loaded.ratePerSecond, 4),
-      ...callsRecord(restCreate),
-    },
-    validateAwsRole: {
-      sequential: loadSummary(validations.windows.sequential),
-      ...callsRecord(validations),
-      stsPer100: round((validations.sts / validations.operations) * 100, 3),
-    },
-    rss: {
-      startMb: round(rssAtStart.mb, 1),
-      afterRequests: rssAfterRequests ? { requests: rssAfterRequests.requests, mb: round(rssAfterRequests.mb, 1) } : null,
-      end: { requests: rssAtEnd.requests, mb: round(rssAtEnd.mb, 1) },
-      collected: rssAtStart.collected && rssAtEnd.collected,
-    },
-    logLines,
-    goals,
+    ...measured.record,
+    cloud: cloud.record,
+    goals: measured.goals,
   };
   const file = appendResult('api', record);
   printFigures(
-    `API benchmark (commit ${String(record.commit)}, ${process.version}, ${String(record.cpus)} CPUs, NODE_ENV=${process.env.NODE_ENV ?? ''})`,
+    `API benchmark: node dist/src/main.js, NODE_ENV unset, PostgreSQL, local key ring (commit ${String(record.commit)}, ${process.version}, ${String(record.cpus)} CPUs)`,
     figures,
     COMMAND,
   );
   process.stdout.write(`  appended to ${path.relative(process.cwd(), file)}\n\n`);
 }, 240_000);
-
-/**
- * Not a goal: a failed answer would make every figure meaningless, so the first window with one
- * fails the run at once, naming what was answered.
- */
-function succeeded(result: LoadResult): LoadResult {
-  expect(result.firstFailure).toBeUndefined();
-  expect(result.failures).toBe(0);
-  return result;
-}
-
-function callsRecord(s: Scenario): Record<string, number> {
-  return {
-    operations: s.operations,
-    kmsEncrypt: s.kmsEncrypt,
-    kmsDecrypt: s.kmsDecrypt,
-    stsCalls: s.sts,
-    kmsEncryptPer1000: round((s.kmsEncrypt / s.operations) * 1000, 3),
-    kmsDecryptPer1000: round((s.kmsDecrypt / s.operations) * 1000, 3),
-  };
-}

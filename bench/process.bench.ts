@@ -8,13 +8,22 @@
 // bench/results/process.jsonl; goals are reported, not asserted. The only assertions are that the
 // setup worked, that every process answered, and that every exit code was 0.
 // Run: npm run bench -- bench/process.bench.ts  (builds dist/ first; see bench/README.md)
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { percentile } from './support/load';
-import { freePort, type Memory, memoryOf, type StartedProcess, startUntilHealthy, stopAndTime } from './support/process';
+import {
+  freePort,
+  type Memory,
+  memoryOf,
+  SERVICE_MAIN,
+  staleOutputs,
+  type StartedProcess,
+  startUntilHealthy,
+  stopAndTime,
+} from './support/process';
 import { appendResult, environment, type Figure, fmt, goalNote, printFigures, reproduceCommand, round, setting } from './support/report';
 
 /** Starts of each case; the embedded first start takes a fresh empty data directory each time. */
@@ -30,9 +39,6 @@ const STOP_TIMEOUT_MS = 30_000;
 
 const BASE_COMMAND = 'npm run bench -- bench/process.bench.ts';
 const COMMAND = reproduceCommand('BENCH_', BASE_COMMAND);
-
-const ROOT = path.resolve(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 
 const GOALS = { postgresStartS: 1, embeddedFirstStartS: 2, embeddedRestartS: 1.5, embeddedRssMb: 250, stopS: 1 };
 
@@ -94,30 +100,6 @@ afterAll(async () => {
   for (const database of databases) await database.drop();
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
-
-/** Source files of src/ whose compiled file in dist/src/ is missing or older. */
-function staleOutputs(): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        const relative = path.relative(ROOT, file);
-        const output = path.join(ROOT, 'dist', relative.replace(/\.ts$/, '.js'));
-        let outputMtime = 0;
-        try {
-          outputMtime = statSync(output).mtimeMs;
-        } catch {
-          // missing: stale
-        }
-        if (outputMtime < statSync(file).mtimeMs) found.push(relative);
-      }
-    }
-  };
-  walk(path.join(ROOT, 'src'));
-  return found;
-}
 
 function freshDataDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vault-bench-process-'));
@@ -183,13 +165,13 @@ test(
 
       const database = await createTestDatabase('bench_process');
       databases.add(database);
-      await measure('postgres', [MAIN], { DATABASE_URL: database.url, DATA_DIR: freshDataDir() });
+      await measure('postgres', [SERVICE_MAIN], { DATABASE_URL: database.url, DATA_DIR: freshDataDir() });
       await database.drop();
       databases.delete(database);
 
       const dataDir = freshDataDir();
-      await measure('embeddedFirst', [MAIN], { DATABASE_URL: '', DATA_DIR: dataDir });
-      await measure('embeddedRestart', [MAIN], { DATABASE_URL: '', DATA_DIR: dataDir });
+      await measure('embeddedFirst', [SERVICE_MAIN], { DATABASE_URL: '', DATA_DIR: dataDir });
+      await measure('embeddedRestart', [SERVICE_MAIN], { DATABASE_URL: '', DATA_DIR: dataDir });
       rmSync(dataDir, { recursive: true, force: true });
       dataDirs.delete(dataDir);
     }

@@ -1,10 +1,12 @@
 // Entry point: read the environment once, start the application, stop cleanly on signals.
 import 'reflect-metadata';
+import nodeModule from 'node:module';
 import { projectVersion } from './db/project-paths';
 import { otlpTracesUrl } from './tracing/otlp-endpoint';
 import type { Tracing } from './tracing/tracing';
 
 async function main(): Promise<void> {
+  keepCompiledCode();
   // Tracing starts before anything it instruments is loaded (its instrumentations patch http,
   // express, graphql, pg and gRPC as they are required), hence the imports that follow it here.
   const tracing = await startTracingWhenConfigured(process.env.OTEL_EXPORTER_OTLP_ENDPOINT);
@@ -63,6 +65,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * Node 22.1 and later keep V8's compiled code of every module between starts (in NODE_COMPILE_CACHE,
+ * or a folder under the system's temporary directory), so that a restart skips most of the parsing
+ * of the ~1,300 modules the service loads. Older Node has no such cache and this does nothing; a
+ * cache that cannot be written (a read-only file system) only means no cache.
+ */
+function keepCompiledCode(): void {
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 }
 
 /** Beyond the grace period, what closing the database and the key service may take. */

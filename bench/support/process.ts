@@ -1,12 +1,43 @@
 // A process as an orchestrator sees it: spawned, polled on GET /healthz every few milliseconds until
 // the first 200 (timed from just before the spawn), its memory read from /proc/<pid>/status at that
 // moment, then sent SIGTERM and timed until it exits. For the process-level benchmarks, which start
-// the compiled service (and a trivial node server, the floor) as children of their own.
+// the compiled service (and a trivial node server, the floor) as children of their own; and whether
+// that compiled service is older than its sources.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The compiled service, as `npm start` runs it. */
+export const SERVICE_MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+
+/** Source files of src/ whose compiled file in dist/src/ is missing or older: a run of dist/ would measure an older build. */
+export function staleOutputs(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+        const relative = path.relative(ROOT, file);
+        const output = path.join(ROOT, 'dist', relative.replace(/\.ts$/, '.js'));
+        let outputMtime = 0;
+        try {
+          outputMtime = statSync(output).mtimeMs;
+        } catch {
+          // missing: stale
+        }
+        if (outputMtime < statSync(file).mtimeMs) found.push(relative);
+      }
+    }
+  };
+  walk(path.join(ROOT, 'src'));
+  return found;
+}
 
 /** A port nothing listens on right now (the kernel's choice, released at once for the child to take). */
 export function freePort(): Promise<number> {
@@ -55,8 +86,10 @@ export interface StartedProcess {
   memory: Memory | null;
   /** Requests sent before the 200 (refused connections included). */
   probes: number;
-  /** Every line the process wrote to stdout and stderr so far. */
+  /** Every line the process wrote to stdout and stderr so far (the last `keepLines` of them when that is set). */
   lines: string[];
+  /** Lines written so far to each stream, those `keepLines` let go included. */
+  written: { stdout: number; stderr: number };
   exited: Promise<Exit>;
 }
 
@@ -70,6 +103,11 @@ export interface StartOptions {
   pollMs: number;
   /** Give up (SIGKILL, and throw) after this long without a 200. */
   timeoutMs: number;
+  /**
+   * Keep only the last this many lines in `lines` (default: every line), for a process that logs
+   * every request: its log would otherwise pile up in this process. `written` still counts them all.
+   */
+  keepLines?: number;
 }
 
 /** One GET on a connection of its own: the status, or null when the connection was refused or failed. */
@@ -94,9 +132,14 @@ export async function startUntilHealthy(options: StartOptions): Promise<StartedP
   const exited = new Promise<Exit>((resolve) => {
     child.on('exit', (code, signal) => resolve((exit = { code, signal, at: performance.now() })));
   });
-  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const written = { stdout: 0, stderr: 0 };
+  const collect = (stream: keyof typeof written) => (chunk: Buffer) => {
+    for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) written[stream] += 1;
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (options.keepLines !== undefined && lines.length > 2 * options.keepLines) lines.splice(0, lines.length - options.keepLines);
+  };
+  child.stdout?.on('data', collect('stdout'));
+  child.stderr?.on('data', collect('stderr'));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
 
   const deadline = spawnedAt + options.timeoutMs;
@@ -107,7 +150,7 @@ export async function startUntilHealthy(options: StartOptions): Promise<StartedP
     if (status instanceof Error) throw new Error(`could not start ${options.args[0] ?? 'node'}: ${status.message}`);
     if (status === 200) {
       const startMs = performance.now() - spawnedAt;
-      return { child, startMs, memory: memoryOf(child.pid), probes, lines, exited };
+      return { child, startMs, memory: memoryOf(child.pid), probes, lines, written, exited };
     }
     if (exit) {
       throw new Error(
