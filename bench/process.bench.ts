@@ -186,6 +186,7 @@ test(
       const start = spread(list.map((run) => run.startMs));
       const rss = spread(list.map((run) => run.memory?.rssMb ?? Number.NaN));
       const hwm = spread(list.map((run) => run.memory?.hwmMb ?? Number.NaN));
+      const cpu = spread(list.map((run) => run.memory?.cpuMs ?? Number.NaN));
       const stop = spread(list.map((run) => run.stopMs));
       const codes = list.map((run) => (run.exitCode === null ? String(run.exitSignal) : String(run.exitCode)));
       // Times are judged on the median (one slow start on a shared machine is noise); memory on the max (a limit is crossed by the worst).
@@ -203,6 +204,11 @@ test(
           name: `${spec.label}: spawn to /healthz 200`,
           value: seconds(start.median),
           note: `(median of ${list.length}, max ${seconds(start.max)})${startNote}`,
+        },
+        {
+          name: `${spec.label}: CPU time to /healthz 200`,
+          value: seconds(cpu.median),
+          note: `(user + system, all threads, median; max ${seconds(cpu.max)}: moves less with the machine's load than the time)`,
         },
         {
           name: `${spec.label}: RSS once answering`,
@@ -224,12 +230,14 @@ test(
         startMs: { median: round(start.median, 1), max: round(start.max, 1) },
         rssMb: { median: round(rss.median, 1), max: round(rss.max, 1) },
         hwmMb: { median: round(hwm.median, 1), max: round(hwm.max, 1) },
+        cpuMs: { median: round(cpu.median, 1), max: round(cpu.max, 1) },
         stopMs: { median: round(stop.median, 1), max: round(stop.max, 1) },
         runs: list.map((run) => ({
           startMs: round(run.startMs, 1),
           probes: run.probes,
           rssMb: run.memory ? round(run.memory.rssMb, 1) : null,
           hwmMb: run.memory ? round(run.memory.hwmMb, 1) : null,
+          cpuMs: run.memory ? round(run.memory.cpuMs, 1) : null,
           rssAfterIdleMb: run.rssAfterIdleMb === null ? null : round(run.rssAfterIdleMb, 1),
           stopMs: round(run.stopMs, 1),
           exitCode: run.exitCode,

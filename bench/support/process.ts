@@ -51,10 +51,25 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resident set (VmRSS) and its peak so far (VmHWM), in MiB; null where /proc is not there (not Linux) or the process is gone. */
+/**
+ * Resident set (VmRSS) and its peak so far (VmHWM), in MiB, and the CPU time the process has used
+ * (user + system, every thread: /proc/<pid>/stat); null where /proc is not there (not Linux) or the
+ * process is gone. CPU time hardly moves with the machine's other load, where wall time does.
+ */
 export interface Memory {
   rssMb: number;
   hwmMb: number;
+  cpuMs: number;
+}
+
+/** Clock ticks a second of /proc/<pid>/stat's times: USER_HZ, 100 on every Linux architecture Node runs on. */
+const USER_HZ = 100;
+
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / USER_HZ) * 1000;
 }
 
 export function memoryOf(pid: number | undefined): Memory | null {
@@ -68,7 +83,13 @@ export function memoryOf(pid: number | undefined): Memory | null {
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   const rss = kib('VmRSS');
   const hwm = kib('VmHWM');
-  return Number.isFinite(rss) && Number.isFinite(hwm) ? { rssMb: rss / 1024, hwmMb: hwm / 1024 } : null;
+  let cpuMs: number;
+  try {
+    cpuMs = cpuMsOf(pid);
+  } catch {
+    return null;
+  }
+  return Number.isFinite(rss) && Number.isFinite(hwm) ? { rssMb: rss / 1024, hwmMb: hwm / 1024, cpuMs } : null;
 }
 
 export interface Exit {
