@@ -1,8 +1,7 @@
 // The composition root: builds every part from a validated Config and starts the HTTP server.
 // main.ts calls it with the process environment; end-to-end tests call it with their own config.
 import type { Config } from './config/config';
-import { loadOrCreateDevelopmentSecret } from './auth/development-secret';
-import { DEFAULT_DEVELOPMENT_ORG_ID } from './auth/token-minter';
+import { DEFAULT_DEVELOPMENT_ORG_ID, loadOrCreateDevelopmentSecret } from './auth/development-secret';
 import { TokenVerifier } from './auth/token-verifier';
 import { CredentialRepository } from './credentials/credential.repository';
 import { CredentialService } from './credentials/credential.service';

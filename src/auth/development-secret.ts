@@ -7,6 +7,9 @@ import path from 'node:path';
 import { openIfExistsSync, publishExclusiveSync } from '../files/atomic-file';
 import { MIN_JWT_SECRET_LENGTH } from './token-verifier';
 
+/** The organization development tokens act for unless told otherwise. */
+export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001';
+
 export const DEVELOPMENT_SECRET_FILE = 'jwt-secret';
 
 const SECRET_BYTES = 48;

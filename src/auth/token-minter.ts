@@ -13,9 +13,6 @@ export interface DevelopmentTokenOptions {
   audience?: string;
 }
 
-/** The organization development tokens act for unless told otherwise. */
-export const DEFAULT_DEVELOPMENT_ORG_ID = '00000000-0000-4000-8000-000000000001';
-
 export const DEFAULT_DEVELOPMENT_SUBJECT = 'dev-user';
 
 /** Within JWT_MAX_TTL's default (DEFAULT_JWT_MAX_TTL_SECONDS, a day), so that the verifier accepts the tokens. */

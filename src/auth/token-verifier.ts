@@ -4,7 +4,8 @@
 // JWT_MAX_TTL and not be issued in the future. Every failure becomes an UnauthenticatedError whose
 // message never contains the token.
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { JsonWebTokenError, NotBeforeError, TokenExpiredError, verify, type JwtPayload } from 'jsonwebtoken';
+import type * as JsonWebToken from 'jsonwebtoken';
+import type { JwtPayload } from 'jsonwebtoken';
 import { UnauthenticatedError } from '../errors/app-error';
 import { isUuid } from '../ids/uuid';
 import { JwksKeyCache } from './jwks-key-cache';
@@ -110,8 +111,18 @@ function readHeader(token: string): TokenHeader {
   return { alg: header.alg, kid: header.kid };
 }
 
+/**
+ * jsonwebtoken (with semver and jws, ~60 ms of a start) is loaded when the first token is verified,
+ * not when the service starts: the first request of a process waits for it once.
+ */
+let jsonWebToken: Promise<typeof JsonWebToken> | undefined;
+const loadJsonWebToken = () => (jsonWebToken ??= import('jsonwebtoken'));
+
 /** Translates jsonwebtoken's failures into messages for the caller, without echoing library internals. */
-function verificationFailure(error: unknown): UnauthenticatedError {
+function verificationFailure(
+  error: unknown,
+  { TokenExpiredError, NotBeforeError, JsonWebTokenError }: typeof JsonWebToken,
+): UnauthenticatedError {
   if (error instanceof TokenExpiredError) return unauthenticated('The bearer token has expired.', error);
   if (error instanceof NotBeforeError) return unauthenticated('The bearer token is not valid yet (nbf).', error);
   if (error instanceof JsonWebTokenError) {
@@ -265,9 +276,10 @@ export class TokenVerifier {
     const header = readHeader(token);
     const [key, algorithm] = await this.keyFor(header);
     const nowSeconds = Math.floor(this.settings.now() / 1000);
+    const jwt = await loadJsonWebToken();
     let payload: VerifiedPayload;
     try {
-      payload = verify(token, key, {
+      payload = jwt.verify(token, key, {
         // Pinned to the one algorithm the key was chosen for, so a key can never be used with an
         // algorithm of another family (HS/RS confusion).
         algorithms: [algorithm],
@@ -277,7 +289,7 @@ export class TokenVerifier {
         clockTimestamp: nowSeconds,
       });
     } catch (error) {
-      throw verificationFailure(error);
+      throw verificationFailure(error, jwt);
     }
     return principalFrom(payload, nowSeconds, this.settings.maxTtlSeconds);
   }

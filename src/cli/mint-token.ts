@@ -3,11 +3,10 @@
 // `TOKEN=$(npm run -s token)` works; what was minted is described on stderr. Its lifetime never
 // exceeds JWT_MAX_TTL, so that the service accepts every token minted here.
 import { parseArgs } from 'node:util';
-import { loadOrCreateDevelopmentSecret } from '../auth/development-secret';
+import { DEFAULT_DEVELOPMENT_ORG_ID, loadOrCreateDevelopmentSecret } from '../auth/development-secret';
 import { isUuid } from '../ids/uuid';
 import { isRole, ROLES, type Role } from '../auth/principal';
 import {
-  DEFAULT_DEVELOPMENT_ORG_ID,
   DEFAULT_DEVELOPMENT_SUBJECT,
   DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS,
   mintDevelopmentToken,

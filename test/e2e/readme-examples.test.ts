@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, print } from 'graphql';
-import { DEFAULT_DEVELOPMENT_ORG_ID } from '../../src/auth/token-minter';
+import { DEFAULT_DEVELOPMENT_ORG_ID } from '../../src/auth/development-secret';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { decode } from 'jsonwebtoken';
 import { loadOrCreateDevelopmentSecret } from '../../../src/auth/development-secret';
 import { DEFAULT_JWT_MAX_TTL_SECONDS, TokenVerifier } from '../../../src/auth/token-verifier';
-import { DEFAULT_DEVELOPMENT_ORG_ID } from '../../../src/auth/token-minter';
+import { DEFAULT_DEVELOPMENT_ORG_ID } from '../../../src/auth/development-secret';
 import { main } from '../../../src/cli/mint-token';
 import { captureIo } from '../../support/capture-io';
 import { TempDirs } from '../../support/temp-dirs';
