@@ -6,7 +6,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -24,9 +28,7 @@ import { metricsEndpoint } from './metrics/metrics-endpoint';
 import { restRequestMetrics } from './metrics/rest-metrics';
 import { projectVersion } from './db/project-paths';
 import { portalRouter } from './portal/portal-router';
-import { openApiDocument, REST_MOUNTS } from './rest/openapi';
-import { createRestRouter } from './rest/rest.router';
-import { REST_ROUTES } from './rest/rest.routes';
+import { lazyOpenApiDocument, lazyRestRouter, REST_METHODS, REST_MOUNTS } from './rest/rest-door';
 import {
   OPERATION_LIMIT_DEFAULTS,
   operationLimitRules,
@@ -96,6 +98,9 @@ export async function createServer(deps: ServerDependencies) {
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: deps.shutdownGraceMs ?? 10_000 }),
       // Federated traces would carry resolver error details to whoever asks for them.
       ApolloServerPluginInlineTraceDisabled(),
+      // No type or field carries a cache hint, so no response is cacheable; the plugin Apollo adds by
+      // default would still wrap every field's resolver to compute a policy on each resolution.
+      ApolloServerPluginCacheControlDisabled(),
       deps.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       errors.plugin,
       requestGuardsPlugin({ production: deps.production, subgraphSdlPublic: deps.subgraphSdlPublic ?? false }),
@@ -142,17 +147,18 @@ export async function createServer(deps: ServerDependencies) {
   );
 
   // The REST door (the connections API existing clients call) and its OpenAPI document.
+  // Both are loaded by the first request that needs them (src/rest/rest-door.ts), not by the start.
   app.use(
     [...REST_MOUNTS],
     // Before the metrics: a preflight answered here is not a REST request.
-    cors([...new Set(REST_ROUTES.map((route) => route.method.toUpperCase()))]),
+    cors([...REST_METHODS]),
     restRequestMetrics,
-    createRestRouter({ services: deps.services, verifier: deps.verifier, logger: deps.logger, bodyLimit: BODY_LIMIT }),
+    lazyRestRouter({ services: deps.services, verifier: deps.verifier, logger: deps.logger, bodyLimit: BODY_LIMIT }),
   );
-  const openApi = openApiDocument(projectVersion());
+  const openApi = lazyOpenApiDocument(projectVersion());
   app.use('/openapi.json', cors(['GET']));
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
+  app.get('/openapi.json', (_req, res, next) => {
+    openApi().then((document) => res.json(document), next);
   });
 
   // The admin page (portal/), same origin as /graphql: it needs no CORS.

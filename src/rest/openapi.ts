@@ -4,10 +4,8 @@
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-key';
 import { RestErrorSchema, restComponents } from './rest.schemas';
+import { REST_MOUNTS } from './rest-door';
 import { REST_ROUTES, type RestRoute } from './rest.routes';
-
-/** The mount points of the REST router: the documented one and the one the generated SDK sends. */
-export const REST_MOUNTS = ['/admin', '/api/llm-gateway/admin'] as const;
 
 type JsonObject = Record<string, unknown>;
 

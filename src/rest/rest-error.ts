@@ -3,9 +3,11 @@
 // their code and message; their GraphQL input path becomes the REST field (`param`); a database
 // that could not be reached or did not answer in time is a 503 DATABASE_UNAVAILABLE; anything
 // else is a 500 with no detail, as in GraphQL.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { databaseUnavailableError } from '../db/prisma-errors';
 import { AppError, BadUserInputError, type ErrorCode, IdempotencyKeyReusedError, StaleRevisionError } from '../errors/app-error';
 import { INTERNAL_ERROR_MESSAGE } from '../errors/format-error';
+import type { Logger } from '../logging/logger';
 
 export type RestErrorType =
   | 'invalid_request_error'
@@ -127,4 +129,45 @@ function snakePath(path: string): string {
       settings !== -1 && index > settings ? segment : segment.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`),
     )
     .join('.');
+}
+
+export const requireJson: RequestHandler = (req, _res, next) => {
+  next(
+    req.is('application/json') ? undefined : new RestRequestError(415, 'The body must be JSON, sent as Content-Type: application/json.'),
+  );
+};
+
+/**
+ * Every failure as the envelope, for the REST door and the runtime listener alike. Body-parser
+ * errors carry the raw text they choked on (which may be a secret): only their kind is used.
+ * Faults are logged with their stack, never with the body; refusals with their code under `event`;
+ * a database outage as a warning.
+ */
+export function envelopeErrorHandler(logger: Logger, event: string): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const { type } = (error ?? {}) as { type?: unknown };
+    const translated =
+      type === 'entity.too.large'
+        ? new RestRequestError(413, 'The request body is too large.')
+        : type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported'
+          ? new RestRequestError(400, 'The request body is not valid JSON.')
+          : error;
+    const { status, body, internal } = restErrorResponse(translated);
+    if (internal) {
+      const detail = error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { value: typeof error };
+      logger.error({ event: 'internal_error', method: req.method, path: req.path, error: detail }, 'internal error');
+    } else if (body.error.code === 'DATABASE_UNAVAILABLE') {
+      // An outage rather than a fault: a warning naming the wait that gave up, without a stack.
+      const reason = databaseUnavailableError(error)?.reason;
+      logger.warn({ event: 'database_unavailable', door: event, method: req.method, status, reason }, 'database unavailable');
+    } else {
+      logger.info({ event, method: req.method, status, code: body.error.code }, 'request refused');
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(status).json(body);
+  };
 }

@@ -1,14 +1,13 @@
 // The REST door as an Express router, built from the route table: bearer authentication as for
 // GraphQL, JSON bodies only (415 otherwise, 413 past the limit), `{id}` checked to be a UUID,
 // and every failure in the error envelope — never Express's HTML, never a 500 for bad input.
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Services } from '../context';
-import { databaseUnavailableError } from '../db/prisma-errors';
 import { originOf } from '../audit/request-origin';
 import { isUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
-import { RestRequestError, restErrorResponse } from './rest-error';
+import { envelopeErrorHandler, RestRequestError, requireJson } from './rest-error';
 import { REST_ROUTES, type RestRoute } from './rest.routes';
 
 export interface RestRouterDependencies {
@@ -89,47 +88,6 @@ export function createRestRouter(deps: RestRouterDependencies): express.Router {
       'rest request',
     );
   }
-}
-
-export const requireJson: RequestHandler = (req, _res, next) => {
-  next(
-    req.is('application/json') ? undefined : new RestRequestError(415, 'The body must be JSON, sent as Content-Type: application/json.'),
-  );
-};
-
-/**
- * Every failure as the envelope, for the REST door and the runtime listener alike. Body-parser
- * errors carry the raw text they choked on (which may be a secret): only their kind is used.
- * Faults are logged with their stack, never with the body; refusals with their code under `event`;
- * a database outage as a warning.
- */
-export function envelopeErrorHandler(logger: Logger, event: string): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
-    if (res.headersSent) {
-      next(error);
-      return;
-    }
-    const { type } = (error ?? {}) as { type?: unknown };
-    const translated =
-      type === 'entity.too.large'
-        ? new RestRequestError(413, 'The request body is too large.')
-        : type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported'
-          ? new RestRequestError(400, 'The request body is not valid JSON.')
-          : error;
-    const { status, body, internal } = restErrorResponse(translated);
-    if (internal) {
-      const detail = error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { value: typeof error };
-      logger.error({ event: 'internal_error', method: req.method, path: req.path, error: detail }, 'internal error');
-    } else if (body.error.code === 'DATABASE_UNAVAILABLE') {
-      // An outage rather than a fault: a warning naming the wait that gave up, without a stack.
-      const reason = databaseUnavailableError(error)?.reason;
-      logger.warn({ event: 'database_unavailable', door: event, method: req.method, status, reason }, 'database unavailable');
-    } else {
-      logger.info({ event, method: req.method, status, code: body.error.code }, 'request refused');
-    }
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(status).json(body);
-  };
 }
 
 /** One query parameter's value; a parameter given twice (or as an object) is a 400 naming it. */

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { z } from 'zod';
+import type * as Zod from 'zod';
 import { assignRequestId, originOf } from '../audit/request-origin';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { slugOf } from '../catalog/model-provider-catalog';
@@ -13,8 +13,7 @@ import { isUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import { timeRuntimeResolve } from '../metrics/metrics';
 import { nameOfAuthType } from '../rest/rest-auth-types';
-import { RestRequestError, restErrorResponse } from '../rest/rest-error';
-import { envelopeErrorHandler, requireJson } from '../rest/rest.router';
+import { envelopeErrorHandler, RestRequestError, requireJson, restErrorResponse } from '../rest/rest-error';
 import { parseBody } from '../rest/rest-validation';
 import type { UpstreamAuth, UpstreamAuthService } from './upstream-auth.service';
 
@@ -31,8 +30,14 @@ export interface RunningRuntimeServer {
   close(): Promise<void>;
 }
 
-const uuid = z.string().refine(isUuid, 'must be a UUID').optional();
-const UpstreamAuthBody = z.strictObject({ provider_id: uuid, credential_id: uuid });
+/** The route's body schema, made with zod on the first request: zod is not among what the service loads to start. */
+let upstreamAuthBody: Promise<ReturnType<typeof bodySchema>> | undefined;
+const loadUpstreamAuthBody = () => (upstreamAuthBody ??= import('zod').then(bodySchema));
+
+function bodySchema({ z }: typeof Zod) {
+  const uuid = z.string().refine(isUuid, 'must be a UUID').optional();
+  return z.strictObject({ provider_id: uuid, credential_id: uuid });
+}
 
 const BODY_LIMIT = '16kb';
 
@@ -52,7 +57,7 @@ export function createRuntimeApp(deps: RuntimeServerDependencies): express.Expre
     void (async () => {
       const started = process.hrtime.bigint();
       const principal = { ...(await deps.verifier.authenticate(req.headers.authorization)), origin: originOf(req) };
-      const body = parseBody(UpstreamAuthBody, req.body);
+      const body = parseBody(await loadUpstreamAuthBody(), req.body);
       const resolved = await deps.upstreamAuth.resolve(principal, { providerId: body.provider_id, credentialId: body.credential_id });
       res.setHeader('Cache-Control', 'no-store');
       res.status(200).json(answerOf(resolved));
