@@ -23,6 +23,7 @@ import { type FakeKms, startFakeKms } from '../test/fakes/fake-kms-server';
 import { type FakeSts, startFakeSts } from '../test/fakes/fake-sts-server';
 import { kmsEnv } from '../test/support/cloud-fakes';
 import { aCredentialInput } from '../test/support/factories';
+import { closedPort } from '../test/support/loopback';
 import { aProviderInput } from '../test/support/provider-client';
 import { postGraphQL } from '../test/support/test-app';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
@@ -30,10 +31,10 @@ import { useAwsIdentity, VALIDATE_AWS_ROLE } from '../test/support/validation-ha
 import { CREATE_CREDENTIAL, GET_CREDENTIAL, UPDATE_CREDENTIAL } from '../test/support/vault-client';
 import { type LoadResult, loadSummary, type LoopSettings, runClosedLoop, runLoad, type Target } from './support/load';
 import {
-  freePort,
   type Memory,
   memoryOf,
   SERVICE_MAIN,
+  staleFigures,
   staleOutputs,
   type StartedProcess,
   startUntilHealthy,
@@ -126,7 +127,7 @@ interface Service {
  * of GET /healthz.
  */
 async function startService(env: Record<string, string>, base: NodeJS.ProcessEnv = process.env): Promise<Service> {
-  const port = await freePort();
+  const port = await closedPort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vault-bench-api-'));
   dataDirs.add(dataDir);
   const childEnv: NodeJS.ProcessEnv = {
@@ -687,14 +688,7 @@ test('GraphQL and REST requests (create, rotate, get, list, validate) against th
   const measured = await measureDefaultService();
   const cloud = await countCloudCalls();
 
-  const figures = [...measured.figures, ...cloud.figures];
-  if (stale.length > 0) {
-    figures.push({
-      name: 'dist/ older than src/',
-      value: `${stale.length} file(s)`,
-      note: `(${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}): the figures are of an older build; npm run bench builds first`,
-    });
-  }
+  const figures = [...measured.figures, ...cloud.figures, ...staleFigures(stale)];
   const record: Record<string, unknown> = {
     bench: 'api',
     ...environment(),

@@ -12,13 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { closedPort } from '../test/support/loopback';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { percentile } from './support/load';
 import {
-  freePort,
   type Memory,
   memoryOf,
   SERVICE_MAIN,
+  staleFigures,
   staleOutputs,
   type StartedProcess,
   startUntilHealthy,
@@ -109,7 +110,7 @@ function freshDataDir(): string {
 
 /** Starts `node ...args` on two free ports, idles, sends SIGTERM; records the run under `name`. */
 async function measure(name: CaseName, args: string[], env: Record<string, string>): Promise<void> {
-  const [port, runtimePort] = [await freePort(), await freePort()];
+  const [port, runtimePort] = [await closedPort(), await closedPort()];
   const started = await startUntilHealthy({
     args,
     env: {
@@ -245,13 +246,7 @@ test(
         })),
       };
     }
-    if (stale.length > 0) {
-      figures.push({
-        name: 'dist/ older than src/',
-        value: `${stale.length} file(s)`,
-        note: `(${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}): the figures are of an older build; npm run bench builds first`,
-      });
-    }
+    figures.push(...staleFigures(stale));
 
     const record: Record<string, unknown> = {
       bench: 'process',

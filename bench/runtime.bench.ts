@@ -23,7 +23,7 @@ import { postGraphQL } from '../test/support/test-app';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { useAwsIdentity } from '../test/support/validation-harness';
 import { CREATE_CREDENTIAL } from '../test/support/vault-client';
-import { type LoadResult, runLoad, send, type Target } from './support/load';
+import { type LoadResult, loadSummary, runLoad, send, type Target } from './support/load';
 import { appendResult, environment, type Figure, fmt, printFigures, reproduceCommand, round, setting } from './support/report';
 
 const CONCURRENCY = setting('BENCH_CONCURRENCY', 32);
@@ -262,8 +262,8 @@ test('POST /v1/upstream-auth (API key, AWS role, Google service account) against
     },
     healthz: {
       ratePerSecond: round(healthzRate, 1),
-      before: summary(healthzBefore),
-      after: summary(healthzAfter),
+      before: loadSummary(healthzBefore),
+      after: loadSummary(healthzAfter),
     },
     resolves: resolvesRecord,
     logLines,
@@ -318,8 +318,8 @@ test('POST /v1/upstream-auth (API key, AWS role, Google service account) against
       authType: subject.authType,
       ratePerSecond: round(load.ratePerSecond, 1),
       ratioToHealthz: round(ratio, 4),
-      loaded: summary(load),
-      sequential: summary(sequential),
+      loaded: loadSummary(load),
+      sequential: loadSummary(sequential),
       resolves,
       kmsDecrypt: calls.kmsDecrypt,
       stsCalls: calls.sts,
@@ -345,18 +345,3 @@ test('POST /v1/upstream-auth (API key, AWS role, Google service account) against
     expect(result.statuses).toEqual({ 200: result.requests });
   }
 }, 120_000);
-
-function summary(result: LoadResult): Record<string, unknown> {
-  return {
-    requests: result.requests,
-    failures: result.failures,
-    elapsedMs: round(result.elapsedMs, 1),
-    ratePerSecond: round(result.ratePerSecond, 1),
-    latencyMs: {
-      p50: round(result.latencyMs.p50),
-      p99: round(result.latencyMs.p99),
-      max: round(result.latencyMs.max),
-      mean: round(result.latencyMs.mean),
-    },
-  };
-}

@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -39,16 +38,16 @@ export function staleOutputs(): string[] {
   return found;
 }
 
-/** A port nothing listens on right now (the kernel's choice, released at once for the child to take). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+/** The line a run prints when dist/ is older than src/ (the figures are then of an older build); none when it is current. */
+export function staleFigures(stale: readonly string[]): { name: string; value: string; note: string }[] {
+  if (stale.length === 0) return [];
+  return [
+    {
+      name: 'dist/ older than src/',
+      value: `${stale.length} file(s)`,
+      note: `(${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}): the figures are of an older build; npm run bench builds first`,
+    },
+  ];
 }
 
 /**

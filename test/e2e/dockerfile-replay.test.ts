@@ -11,7 +11,6 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { findProjectRoot } from '../../src/db/project-paths';
@@ -28,6 +27,7 @@ import {
 } from '../support/dockerfile-replay';
 import { aCredentialInput } from '../support/factories';
 import { createLocalhostCertificate, type LocalhostCertificate } from '../support/localhost-certificate';
+import { closedPort } from '../support/loopback';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { TEST_JWT_SECRET, validToken } from '../support/tokens';
 import { CREATE_CREDENTIAL, GET_CREDENTIAL } from '../support/vault-client';
@@ -92,17 +92,6 @@ async function runImage(stage: ReplayedStage, env: Record<string, string>, timeo
   return container;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** The node_modules folders in a stage, outside other node_modules and the npm cache. */
 function nodeModulesFolders(folder: string, depth = 3): string[] {
   if (depth < 0 || !fs.existsSync(folder)) return [];
@@ -146,7 +135,7 @@ maybeDescribe('the Docker image, replayed without Docker', () => {
     image = await replayDockerfile({ dockerfile: DOCKERFILE, context: PROJECT_ROOT, workspace, npmCache: NPM_CACHE });
     buildSeconds = (performance.now() - started) / 1000;
     app = image.runtime.hostPath(image.runtime.workdir);
-    const [port, runtimePort] = [await freePort(), await freePort()];
+    const [port, runtimePort] = [await closedPort(), await closedPort()];
     // `docker run -e ...`: the deployment's settings. HOST and RUNTIME_HOST as a `-p 127.0.0.1:` mapping would expose them.
     runEnv = {
       DATABASE_URL: database.url,
@@ -266,7 +255,7 @@ maybeDescribe('the Docker image, replayed without Docker', () => {
 
   test('refuses to start on the embedded database, which the image does not carry, and says why', async () => {
     const { DATABASE_URL: _url, ...withoutDatabase } = runEnv;
-    const port = String(await freePort());
+    const port = String(await closedPort());
     const child = startContainer(image.runtime, {
       env: { ...withoutDatabase, ALLOW_EMBEDDED_DATABASE: 'true', PORT: port, RUNTIME_PORT: 'off' },
     });
