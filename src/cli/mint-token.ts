@@ -6,11 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DEVELOPMENT_ORG_ID, loadOrCreateDevelopmentSecret } from '../auth/development-secret';
 import { isUuid } from '../ids/uuid';
 import { isRole, ROLES, type Role } from '../auth/principal';
-import {
-  DEFAULT_DEVELOPMENT_SUBJECT,
-  DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS,
-  mintDevelopmentToken,
-} from '../auth/token-minter';
+import { DEFAULT_DEVELOPMENT_SUBJECT, DEFAULT_DEVELOPMENT_TOKEN_TTL_SECONDS, mintDevelopmentToken } from '../auth/token-minter';
 import { isValidSubject, MAX_SUBJECT_LENGTH } from '../auth/token-verifier';
 import { type CliIo, EXIT_OK, EXIT_USAGE, loadCliConfig, processIo } from './cli-io';
 
