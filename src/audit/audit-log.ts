@@ -6,7 +6,6 @@
 // lock on its head. Never a secret: callers hand over field names, versions and non-secret values.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Database } from '../db/database';
-import type { Prisma } from '../generated/prisma/client';
 import { BadUserInputError } from '../errors/app-error';
 import { countAuditWriteFailure } from '../metrics/metrics';
 
@@ -89,7 +88,7 @@ export interface AuditEvent {
 }
 
 /** A client that can write: the database, or a transaction on it. */
-export type AuditWriter = Pick<Database, '$executeRaw' | '$queryRaw' | 'auditEvent' | 'auditChainHead'>;
+export type AuditWriter = Pick<Database, '$executeRaw' | '$queryRaw'>;
 
 /** The hash a chain starts from. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -127,16 +126,11 @@ export class AuditLog {
 
   private async appendOrFail(tx: AuditWriter, entry: AuditEntry): Promise<AuditEvent> {
     const organizationId = entry.organizationId;
-    await tx.$executeRaw`
-      INSERT INTO audit_chain_heads (organization_id, position, hash)
-      VALUES (${organizationId}::uuid, 0, ${GENESIS_HASH})
-      ON CONFLICT (organization_id) DO NOTHING`;
-    const [head] = await tx.$queryRaw<{ position: bigint; hash: string }[]>`
-      SELECT position, hash FROM audit_chain_heads WHERE organization_id = ${organizationId}::uuid FOR UPDATE`;
-    const event: AuditEvent = {
+    // Position and previous hash come from the chain head, read and moved on in the statement itself.
+    const draft: AuditEvent = {
       id: randomUUID(),
       organizationId,
-      position: Number(head.position) + 1,
+      position: 0,
       at: new Date(),
       actor: entry.actor,
       action: entry.action,
@@ -149,17 +143,22 @@ export class AuditLog {
       requestId: entry.origin?.requestId ?? null,
       clientIp: entry.origin?.clientIp ?? null,
       userAgent: entry.origin?.userAgent ?? null,
-      previousHash: head.hash,
+      previousHash: '',
       hash: '',
     };
-    event.hash = hashOf(event);
-    await tx.auditEvent.create({
-      data: { ...event, position: BigInt(event.position), details: event.details as Prisma.InputJsonObject },
-    });
-    await tx.auditChainHead.update({
-      where: { organizationId },
-      data: { position: BigInt(event.position), hash: event.hash },
-    });
+    let appended = await appendAfterHead(tx, draft);
+    if (!appended) {
+      // The organization's first event: its chain starts from the genesis hash.
+      await tx.$executeRaw`
+        INSERT INTO audit_chain_heads (organization_id, position, hash)
+        VALUES (${organizationId}::uuid, 0, ${GENESIS_HASH})
+        ON CONFLICT (organization_id) DO NOTHING`;
+      appended = await appendAfterHead(tx, draft);
+    }
+    if (!appended) throw new Error('the audit chain head is missing');
+    const event: AuditEvent = { ...draft, position: Number(appended.position), previousHash: appended.previous_hash, hash: appended.hash };
+    // The database built the hash from the same pieces; a disagreement must not be committed.
+    if (hashOf(event) !== event.hash) throw new Error('the audit event hash written does not match its fields');
     return event;
   }
 
@@ -271,27 +270,78 @@ function toEvent(row: AuditEventRow): AuditEvent {
   };
 }
 
-/** The hash of an event: SHA-256 over its fields, in a fixed order, and the previous hash. */
+/**
+ * What an event's hash covers, in a fixed order: `leading`, then its position, `trailing`, then the
+ * previous hash. The position and the previous hash come from the chain head.
+ */
+function hashedFields(event: AuditEvent): { leading: unknown[]; trailing: unknown[] } {
+  return {
+    leading: [event.id, event.organizationId],
+    trailing: [
+      event.at.toISOString(),
+      event.actor,
+      event.action,
+      event.targetType,
+      event.targetId,
+      event.changedFields,
+      canonical(event.details),
+      event.secretVersion,
+      event.changeNote,
+      event.requestId,
+      event.clientIp,
+      event.userAgent,
+    ],
+  };
+}
+
+/** The hash of an event: SHA-256 over the JSON text of its fields (hashedFields) and the previous hash. */
 export function hashOf(event: AuditEvent): string {
-  const material = [
-    event.id,
-    event.organizationId,
-    event.position,
-    event.at.toISOString(),
-    event.actor,
-    event.action,
-    event.targetType,
-    event.targetId,
-    event.changedFields,
-    canonical(event.details),
-    event.secretVersion,
-    event.changeNote,
-    event.requestId,
-    event.clientIp,
-    event.userAgent,
-    event.previousHash,
-  ];
-  return createHash('sha256').update(JSON.stringify(material), 'utf8').digest('hex');
+  const { leading, trailing } = hashedFields(event);
+  return createHash('sha256')
+    .update(JSON.stringify([...leading, event.position, ...trailing, event.previousHash]), 'utf8')
+    .digest('hex');
+}
+
+interface AppendedRow {
+  position: bigint;
+  previous_hash: string;
+  hash: string;
+}
+
+/**
+ * Appends `draft` after its organization's chain head in one statement: locks the head, inserts the
+ * event at the next position with the head's hash as its previous hash, and moves the head on to
+ * it. The hash is hashOf's, built by the database: the JSON text of the fields around the position
+ * and the previous hash, which it splices in. Undefined when the organization has no chain head yet.
+ */
+async function appendAfterHead(tx: AuditWriter, draft: AuditEvent): Promise<AppendedRow | undefined> {
+  const { leading, trailing } = hashedFields(draft);
+  // `["<id>","<organization>",` and `,<trailing fields>,`: the JSON text of hashOf's array, cut where the two go in.
+  const before = `${JSON.stringify(leading).slice(0, -1)},`;
+  const between = `,${JSON.stringify(trailing).slice(1, -1)},`;
+  const organizationId = draft.organizationId;
+  const rows = await tx.$queryRaw<AppendedRow[]>`
+    WITH head AS MATERIALIZED (
+      SELECT position, hash FROM audit_chain_heads WHERE organization_id = ${organizationId}::uuid FOR UPDATE
+    ), next AS MATERIALIZED (
+      SELECT position + 1 AS position, hash AS previous_hash,
+             encode(sha256(convert_to(${before}::text || (position + 1)::text || ${between}::text || to_json(hash)::text || ']', 'UTF8')), 'hex') AS hash
+        FROM head
+    ), appended AS (
+      INSERT INTO audit_events (id, organization_id, position, at, actor, action, target_type, target_id, changed_fields, details,
+                                secret_version, change_note, request_id, client_ip, user_agent, previous_hash, hash)
+      SELECT ${draft.id}::uuid, ${organizationId}::uuid, next.position, ${draft.at.toISOString()}::timestamptz, ${draft.actor}::text,
+             ${draft.action}::text, ${draft.targetType}::text, ${draft.targetId}::text, ${draft.changedFields}::text[],
+             ${JSON.stringify(draft.details)}::jsonb, ${draft.secretVersion}::int, ${draft.changeNote}::text, ${draft.requestId}::text,
+             ${draft.clientIp}::text, ${draft.userAgent}::text, next.previous_hash, next.hash
+        FROM next
+      RETURNING position, previous_hash, hash
+    )
+    UPDATE audit_chain_heads AS chain SET position = appended.position, hash = appended.hash
+      FROM appended
+     WHERE chain.organization_id = ${organizationId}::uuid
+    RETURNING appended.position, appended.previous_hash, appended.hash`;
+  return rows.at(0);
 }
 
 /** Objects with their keys sorted, at every depth: the database's jsonb does not keep key order. */

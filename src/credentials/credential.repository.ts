@@ -11,7 +11,7 @@ import { ConflictError } from '../errors/app-error';
 import type { Prisma } from '../generated/prisma/client';
 import type { SealedSecret } from '../secrets/envelope';
 import { sealedColumns } from '../secrets/sealed-columns';
-import type { AuthParameters, Credential } from './credential.model';
+import type { AuthParameters, Credential, SelectedCredential } from './credential.model';
 
 type CredentialRow = Awaited<ReturnType<Database['credential']['findFirstOrThrow']>>;
 
@@ -31,6 +31,13 @@ export interface DeleteOutcome {
   deleted: boolean;
   /** Providers that still use the credential, oldest first; any means it was kept. */
   providersInUse: ProviderInUse[];
+}
+
+/** Which page of an organization's credentials: `first` after the cursor, of one model provider or all. */
+export interface PageOptions {
+  first: number;
+  after?: PageCursor;
+  modelProvider?: ModelProvider;
 }
 
 export interface CredentialChanges {
@@ -82,6 +89,43 @@ function toCredential(row: CredentialRow): Credential {
     revision: row.revision,
     lastUsedAt: row.lastUsedAt,
   };
+}
+
+/** The column each field of a credential is read from, and how. */
+const FIELD_READERS: { [Field in keyof Credential]: { column: keyof CredentialRow; read(row: CredentialRow): Credential[Field] } } = {
+  id: { column: 'id', read: (row) => row.id },
+  organizationId: { column: 'organizationId', read: (row) => row.organizationId },
+  name: { column: 'name', read: (row) => row.name },
+  modelProvider: { column: 'modelProvider', read: (row) => modelProviderFromSlug(row.modelProvider) },
+  authType: { column: 'authType', read: (row) => row.authType },
+  baseUrl: { column: 'baseUrl', read: (row) => row.baseUrl },
+  settings: { column: 'settings', read: (row) => row.settings as Record<string, unknown> },
+  authParameters: { column: 'authParameters', read: (row) => authParametersOf(row.authParameters) },
+  keyLast4: { column: 'keyLast4', read: (row) => row.keyLast4 },
+  storesKeyMaterial: { column: 'storesKeyMaterial', read: (row) => row.storesKeyMaterial },
+  secretVersion: { column: 'secretVersion', read: (row) => row.secretVersion },
+  secretRotatedAt: { column: 'secretRotatedAt', read: (row) => row.secretRotatedAt },
+  createdAt: { column: 'createdAt', read: (row) => row.createdAt },
+  updatedAt: { column: 'updatedAt', read: (row) => row.updatedAt },
+  createdBy: { column: 'createdBy', read: (row) => row.createdBy },
+  updatedBy: { column: 'updatedBy', read: (row) => row.updatedBy },
+  lastChangeNote: { column: 'changeNote', read: (row) => row.changeNote },
+  revision: { column: 'revision', read: (row) => row.revision },
+  lastUsedAt: { column: 'lastUsedAt', read: (row) => row.lastUsedAt },
+};
+
+/** The columns a page needs for `fields`: theirs, and always the id, the organization and the cursor's seq. */
+function columnsFor(fields: readonly (keyof Credential)[]): Prisma.CredentialSelect {
+  const select: Prisma.CredentialSelect = { id: true, organizationId: true, seq: true };
+  for (const field of fields) select[FIELD_READERS[field].column] = true;
+  return select;
+}
+
+/** A credential holding only `fields` (and its id and organization), from a row that has their columns. */
+function toSelectedCredential(row: CredentialRow, fields: readonly (keyof Credential)[]): SelectedCredential {
+  const credential: Record<string, unknown> = { id: row.id, organizationId: row.organizationId };
+  for (const field of fields) credential[field] = FIELD_READERS[field].read(row);
+  return credential as SelectedCredential;
 }
 
 function duplicateName(name: string): ConflictError {
@@ -142,18 +186,25 @@ export class CredentialRepository {
     return rows.map(toCredential);
   }
 
-  /** A page in insertion (seq) order, which is stable under inserts: a newcomer comes last. */
-  async page(
-    organizationId: string,
-    options: { first: number; after?: PageCursor; modelProvider?: ModelProvider },
-  ): Promise<Page<Credential>> {
+  /**
+   * A page in insertion (seq) order, which is stable under inserts: a newcomer comes last. With
+   * `fields`, only their columns are read and each node holds only those fields (and its id and
+   * organization): a list shows a few fields of many rows, and every column read costs on every row.
+   */
+  page(organizationId: string, options: PageOptions): Promise<Page<Credential>>;
+  page(organizationId: string, options: PageOptions & { fields: readonly (keyof Credential)[] }): Promise<Page<SelectedCredential>>;
+  async page(organizationId: string, options: PageOptions & { fields?: readonly (keyof Credential)[] }): Promise<Page<SelectedCredential>> {
     const where: Prisma.CredentialWhereInput = {
       organizationId,
       ...(options.modelProvider ? { modelProvider: slugOf(options.modelProvider) } : {}),
       ...keysetAfter(options.after),
     };
-    const rows = await this.prisma.credential.findMany({ where, orderBy: SEQUENCE_ORDER, take: options.first + 1 });
-    return pageOf(rows, options.first, toCredential);
+    const window = { where, orderBy: SEQUENCE_ORDER, take: options.first + 1 };
+    const fields = options.fields;
+    if (fields === undefined) return pageOf(await this.prisma.credential.findMany(window), options.first, toCredential);
+    // The row holds the selected columns only; toSelectedCredential reads no other.
+    const rows = (await this.prisma.credential.findMany({ ...window, select: columnsFor(fields) })) as CredentialRow[];
+    return pageOf(rows, options.first, (row) => toSelectedCredential(row, fields));
   }
 
   async count(organizationId: string, modelProvider?: ModelProvider): Promise<number> {

@@ -1,13 +1,16 @@
 // Thin GraphQL resolvers for credentials: unwrap arguments, call the service.
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ModelProviderEnum } from '../catalog/catalog.enums';
 import type { ModelProvider } from '../catalog/model-provider-catalog';
 import type { Context } from '../context';
+import type { Connection } from '../pagination/connection';
+import { selectedFields, selectedNodeFields } from '../pagination/node-selection';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-cursor';
-import type { Provider } from '../providers/provider.model';
+import { isProviderField, type Provider, type SelectedProvider } from '../providers/provider.model';
 import { ProviderType } from '../providers/provider.type';
 import { CreateCredentialInput, UpdateCredentialInput } from './credential.inputs';
-import type { Credential } from './credential.model';
+import { type Credential, isCredentialField, type SelectedCredential } from './credential.model';
 import type { AwsTrustInfo } from './credential.service';
 import { AwsRoleConfigType, AwsTrustInfoType, CredentialConnection, CredentialType } from './credential.type';
 
@@ -24,8 +27,13 @@ export class CredentialResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('modelProvider', () => ModelProviderEnum, { nullable: true }) modelProvider: ModelProvider | null,
     @Ctx() ctx: Context,
-  ): Promise<CredentialConnection> {
-    const connection = await ctx.services.credentials.list(await ctx.principal(), { first, after, modelProvider });
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<SelectedCredential>> {
+    const principal = await ctx.principal();
+    const fields = pageFieldsFor(info);
+    // The nodes hold the fields the selection shows and no other: GraphQL reads nothing else of them.
+    if (fields !== undefined) return ctx.services.credentials.list(principal, { first, after, modelProvider, fields });
+    const connection = await ctx.services.credentials.list(principal, { first, after, modelProvider });
     // Nested fields (Provider.credential) then find these in the loader instead of asking again.
     for (const { node } of connection.edges) ctx.loaders.credentialById.prime(node.id, node);
     return connection;
@@ -64,7 +72,51 @@ export class CredentialResolver {
   }
 
   @FieldResolver(() => [ProviderType], { description: 'The routes this credential backs.' })
-  async providers(@Root() credential: Credential, @Ctx() ctx: Context): Promise<Provider[]> {
-    return ctx.loaders.providersByCredentialId.load(credential.id);
+  async providers(@Root() credential: Credential, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<SelectedProvider[]> {
+    return ctx.loaders.providersByCredentialId(providerFieldsFor(info)).load(credential.id);
   }
+}
+
+/**
+ * The Credential fields a `credentials` page reads for what its selection shows of the nodes.
+ * Undefined (every field, and the nodes go into the loader) when it selects a field that is not a
+ * plain field of Credential, or providers with their credential or auth type: those load the
+ * credential again by id, and find it in the loader.
+ */
+function pageFieldsFor(info: GraphQLResolveInfo): (keyof Credential)[] | undefined {
+  const fields: (keyof Credential)[] = [];
+  for (const [name, selection] of selectedNodeFields(info)) {
+    if (name === 'providers') {
+      const nested = selectedFields(selection);
+      if (nested.has('credential') || nested.has('authType')) return undefined;
+      continue;
+    }
+    if (!isCredentialField(name)) return undefined;
+    fields.push(name);
+  }
+  return fields;
+}
+
+/** providerFieldsFor's answer per selection: a page resolves the same selection once per credential. */
+const providerFieldsBySelection = new WeakMap<FieldNode, (keyof Provider)[] | undefined>();
+
+/**
+ * The Provider fields Credential.providers reads for what its selection shows; undefined (every
+ * field) when it selects one that is neither a plain field of Provider nor `credential` or
+ * `authType` (which need only the credential id, always read).
+ */
+function providerFieldsFor(info: GraphQLResolveInfo): (keyof Provider)[] | undefined {
+  const selection = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
+  if (selection && providerFieldsBySelection.has(selection)) return providerFieldsBySelection.get(selection);
+  let fields: (keyof Provider)[] | undefined = [];
+  for (const name of selectedFields(info).keys()) {
+    if (name === 'credential' || name === 'authType') continue;
+    if (!isProviderField(name)) {
+      fields = undefined;
+      break;
+    }
+    fields.push(name);
+  }
+  if (selection) providerFieldsBySelection.set(selection, fields);
+  return fields;
 }

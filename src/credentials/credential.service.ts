@@ -22,7 +22,7 @@ import {
   type ResolvedAuth,
 } from './credential-auth';
 import { checkUrlParameter, hasDefaultBaseUrl, resolveDefaultBaseUrl } from './credential-base-url';
-import type { Credential } from './credential.model';
+import type { Credential, SelectedCredential } from './credential.model';
 import type { CredentialChanges, CredentialRepository } from './credential.repository';
 
 /** What createCredential asks for, as the service receives it from any door (GraphQL, REST). */
@@ -112,12 +112,22 @@ export class CredentialService {
     return loadInKeyOrder(ids, (valid) => this.repository.findByIds(principal.orgId, valid));
   }
 
-  async list(principal: Principal, args: CredentialListArgs): Promise<Connection<Credential>> {
+  /** A page of the caller's credentials; with `fields`, each node holds only those (and its id and organization). */
+  list(principal: Principal, args: CredentialListArgs): Promise<Connection<Credential>>;
+  list(principal: Principal, args: CredentialListArgs & { fields: readonly (keyof Credential)[] }): Promise<Connection<SelectedCredential>>;
+  async list(
+    principal: Principal,
+    args: CredentialListArgs & { fields?: readonly (keyof Credential)[] },
+  ): Promise<Connection<SelectedCredential>> {
     requireReader(principal);
     const modelProvider = args.modelProvider ?? undefined;
+    const fields = args.fields;
     return loadConnection(
       args,
-      (window) => this.repository.page(principal.orgId, { ...window, modelProvider }),
+      (window) =>
+        fields === undefined
+          ? this.repository.page(principal.orgId, { ...window, modelProvider })
+          : this.repository.page(principal.orgId, { ...window, modelProvider, fields }),
       () => this.repository.count(principal.orgId, modelProvider),
     );
   }

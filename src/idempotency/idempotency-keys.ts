@@ -132,13 +132,15 @@ export class IdempotencyKeys {
     claim: string,
     call: IdempotentCall<Result>,
   ): Promise<Result> {
-    await this.pruneExpired();
+    // Expired keys are deleted while the create runs (on a connection of their own), not before it.
+    const pruned = this.pruneExpired();
     const stopHeartbeat = this.keepClaimed(scope, claim);
     let result: Result;
     try {
       result = await call.run();
     } catch (error) {
       stopHeartbeat();
+      await pruned;
       // Free the key for a retry; should that delete fail too, the claim lapses after the lease.
       await this.repository
         .release(scope, claim)
@@ -146,6 +148,7 @@ export class IdempotencyKeys {
       throw error;
     }
     stopHeartbeat();
+    await pruned;
     try {
       if (!(await this.repository.complete(scope, claim, result.id))) {
         this.logger.warn(

@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from '../errors/app-error';
 import type { Prisma } from '../generated/prisma/client';
 import { keysetAfter, type Page, pageOf, SEQUENCE_ORDER } from '../pagination/connection';
 import type { PageCursor } from '../pagination/page-cursor';
-import type { Provider } from './provider.model';
+import type { Provider, SelectedProvider } from './provider.model';
 
 type ProviderRow = Awaited<ReturnType<Database['provider']['findFirstOrThrow']>>;
 
@@ -39,6 +39,38 @@ function toProvider(row: ProviderRow): Provider {
     updatedBy: row.updatedBy ?? row.createdBy,
     revision: row.revision,
   };
+}
+
+/** The column each field of a provider is read from, and how. */
+const FIELD_READERS: { [Field in keyof Provider]: { column: keyof ProviderRow; read(row: ProviderRow): Provider[Field] } } = {
+  id: { column: 'id', read: (row) => row.id },
+  organizationId: { column: 'organizationId', read: (row) => row.organizationId },
+  name: { column: 'name', read: (row) => row.name },
+  modelProvider: { column: 'modelProvider', read: (row) => modelProviderFromSlug(row.modelProvider) },
+  credentialId: { column: 'credentialId', read: (row) => row.credentialId },
+  oauthPassthrough: { column: 'oauthPassthrough', read: (row) => row.oauthPassthrough },
+  settings: { column: 'settings', read: (row) => row.settings as Record<string, unknown> },
+  createdAt: { column: 'createdAt', read: (row) => row.createdAt },
+  createdBy: { column: 'createdBy', read: (row) => row.createdBy },
+  updatedAt: { column: 'updatedAt', read: (row) => row.updatedAt },
+  // updatedBy falls back to createdBy: both columns.
+  updatedBy: { column: 'updatedBy', read: (row) => row.updatedBy ?? row.createdBy },
+  revision: { column: 'revision', read: (row) => row.revision },
+};
+
+/** The columns a read needs for `fields`: theirs, and always the id, the organization and the credential. */
+function columnsFor(fields: readonly (keyof Provider)[]): Prisma.ProviderSelect {
+  const select: Prisma.ProviderSelect = { id: true, organizationId: true, credentialId: true };
+  for (const field of fields) select[FIELD_READERS[field].column] = true;
+  if (select.updatedBy) select.createdBy = true;
+  return select;
+}
+
+/** A provider holding only `fields` (and its id, organization and credential), from a row that has their columns. */
+function toSelectedProvider(row: ProviderRow, fields: readonly (keyof Provider)[]): SelectedProvider {
+  const provider: Record<string, unknown> = { id: row.id, organizationId: row.organizationId, credentialId: row.credentialId };
+  for (const field of fields) provider[field] = FIELD_READERS[field].read(row);
+  return provider as SelectedProvider;
 }
 
 function duplicateName(name: string): ConflictError {
@@ -95,13 +127,27 @@ export class ProviderRepository {
     return rows.map(toProvider);
   }
 
-  /** Every provider using any of these credentials, in insertion (seq) order. */
-  async findByCredentialIds(organizationId: string, credentialIds: readonly string[]): Promise<Provider[]> {
-    const rows = await this.prisma.provider.findMany({
-      where: { organizationId, credentialId: { in: [...credentialIds] } },
-      orderBy: SEQUENCE_ORDER,
-    });
-    return rows.map(toProvider);
+  /**
+   * Every provider using any of these credentials, in insertion (seq) order. With `fields`, only
+   * their columns are read and each provider holds only those fields (and its id, organization and
+   * credential).
+   */
+  findByCredentialIds(organizationId: string, credentialIds: readonly string[]): Promise<Provider[]>;
+  findByCredentialIds(
+    organizationId: string,
+    credentialIds: readonly string[],
+    fields: readonly (keyof Provider)[],
+  ): Promise<SelectedProvider[]>;
+  async findByCredentialIds(
+    organizationId: string,
+    credentialIds: readonly string[],
+    fields?: readonly (keyof Provider)[],
+  ): Promise<SelectedProvider[]> {
+    const query = { where: { organizationId, credentialId: { in: [...credentialIds] } }, orderBy: SEQUENCE_ORDER };
+    if (fields === undefined) return (await this.prisma.provider.findMany(query)).map(toProvider);
+    // The rows hold the selected columns only; toSelectedProvider reads no other.
+    const rows = (await this.prisma.provider.findMany({ ...query, select: columnsFor(fields) })) as ProviderRow[];
+    return rows.map((row) => toSelectedProvider(row, fields));
   }
 
   async page(organizationId: string, options: { first: number; after?: PageCursor }): Promise<Page<Provider>> {

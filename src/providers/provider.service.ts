@@ -12,7 +12,7 @@ import { loadGroupsInKeyOrder, loadInKeyOrder } from '../ids/load-in-key-order';
 import { requireUuid } from '../ids/uuid';
 import type { Logger } from '../logging/logger';
 import { type Connection, loadConnection } from '../pagination/connection';
-import type { Provider } from './provider.model';
+import type { Provider, SelectedProvider } from './provider.model';
 import type { ProviderChanges, ProviderRepository } from './provider.repository';
 
 /** What createProvider asks for, as the service receives it from any door (GraphQL, REST). */
@@ -79,12 +79,22 @@ export class ProviderService {
     return loadInKeyOrder(ids, (valid) => this.providers.findByIds(principal.orgId, valid));
   }
 
-  /** For DataLoaders: the providers using each credential, in key order. */
-  async usingCredentials(principal: Principal, credentialIds: readonly string[]): Promise<Provider[][]> {
+  /**
+   * For DataLoaders: the providers using each credential, in key order; with `fields`, each holds
+   * only those (and its id, organization and credential).
+   */
+  async usingCredentials(
+    principal: Principal,
+    credentialIds: readonly string[],
+    fields?: readonly (keyof Provider)[],
+  ): Promise<SelectedProvider[][]> {
     requireReader(principal);
     return loadGroupsInKeyOrder(
       credentialIds,
-      (valid) => this.providers.findByCredentialIds(principal.orgId, valid),
+      (valid) =>
+        fields === undefined
+          ? this.providers.findByCredentialIds(principal.orgId, valid)
+          : this.providers.findByCredentialIds(principal.orgId, valid, fields),
       (provider) => provider.credentialId,
     );
   }
