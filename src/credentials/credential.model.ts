@@ -36,30 +36,3 @@ export interface Credential {
 
 /** A credential read for some of its fields only (a list page for a GraphQL selection): the others are absent. */
 export type SelectedCredential = Pick<Credential, 'id' | 'organizationId'> & Partial<Credential>;
-
-/** Every field of Credential; a Record, so that a field added to Credential and not here fails to compile. */
-const CREDENTIAL_FIELDS: Record<keyof Credential, true> = {
-  id: true,
-  organizationId: true,
-  name: true,
-  modelProvider: true,
-  authType: true,
-  baseUrl: true,
-  settings: true,
-  authParameters: true,
-  keyLast4: true,
-  storesKeyMaterial: true,
-  secretVersion: true,
-  secretRotatedAt: true,
-  createdAt: true,
-  updatedAt: true,
-  createdBy: true,
-  updatedBy: true,
-  lastChangeNote: true,
-  revision: true,
-  lastUsedAt: true,
-};
-
-export function isCredentialField(name: string): name is keyof Credential {
-  return Object.hasOwn(CREDENTIAL_FIELDS, name);
-}

@@ -114,6 +114,11 @@ const FIELD_READERS: { [Field in keyof Credential]: { column: keyof CredentialRo
   lastUsedAt: { column: 'lastUsedAt', read: (row) => row.lastUsedAt },
 };
 
+/** Whether `name` is a field of Credential: one of FIELD_READERS, which names every field (a field added to Credential and not there fails to compile). */
+export function isCredentialField(name: string): name is keyof Credential {
+  return Object.hasOwn(FIELD_READERS, name);
+}
+
 /** The columns a page needs for `fields`: theirs, and always the id, the organization and the cursor's seq. */
 function columnsFor(fields: readonly (keyof Credential)[]): Prisma.CredentialSelect {
   const select: Prisma.CredentialSelect = { id: true, organizationId: true, seq: true };

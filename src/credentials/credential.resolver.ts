@@ -7,10 +7,12 @@ import type { Context } from '../context';
 import type { Connection } from '../pagination/connection';
 import { selectedFields, selectedNodeFields } from '../pagination/node-selection';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-cursor';
-import { isProviderField, type Provider, type SelectedProvider } from '../providers/provider.model';
+import type { Provider, SelectedProvider } from '../providers/provider.model';
+import { isProviderField } from '../providers/provider.repository';
 import { ProviderType } from '../providers/provider.type';
 import { CreateCredentialInput, UpdateCredentialInput } from './credential.inputs';
-import { type Credential, isCredentialField, type SelectedCredential } from './credential.model';
+import type { Credential, SelectedCredential } from './credential.model';
+import { isCredentialField } from './credential.repository';
 import type { AwsTrustInfo } from './credential.service';
 import { AwsRoleConfigType, AwsTrustInfoType, CredentialConnection, CredentialType } from './credential.type';
 

@@ -20,23 +20,3 @@ export interface Provider {
 
 /** A provider read for some of its fields only (for a GraphQL selection); the others are absent. */
 export type SelectedProvider = Pick<Provider, 'id' | 'organizationId' | 'credentialId'> & Partial<Provider>;
-
-/** Every field of Provider; a Record, so that a field added to Provider and not here fails to compile. */
-const PROVIDER_FIELDS: Record<keyof Provider, true> = {
-  id: true,
-  organizationId: true,
-  name: true,
-  modelProvider: true,
-  credentialId: true,
-  oauthPassthrough: true,
-  settings: true,
-  createdAt: true,
-  createdBy: true,
-  updatedAt: true,
-  updatedBy: true,
-  revision: true,
-};
-
-export function isProviderField(name: string): name is keyof Provider {
-  return Object.hasOwn(PROVIDER_FIELDS, name);
-}

@@ -58,6 +58,11 @@ const FIELD_READERS: { [Field in keyof Provider]: { column: keyof ProviderRow; r
   revision: { column: 'revision', read: (row) => row.revision },
 };
 
+/** Whether `name` is a field of Provider: one of FIELD_READERS, which names every field (a field added to Provider and not there fails to compile). */
+export function isProviderField(name: string): name is keyof Provider {
+  return Object.hasOwn(FIELD_READERS, name);
+}
+
 /** The columns a read needs for `fields`: theirs, and always the id, the organization and the credential. */
 function columnsFor(fields: readonly (keyof Provider)[]): Prisma.ProviderSelect {
   const select: Prisma.ProviderSelect = { id: true, organizationId: true, credentialId: true };
